@@ -1,0 +1,314 @@
+// The only file that faces JS: JS_* entry points, module init, teardown.
+//
+// The surface is deliberately small: lib/greenlet.ts implements the greenlet
+// semantics (values, exceptions, parents, tracing) and uses these calls to
+// create greenlets and to move control between them.
+//
+// The addon uses V8's API directly rather than N-API: a switch parks the
+// current JS stack in the middle of a native call, which N-API's callback
+// bookkeeping (balanced scopes per call) does not allow for.
+#include <node.h>
+#include <string.h>
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "env.h"
+#include "handoff.h"
+
+namespace greenloop {
+
+namespace {
+
+std::mutex registry_mutex;
+std::unordered_map<v8::Isolate*, Env*> registry;  // one Env per thread/isolate
+
+constexpr size_t kDefaultStackSize = 984 * 1024;  // V8's own default on x64
+constexpr size_t kMinStackSize = 64 * 1024;
+constexpr int kSpinIterations = 2000;
+
+Env* EnvOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  return static_cast<Env*>(info.Data().As<v8::External>()->Value());
+}
+
+v8::Local<v8::String> Str(v8::Isolate* isolate, const std::string& s) {
+  return v8::String::NewFromUtf8(isolate, s.c_str()).ToLocalChecked();
+}
+
+// Throws a GreenletError (the class lib/errors.ts handed in), or a TypeError.
+void Throw(Env* env, const std::string& message, bool type_error = false, int err = 0) {
+  v8::Isolate* isolate = env->isolate;
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Value> error;
+  if (type_error || env->error_class.IsEmpty()) {
+    error = type_error ? v8::Exception::TypeError(Str(isolate, message))
+                       : v8::Exception::Error(Str(isolate, message));
+  } else {
+    v8::Local<v8::Value> arg = Str(isolate, message);
+    if (!env->error_class.Get(isolate)->NewInstance(context, 1, &arg).ToLocal(&error)) return;
+  }
+  if (err != 0 && error->IsObject()) {
+    error.As<v8::Object>()->Set(context, Str(isolate, "errno"), v8::Integer::New(isolate, -err)).Check();
+  }
+  isolate->ThrowException(error);
+}
+
+JsGreenlet* Unwrap(v8::Local<v8::Value> value) {
+  if (!value->IsObject()) return nullptr;
+  v8::Local<v8::Object> obj = value.As<v8::Object>();
+  if (obj->InternalFieldCount() != 1) return nullptr;
+  return static_cast<JsGreenlet*>(obj->GetAlignedPointerFromInternalField(0));
+}
+
+const char* BackendName(Backend b) { return b == Backend::kUserSpace ? "user-space" : "threads"; }
+
+std::string ErrnoName(int err) {
+  switch (err) {
+    case EAGAIN: return "EAGAIN";
+    case ENOMEM: return "ENOMEM";
+    case EINVAL: return "EINVAL";
+    case EPERM: return "EPERM";
+    default: return "errno " + std::to_string(err);
+  }
+}
+
+void OnHandleCollected(const v8::WeakCallbackInfo<JsGreenlet>& info) {
+  JsGreenlet* g = info.GetParameter();
+  g->handle.Reset();
+  if (g->parked_or_running()) {
+    // Its owner thread holds its stack until teardown ends it.
+    g->set(kOrphaned);
+    return;
+  }
+  g->env->all.erase(g);
+  delete g;
+}
+
+// init(entry, GreenletError) -> { root, backend, userSpaceAvailable }
+void JS_init(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Env* env = EnvOf(info);
+  v8::Isolate* isolate = env->isolate;
+  if (!info[0]->IsFunction() || !info[1]->IsFunction()) {
+    return Throw(env, "init(entry, errorClass) expects two functions", true);
+  }
+  if (!env->entry.IsEmpty()) {
+    return Throw(env, "greenloop's native core is already initialized in this thread "
+                      "(is a second copy of the greenloop package loaded?)");
+  }
+  env->entry.Reset(isolate, info[0].As<v8::Function>());
+  env->error_class.Reset(isolate, info[1].As<v8::Function>());
+
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Object> root;
+  if (!env->handle_template.Get(isolate)->NewInstance(context).ToLocal(&root)) return;
+  root->SetAlignedPointerInInternalField(0, &env->root);
+  env->root.handle.Reset(isolate, root);
+
+  v8::Local<v8::Object> result = v8::Object::New(isolate);
+  result->Set(context, Str(isolate, "root"), root).Check();
+  result->Set(context, Str(isolate, "backend"), Str(isolate, BackendName(env->backend))).Check();
+  result->Set(context, Str(isolate, "userSpaceAvailable"),
+              v8::Boolean::New(isolate, UserSpaceSwitchAvailable())).Check();
+  info.GetReturnValue().Set(result);
+}
+
+// setBackend('user-space' | 'threads'): only before the first greenlet starts.
+void JS_setBackend(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Env* env = EnvOf(info);
+  v8::String::Utf8Value name(env->isolate, info[0]);
+  std::string wanted = *name ? *name : "";
+  Backend backend;
+  if (wanted == "threads") {
+    backend = Backend::kThreads;
+  } else if (wanted == "user-space") {
+    if (!UserSpaceSwitchAvailable()) {
+      return Throw(env, "the user-space backend needs x86-64 Linux with FSGSBASE; use 'threads'");
+    }
+    backend = Backend::kUserSpace;
+  } else {
+    return Throw(env, "backend must be 'user-space' or 'threads', got '" + wanted + "'", true);
+  }
+  if (env->backend_locked && backend != env->backend) {
+    return Throw(env, "the switching backend cannot change after the first greenlet has started");
+  }
+  env->backend = backend;
+}
+
+// create(stackSize) -> handle
+void JS_create(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Env* env = EnvOf(info);
+  v8::Isolate* isolate = env->isolate;
+  size_t stack_size = kDefaultStackSize;
+  if (info[0]->IsNumber()) {
+    double requested = info[0].As<v8::Number>()->Value();
+    if (!(requested >= kMinStackSize) || requested > (1ull << 40)) {
+      return Throw(env, "stackSize must be a number of bytes from 65536 up, got " +
+                            std::to_string(requested), true);
+    }
+    stack_size = static_cast<size_t>(requested);
+  }
+  v8::Local<v8::Object> handle;
+  if (!env->handle_template.Get(isolate)->NewInstance(isolate->GetCurrentContext()).ToLocal(&handle)) {
+    return;
+  }
+  auto* g = new JsGreenlet();
+  g->env = env;
+  g->stack_size = stack_size;
+  handle->SetAlignedPointerInInternalField(0, g);
+  g->handle.Reset(isolate, handle);
+  g->handle.SetWeak(g, OnHandleCollected, v8::WeakCallbackType::kParameter);
+  env->all.insert(g);
+  info.GetReturnValue().Set(handle);
+}
+
+// switchTo(handle): parks the current greenlet and runs the target.
+void JS_switchTo(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Env* env = EnvOf(info);
+  v8::Isolate* isolate = env->isolate;
+  JsGreenlet* to = Unwrap(info[0]);
+  if (to == nullptr) return Throw(env, "switchTo expects a greenlet handle", true);
+  if (to->env != env) return Throw(env, "cannot switch to a greenlet of another thread");
+  if (env->tearing_down) return Throw(env, "this thread's greenlets are being torn down");
+  Greenlet* from = env->current;
+  if (to == from) return;
+  if (to->has(kFinished)) return Throw(env, "cannot switch to a dead greenlet");
+  if (!to->has(kStarted)) {
+    int rc = PrepareStart(env, to);
+    if (rc < 0) {
+      std::string reason = strerror(-rc);
+      return Throw(env,
+                   "cannot start a greenlet: creating its thread failed: " + reason + " (" +
+                       ErrnoName(-rc) + "). Each greenlet that has started and not finished "
+                       "holds a thread: raise the limits (ulimit -u, kernel.threads-max, "
+                       "kernel.pid_max, vm.max_map_count) or finish greenlets sooner",
+                   false, rc);
+    }
+  }
+
+  SwitchTo(env, from, to);
+
+  // Back in `from`. Only here, on a stack no pooled owner serves, may the pool
+  // end surplus threads.
+  env->pool.Trim();
+  if (env->terminate_after_resume) {
+    env->terminate_after_resume = false;
+    isolate->TerminateExecution();
+    return;
+  }
+  if (!env->rethrow_after_resume.IsEmpty()) {
+    v8::Local<v8::Value> error = env->rethrow_after_resume.Get(isolate);
+    env->rethrow_after_resume.Reset();
+    isolate->ThrowException(error);
+  }
+}
+
+// configure({ poolSize }) ; stats() -> {...}
+void JS_setPoolSize(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Env* env = EnvOf(info);
+  if (!info[0]->IsNumber() || !(info[0].As<v8::Number>()->Value() >= 0)) {
+    return Throw(env, "poolSize must be a number >= 0", true);
+  }
+  env->pool.set_max_idle(static_cast<size_t>(info[0].As<v8::Number>()->Value()));
+  if (env->current == &env->root) env->pool.Trim();
+}
+
+void JS_stats(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Env* env = EnvOf(info);
+  v8::Isolate* isolate = env->isolate;
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Object> result = v8::Object::New(isolate);
+  auto set = [&](const char* key, double value) {
+    result->Set(context, Str(isolate, key), v8::Number::New(isolate, value)).Check();
+  };
+  result->Set(context, Str(isolate, "backend"), Str(isolate, BackendName(env->backend))).Check();
+  set("switches", static_cast<double>(env->switches));
+  set("live", static_cast<double>(env->live_count));
+  set("idleThreads", static_cast<double>(env->pool.idle()));
+  set("threadsCreated", static_cast<double>(env->pool.created()));
+  set("poolSize", static_cast<double>(env->pool.max_idle()));
+  info.GetReturnValue().Set(result);
+}
+
+void Cleanup(void* arg) {
+  auto* env = static_cast<Env*>(arg);
+  EndParkedGreenlets(env);
+  for (JsGreenlet* g : env->all) {
+    g->handle.Reset();
+    delete g;
+  }
+  env->all.clear();
+  env->root.handle.Reset();
+  env->entry.Reset();
+  env->error_class.Reset();
+  env->handle_template.Reset();
+  env->context.Reset();
+  env->rethrow_after_resume.Reset();
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex);
+    registry.erase(env->isolate);
+  }
+  delete env;
+}
+
+void SetMethod(Env* env, v8::Local<v8::Object> exports, const char* name, v8::FunctionCallback fn) {
+  v8::Isolate* isolate = env->isolate;
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::FunctionTemplate> tmpl =
+      v8::FunctionTemplate::New(isolate, fn, v8::External::New(isolate, env));
+  exports->Set(context, Str(isolate, name), tmpl->GetFunction(context).ToLocalChecked()).Check();
+}
+
+}  // namespace
+
+void Initialize(v8::Local<v8::Object> exports, v8::Local<v8::Context> context) {
+  v8::Isolate* isolate = context->GetIsolate();
+  if (!v8::Locker::IsLocked(isolate)) {
+    isolate->ThrowException(v8::Exception::Error(
+        Str(isolate, "greenloop needs an isolate that runs under a v8::Locker (as Node's main thread and "
+                     "Workers do)")));
+    return;
+  }
+  Env* env;
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex);
+    auto it = registry.find(isolate);
+    if (it != registry.end()) {
+      env = it->second;
+    } else {
+      env = new Env();
+      registry[isolate] = env;
+    }
+  }
+  if (env->isolate == nullptr) {
+    env->isolate = isolate;
+    env->context.Reset(isolate, context);
+    env->root.env = env;
+    env->root.set(kRoot);
+    env->root.set(kStarted);
+    env->root.set(kLaunched);
+    env->live.live_next = env->live.live_prev = &env->live;
+    env->current = &env->root;
+    env->backend = UserSpaceSwitchAvailable() ? Backend::kUserSpace : Backend::kThreads;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    env->spin_iterations = cpus > 1 ? kSpinIterations : 0;
+    v8::Local<v8::ObjectTemplate> tmpl = v8::ObjectTemplate::New(isolate);
+    tmpl->SetInternalFieldCount(1);
+    env->handle_template.Reset(isolate, tmpl);
+    node::AddEnvironmentCleanupHook(isolate, Cleanup, env);
+  }
+
+  SetMethod(env, exports, "init", JS_init);
+  SetMethod(env, exports, "setBackend", JS_setBackend);
+  SetMethod(env, exports, "create", JS_create);
+  SetMethod(env, exports, "switchTo", JS_switchTo);
+  SetMethod(env, exports, "setPoolSize", JS_setPoolSize);
+  SetMethod(env, exports, "stats", JS_stats);
+}
+
+}  // namespace greenloop
+
+NODE_MODULE_INIT(/* exports, module, context */) {
+  (void)module;
+  greenloop::Initialize(exports, context);
+}

@@ -1,0 +1,49 @@
+// Per-thread (per V8 isolate) state: the root greenlet, the current greenlet,
+// the owner pool and the JS functions the core calls back into.
+#ifndef GREENLOOP_ENV_H_
+#define GREENLOOP_ENV_H_
+
+#include <v8.h>
+
+#include <unordered_set>
+
+#include "greenlet.h"
+#include "owner_thread.h"
+
+namespace greenloop {
+
+// A greenlet together with the JS object ("handle") that stands for it.
+struct JsGreenlet : Greenlet {
+  v8::Global<v8::Object> handle;  // weak: the JS layer owns the greenlet
+};
+
+struct Env {
+  v8::Isolate* isolate = nullptr;
+  v8::Global<v8::Context> context;
+  v8::Global<v8::Function> entry;           // (handle) => handle to switch to next
+  v8::Global<v8::Function> error_class;     // GreenletError, made by lib/errors.ts
+  v8::Global<v8::ObjectTemplate> handle_template;
+
+  JsGreenlet root;
+  Greenlet* current = nullptr;
+  Backend backend = Backend::kUserSpace;
+  bool backend_locked = false;  // set by the first start: the backend is fixed then
+  int spin_iterations = 0;      // threads backend: spin before sleeping
+  OwnerPool pool;
+
+  // Sentinel of the list of started, unfinished greenlets.
+  Greenlet live;
+  size_t live_count = 0;
+  std::unordered_set<JsGreenlet*> all;  // every greenlet object, freed at teardown
+
+  bool tearing_down = false;
+  // Set by a greenlet that ends abnormally, consumed by the one it resumes.
+  bool terminate_after_resume = false;
+  v8::Global<v8::Value> rethrow_after_resume;
+
+  uint64_t switches = 0;
+};
+
+}  // namespace greenloop
+
+#endif  // GREENLOOP_ENV_H_

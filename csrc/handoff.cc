@@ -1,0 +1,229 @@
+#include "handoff.h"
+
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "futex.h"
+
+extern "C" {
+void gl_swap(void** save_sp, void* load_sp);
+void gl_entry();
+void gl_greenlet_main(greenloop::Greenlet* g);
+}
+
+namespace greenloop {
+
+namespace {
+
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
+
+void LinkLive(Env* env, Greenlet* g) {
+  g->live_next = env->live.live_next;
+  g->live_prev = &env->live;
+  env->live.live_next->live_prev = g;
+  env->live.live_next = g;
+  env->live_count++;
+}
+
+void UnlinkLive(Env* env, Greenlet* g) {
+  g->live_prev->live_next = g->live_next;
+  g->live_next->live_prev = g->live_prev;
+  g->live_prev = g->live_next = nullptr;
+  env->live_count--;
+}
+
+// Lays out the frame gl_swap expects (see switch_x86_64_linux.S) so that the
+// first switch into `g` "returns" into gl_entry on the owner's stack.
+void* PrepareFirstFrame(uintptr_t top, Greenlet* g, uintptr_t fs_base) {
+#if defined(GREENLOOP_USERSPACE_SWITCH)
+  uint32_t mxcsr;
+  uint16_t fpu_cw;
+  __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+  __asm__ volatile("fnstcw %0" : "=m"(fpu_cw));
+  auto* sp = reinterpret_cast<uint64_t*>(top & ~static_cast<uintptr_t>(15));
+  *--sp = reinterpret_cast<uint64_t>(&gl_entry);  // return address
+  *--sp = 0;                                      // rbp
+  *--sp = 0;                                      // rbx
+  *--sp = reinterpret_cast<uint64_t>(g);          // r12: gl_entry's argument
+  *--sp = 0;                                      // r13
+  *--sp = 0;                                      // r14
+  *--sp = 0;                                      // r15
+  *--sp = mxcsr | (static_cast<uint64_t>(fpu_cw) << 32);
+  *--sp = fs_base;
+  return sp;
+#else
+  (void)top, (void)g, (void)fs_base;
+  return nullptr;
+#endif
+}
+
+// Threads backend: lets the thread that runs `to` go on (or begin).
+void WakeThreadOf(Greenlet* to) {
+  if (to->has(kLaunched)) {
+    Signal(&to->wake_word);
+    return;
+  }
+  to->set(kLaunched);
+  to->owner->job = to;
+  Signal(&to->owner->wake_word);
+}
+
+// Moves control from `from` to `to`; returns when someone moves it back.
+void Transfer(Env* env, Greenlet* from, Greenlet* to) {
+#if defined(GREENLOOP_USERSPACE_SWITCH)
+  if (env->backend == Backend::kUserSpace) {
+    to->set(kLaunched);
+    gl_swap(&from->saved_sp, to->saved_sp);
+    return;
+  }
+#endif
+  WakeThreadOf(to);
+  WaitFor(&from->wake_word, env->spin_iterations);
+  if (env->tearing_down && from != &env->root) {
+    // The environment is gone: this thread's frames must not be unwound (they
+    // hold an Unlocker of a disposed isolate). End the thread where it stands;
+    // the kernel's exit wakes the pthread_join at teardown.
+    syscall(SYS_exit, 0);
+  }
+}
+
+// Runs a started greenlet's JS entry; returns the greenlet to resume next.
+// Called on the greenlet's own stack, without the isolate's lock.
+Greenlet* RunEntry(Greenlet* self) {
+  auto* g = static_cast<JsGreenlet*>(self);
+  Env* env = g->env;
+  v8::Isolate* isolate = env->isolate;
+  Greenlet* next = &env->root;
+  {
+    v8::Locker locker(isolate);
+    v8::Isolate::Scope isolate_scope(isolate);
+    // V8 would assume ~1 MB below the current stack pointer; give it the
+    // owner's real bound so deep recursion throws RangeError.
+    isolate->SetStackLimit(g->owner->js_limit);
+    v8::HandleScope handle_scope(isolate);
+    v8::Local<v8::Context> context = env->context.Get(isolate);
+    v8::Context::Scope context_scope(context);
+    v8::TryCatch try_catch(isolate);
+    v8::Local<v8::Value> arg = g->handle.Get(isolate);
+    v8::Local<v8::Value> result;
+    if (env->entry.Get(isolate)->Call(context, v8::Undefined(isolate), 1, &arg).ToLocal(&result) &&
+        result->IsObject()) {
+      v8::Local<v8::Object> obj = result.As<v8::Object>();
+      if (obj->InternalFieldCount() == 1) {
+        auto* target = static_cast<JsGreenlet*>(obj->GetAlignedPointerFromInternalField(0));
+        if (target != nullptr && target->env == env && !target->has(kFinished)) next = target;
+      }
+    } else if (try_catch.HasTerminated() || isolate->IsExecutionTerminating()) {
+      env->terminate_after_resume = true;
+    } else if (try_catch.HasCaught()) {
+      env->rethrow_after_resume.Reset(isolate, try_catch.Exception());
+    }
+    if (!next->has(kStarted)) {
+      int rc = PrepareStart(env, static_cast<JsGreenlet*>(next));
+      if (rc < 0) {
+        env->rethrow_after_resume.Reset(
+            isolate, v8::Exception::Error(
+                         v8::String::NewFromUtf8(isolate, "cannot start the parent greenlet").ToLocalChecked()));
+        next = &env->root;
+      }
+    }
+  }  // ~Locker frees this thread's V8 state and unlocks the isolate
+  g->set(kFinished);
+  UnlinkLive(env, g);
+  // Back to the pool before leaving: nothing else runs until the switch below,
+  // and the pool never ends an owner here (we still stand on its stack).
+  env->pool.Recycle(g->owner);
+  g->owner = nullptr;
+  env->current = next;
+  return next;
+}
+
+}  // namespace
+
+bool UserSpaceSwitchAvailable() {
+#if defined(GREENLOOP_USERSPACE_SWITCH)
+  return (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
+#else
+  return false;
+#endif
+}
+
+int PrepareStart(Env* env, JsGreenlet* g) {
+  OwnerThread* owner = nullptr;
+  int rc = env->pool.Acquire(env->backend, g->stack_size, &owner);
+  if (rc < 0) return rc;
+  env->backend_locked = true;
+  g->owner = owner;
+  g->set(kStarted);
+  LinkLive(env, g);
+  if (env->backend == Backend::kUserSpace) {
+    g->saved_sp = PrepareFirstFrame(owner->stack_top, g, owner->fs_base);
+  }
+  return 0;
+}
+
+void SwitchTo(Env* env, Greenlet* from, Greenlet* to) {
+  v8::Isolate* isolate = env->isolate;
+  // Leave the isolate completely: V8 keeps one isolate-wide stack of entries,
+  // which only stays consistent if a parked greenlet holds none of them.
+  int depth = 0;
+  while (v8::Isolate::TryGetCurrent() == isolate) {
+    isolate->Exit();
+    depth++;
+  }
+  {
+    v8::Unlocker unlocker(isolate);
+    env->current = to;
+    env->switches++;
+    Transfer(env, from, to);
+    // Node 20 (V8 11.3): ~Unlocker restores this greenlet's debugger state,
+    // which crashes unless the isolate is entered on this thread.
+    isolate->Enter();
+  }
+  // That early Enter wrote our thread id into the thread state V8 had not
+  // archived yet (the greenlet that resumed us); the greenlet that lost it
+  // repairs it here when it resumes: a fresh Enter rewrites the id from this
+  // thread's own, and (Node 20) the stack start that the GC scans from.
+  isolate->Exit();
+  for (int i = 0; i < depth; i++) isolate->Enter();
+}
+
+void EndParkedGreenlets(Env* env) {
+  env->tearing_down = true;
+  while (env->live.live_next != &env->live) {
+    Greenlet* g = env->live.live_next;
+    UnlinkLive(env, g);
+    OwnerThread* owner = g->owner;
+    g->owner = nullptr;
+    g->set(kFinished);
+    if (owner == nullptr) continue;
+    if (env->backend == Backend::kThreads && g->has(kLaunched)) {
+      // Its thread sleeps inside Transfer; waking it ends it (see Transfer).
+      Signal(&g->wake_word);
+      pthread_join(owner->thread, nullptr);
+      delete owner;
+    } else {
+      OwnerPool::End(owner);
+    }
+  }
+  env->pool.Drain();
+}
+
+void RunGreenletOnOwnerThread(Greenlet* g) {
+  // This thread goes back to waiting for its next job in OwnerMain.
+  WakeThreadOf(RunEntry(g));
+}
+
+}  // namespace greenloop
+
+extern "C" void gl_greenlet_main(greenloop::Greenlet* g) {
+  using namespace greenloop;
+  Greenlet* next = RunEntry(g);
+  next->set(kLaunched);
+  void* discarded;
+  gl_swap(&discarded, next->saved_sp);
+  __builtin_unreachable();
+}

@@ -1,0 +1,27 @@
+// The V8 hand-off: how control and the isolate's lock move between greenlets.
+#ifndef GREENLOOP_HANDOFF_H_
+#define GREENLOOP_HANDOFF_H_
+
+#include "env.h"
+
+namespace greenloop {
+
+// Whether this process can use the user-space backend (x86-64 Linux with
+// FSGSBASE enabled by the kernel).
+bool UserSpaceSwitchAvailable();
+
+// Gives an unstarted greenlet an owner thread (and, for the user-space backend,
+// its first frame). Returns 0 or a negative errno.
+int PrepareStart(Env* env, JsGreenlet* g);
+
+// Parks `from` (the current greenlet) and runs `to` until something switches
+// back to `from`. Must be called holding the isolate's lock, on `from`'s stack.
+void SwitchTo(Env* env, Greenlet* from, Greenlet* to);
+
+// Ends the owner threads of every parked greenlet; called at teardown, when no
+// greenlet will run again.
+void EndParkedGreenlets(Env* env);
+
+}  // namespace greenloop
+
+#endif  // GREENLOOP_HANDOFF_H_

@@ -1,0 +1,77 @@
+// Owner threads: the pthreads whose stack and thread identity greenlets use.
+//
+// An owner thread is created with all signals blocked. Under the user-space
+// backend it records its FS base and stack bounds and sleeps until it is
+// released; greenlets run on the part of its stack below its own frame. Under
+// the threads backend it runs one greenlet after another, sleeping between
+// them. Idle owners are pooled per stack size and reused.
+#ifndef GREENLOOP_OWNER_THREAD_H_
+#define GREENLOOP_OWNER_THREAD_H_
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "greenlet.h"
+
+namespace greenloop {
+
+struct OwnerThread {
+  pthread_t thread{};
+  Backend backend = Backend::kUserSpace;
+  size_t stack_size = 0;     // the JS stack size it was made for (pool key)
+  uintptr_t fs_base = 0;     // its TCB, loaded into FS by the user-space switch
+  uintptr_t stack_low = 0;   // lowest usable address of its stack
+  uintptr_t stack_top = 0;   // where greenlet frames may begin (below its own)
+  uintptr_t js_limit = 0;    // what SetStackLimit gets for greenlets on it
+
+  std::atomic<uint32_t> wake_word{0};
+  // Written before wake_word is signalled; read by the owner after waking.
+  Greenlet* job = nullptr;   // threads backend: the greenlet to run next
+  bool release = false;      // end the thread
+};
+
+// Runs a greenlet on its owner thread (threads backend); defined in handoff.cc.
+void RunGreenletOnOwnerThread(Greenlet* g);
+
+class OwnerPool {
+ public:
+  // Returns 0 and an owner for a greenlet with `stack_size` bytes of JS stack,
+  // or a negative errno when no thread can be created.
+  int Acquire(Backend backend, size_t stack_size, OwnerThread** out);
+  // Takes back the owner of a finished greenlet. Never ends a thread: the
+  // caller may still stand on that owner's stack.
+  void Recycle(OwnerThread* owner);
+  // Ends idle owners beyond max_idle(); call only where no greenlet that is
+  // finishing still runs on a pooled owner's stack.
+  void Trim();
+  // Ends one owner thread (idle, or holding a parked greenlet) and joins it.
+  static void End(OwnerThread* owner);
+  // Ends every idle owner.
+  void Drain();
+
+  void set_max_idle(size_t n) { max_idle_ = n; }
+  size_t max_idle() const { return max_idle_; }
+  size_t idle() const { return idle_count_; }
+  size_t created() const { return created_; }
+
+ private:
+  std::map<size_t, std::vector<OwnerThread*>> idle_;
+  size_t idle_count_ = 0;
+  size_t max_idle_ = 256;
+  size_t created_ = 0;
+};
+
+// Bytes an owner thread reserves at the top of its stack for its own frame,
+// and the headroom kept below the V8 stack limit for native code that runs
+// when JS is at its limit.
+constexpr size_t kOwnerReserve = 16 * 1024;
+constexpr size_t kNativeHeadroom = 128 * 1024;
+
+}  // namespace greenloop
+
+#endif  // GREENLOOP_OWNER_THREAD_H_

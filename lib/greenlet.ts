@@ -1,0 +1,404 @@
+/**
+ * The greenlet primitive, with python-greenlet's semantics.
+ *
+ * A greenlet is a function running on its own stack. `switch()` moves control
+ * to another greenlet and parks the current one where it stands; switching
+ * back resumes it there. Every thread (the main thread and each Worker) has a
+ * root greenlet, which is where the event loop runs.
+ *
+ * @example
+ * ```ts
+ * import { Greenlet, getcurrent } from 'greenloop';
+ *
+ * const root = getcurrent();
+ * const g = new Greenlet((a: number) => {
+ *   const b = root.switch(a + 1) as number; // park g, hand a + 1 to root
+ *   return a + b;                           // finished: the value goes to the parent
+ * });
+ * console.log(g.switch(1));  // 2
+ * console.log(g.switch(10)); // 11
+ * console.log(g.dead);       // true
+ * ```
+ * @module
+ */
+import { GreenletError, GreenletExit } from './errors.js';
+import { native, type NativeHandle, type NativeStats } from './native.js';
+
+export { GreenletError, GreenletExit } from './errors.js';
+
+/** The function a greenlet runs; its arguments come from the first `switch()`. */
+export type RunFunction = (...args: any[]) => unknown;
+
+/** Called on every switch: `event` is `'switch'` or `'throw'`. See {@link settrace}. */
+export type TraceFunction = (event: 'switch' | 'throw', origin: Greenlet, target: Greenlet) => void;
+
+/** Options of {@link Greenlet}'s constructor. */
+export interface GreenletOptions {
+  /**
+   * Bytes of stack for JS code in this greenlet (recursion past it throws
+   * `RangeError`). Memory is committed only as the stack grows.
+   * @default the value set with {@link configure}, initially 984 KiB (V8's own default)
+   */
+  stackSize?: number;
+}
+
+/** Settings of the native core; see {@link configure}. */
+export interface CoreOptions {
+  /**
+   * How control moves between greenlets: `'user-space'` switches stacks and
+   * thread identity on the isolate's own thread (x86-64 Linux with FSGSBASE);
+   * `'threads'` runs each greenlet on its own thread and hands over with a
+   * futex. Can change only before the first greenlet starts.
+   * @default `'user-space'` where available, else `'threads'`; the environment
+   * variable `GREENLOOP_SWITCH=threads` selects `'threads'`.
+   */
+  backend?: 'user-space' | 'threads';
+  /** Default stack size of new greenlets, in bytes (at least 65536). */
+  stackSize?: number;
+  /**
+   * How many idle threads of finished greenlets are kept for reuse.
+   * @default 256
+   */
+  poolSize?: number;
+}
+
+/** What the native core reports about this thread's greenlets. */
+export type CoreStats = NativeStats;
+
+interface Transfer {
+  throws: boolean;
+  value: unknown;
+  /** Set for the switch that starts a greenlet: the arguments of `run`. */
+  args?: unknown[];
+}
+
+/**
+ * The JS-side state of a greenlet. It is what a greenlet's own stack refers to,
+ * never the public {@link Greenlet} object, so that an unreachable parked
+ * greenlet can be collected and unwound.
+ */
+class GreenletState {
+  handle: NativeHandle | null = null;
+  run: RunFunction | null;
+  ref: WeakRef<Greenlet> | null = null;
+  strong: Greenlet | null = null; // the root only: never collected
+  parent: Greenlet | null;
+  started = false;
+  dead = false;
+  stackSize: number | undefined;
+
+  constructor(run: RunFunction | null, parent: Greenlet | null, stackSize: number | undefined) {
+    this.run = run;
+    this.parent = parent;
+    this.stackSize = stackSize;
+  }
+}
+
+let stateOf: (g: Greenlet) => GreenletState;
+let publicOf: (state: GreenletState) => Greenlet;
+let tracer: TraceFunction | null = null;
+let defaultStackSize: number | undefined;
+/** What the switch in progress carries to its target. */
+let pending: Transfer | undefined;
+
+function liveAncestor(state: GreenletState): GreenletState {
+  let s = state;
+  while (s.dead) s = stateOf(s.parent!); // the root is never dead
+  return s;
+}
+
+function deliver(t: Transfer): unknown {
+  if (t.throws) throw t.value;
+  return t.value;
+}
+
+function trace(event: 'switch' | 'throw', origin: GreenletState, target: GreenletState): void {
+  if (tracer) tracer(event, publicOf(origin), publicOf(target));
+}
+
+/** Moves control to `target` carrying `t`; returns what the switch back carries. */
+function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw'): unknown {
+  const origin = current;
+  trace(event, origin, target);
+  if (target === origin) return deliver(t);
+  if (target.handle === null) target.handle = createHandle(target);
+  pending = t;
+  current = target;
+  try {
+    native.switchTo(target.handle);
+  } catch (error) {
+    if (current !== origin) {
+      // The switch itself failed (e.g. no thread could be created): nothing ran.
+      current = origin;
+      pending = undefined;
+    }
+    throw error;
+  }
+  const back = pending!;
+  pending = undefined;
+  return deliver(back);
+}
+
+function createHandle(state: GreenletState): NativeHandle {
+  const handle = native.create(state.stackSize ?? defaultStackSize);
+  handle.state = state;
+  return handle;
+}
+
+/**
+ * The first frame of every greenlet: the native core calls it on the new stack
+ * and switches to the greenlet it returns once it returns.
+ */
+function entry(handle: NativeHandle): NativeHandle {
+  const state = handle.state as GreenletState;
+  let result: Transfer;
+  try {
+    const start = pending!;
+    pending = undefined;
+    state.started = true;
+    let run = state.run;
+    state.run = null;
+    if (run === null) {
+      const self = publicOf(state) as Greenlet & { run?: RunFunction };
+      if (typeof self.run !== 'function') throw new GreenletError('greenlet has no run function');
+      run = self.run.bind(self);
+    }
+    result = { throws: false, value: run(...(start.args ?? [])) };
+  } catch (error) {
+    result = error instanceof GreenletExit ? { throws: false, value: error } : { throws: true, value: error };
+  }
+  state.dead = true;
+  const parent = liveAncestor(state);
+  try {
+    trace('switch', state, parent);
+  } catch {
+    // A tracer that throws here has nowhere to report to; the switch goes on.
+  }
+  pending = result;
+  current = parent;
+  return parent.handle!;
+}
+
+const unreachable = new FinalizationRegistry<GreenletState>((state) => {
+  if (!state.started || state.dead || native === undefined) return;
+  // As python-greenlet does: unwind it with GreenletExit so that its finally
+  // blocks run, returning here when it ends.
+  state.parent = publicOf(current);
+  try {
+    transferTo(state, { throws: true, value: new GreenletExit('greenlet was garbage collected') }, 'throw');
+  } catch (error) {
+    process.emitWarning(
+      `an unreachable greenlet raised while it was being unwound: ${(error as Error)?.stack ?? error}`,
+      { code: 'GREENLOOP_UNWIND_ERROR' },
+    );
+  }
+});
+
+/**
+ * A greenlet: a function running on its own stack, started by the first
+ * {@link Greenlet.switch} and parked by every switch away from it.
+ *
+ * A subclass may define a `run` method instead of passing `run`. A parked
+ * greenlet that nothing refers to any more is unwound with
+ * {@link GreenletExit} (its `finally` blocks run); its own stack referring to
+ * its `Greenlet` object (e.g. a subclass's `run`, or `getcurrent()` kept in a
+ * variable) keeps it alive.
+ */
+export class Greenlet {
+  readonly #state: GreenletState;
+
+  /**
+   * @param run - called with the first `switch()`'s arguments; its return
+   *   value goes to the parent.
+   * @param parent - where control goes when `run` ends.
+   *   Default: the current greenlet.
+   * @param options - see {@link GreenletOptions}.
+   */
+  constructor(run?: RunFunction | null, parent?: Greenlet | null, options?: GreenletOptions) {
+    if (run != null && typeof run !== 'function') {
+      throw new TypeError(`run must be a function, got ${typeof run}`);
+    }
+    if (parent != null && !(parent instanceof Greenlet)) {
+      throw new TypeError(`parent must be a Greenlet, got ${describe(parent)}`);
+    }
+    const adopted = Greenlet.#adopting;
+    Greenlet.#adopting = null;
+    const stackSize = options?.stackSize;
+    if (stackSize !== undefined) checkStackSize(stackSize);
+    this.#state = adopted ?? new GreenletState(run ?? null, parent ?? getcurrent(), stackSize);
+    this.#state.ref = new WeakRef(this);
+    if (this.#state.strong === null) unreachable.register(this, this.#state);
+  }
+
+  /** Set while {@link Greenlet.#face} builds an object for an existing state. */
+  static #adopting: GreenletState | null = null;
+
+  static {
+    stateOf = (g) => g.#state;
+    publicOf = (state) => state.strong ?? state.ref?.deref() ?? Greenlet.#face(state);
+  }
+
+  /**
+   * A public object for an existing state: the root's, or one collected while
+   * parked and now being unwound (python-greenlet resurrects it likewise).
+   */
+  static #face(state: GreenletState): Greenlet {
+    Greenlet.#adopting = state;
+    return new Greenlet();
+  }
+
+  /**
+   * Switches to this greenlet. The first switch calls `run(...args)`; later
+   * ones deliver `args[0]` as the return value of the `switch()` that parked
+   * it. Returns whatever the next switch back to the caller carries.
+   * Switching to a dead greenlet goes to its nearest live ancestor.
+   * @throws whatever is thrown into the caller while it is parked, including
+   *   an error that escapes a child greenlet's `run`.
+   */
+  switch(...args: unknown[]): unknown {
+    const target = liveAncestor(stateOf(this));
+    const t: Transfer = target.started ? { throws: false, value: args[0] } : { throws: false, value: undefined, args };
+    return transferTo(target, t, 'switch');
+  }
+
+  /**
+   * Raises `error` in this greenlet where it is parked. An uncaught
+   * {@link GreenletExit} is returned to the parent as a value. On a greenlet
+   * that has not started, kills it without running `run`.
+   * @param error - default: a new {@link GreenletExit}.
+   */
+  throw(error: unknown = new GreenletExit()): unknown {
+    const target = liveAncestor(stateOf(this));
+    if (!target.started) {
+      target.started = true;
+      target.dead = true;
+      target.run = null;
+      const outcome: Transfer = error instanceof GreenletExit ? { throws: false, value: error } : { throws: true, value: error };
+      return transferTo(liveAncestor(target), outcome, 'throw');
+    }
+    return transferTo(target, { throws: true, value: error }, 'throw');
+  }
+
+  /** Where control goes when this greenlet ends. Setting a cycle throws {@link GreenletError}. */
+  get parent(): Greenlet | null {
+    return this.#state.parent;
+  }
+
+  set parent(parent: Greenlet | null) {
+    if (!(parent instanceof Greenlet)) {
+      throw new TypeError(`parent must be a Greenlet, got ${describe(parent)}`);
+    }
+    if (this.#state.strong !== null) throw new GreenletError('the root greenlet cannot have a parent');
+    for (let p: Greenlet | null = parent; p !== null; p = stateOf(p).parent) {
+      if (stateOf(p) === this.#state) throw new GreenletError('cyclic parent chain');
+    }
+    this.#state.parent = parent;
+  }
+
+  /** True once `run` has returned or thrown (or `throw()` killed it unstarted). */
+  get dead(): boolean {
+    return this.#state.dead;
+  }
+
+  /** True once the greenlet has been switched to (or killed). */
+  get started(): boolean {
+    return this.#state.started;
+  }
+
+  /** Started and not dead (python-greenlet's `bool(g)`). */
+  get active(): boolean {
+    return this.#state.started && !this.#state.dead;
+  }
+
+  /** True for the thread's root greenlet. */
+  get isRoot(): boolean {
+    return this.#state.strong !== null;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+function checkStackSize(n: unknown): asserts n is number {
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 65536) {
+    throw new TypeError(`stackSize must be a number of bytes from 65536 up, got ${describe(n)}`);
+  }
+}
+
+// The root greenlet: this thread's original stack, where the event loop runs.
+const init = native.init(entry, GreenletError as unknown as new (message: string) => Error);
+const rootState = new GreenletState(null, null, undefined);
+rootState.started = true;
+rootState.handle = init.root;
+init.root.state = rootState;
+let current: GreenletState = rootState;
+rootState.strong = publicOf(rootState);
+
+if (process.env.GREENLOOP_SWITCH) {
+  const wanted = process.env.GREENLOOP_SWITCH === 'thread' ? 'threads' : process.env.GREENLOOP_SWITCH;
+  native.setBackend(wanted);
+}
+
+/**
+ * The greenlet that is running now (the root greenlet outside any other).
+ * @example
+ * ```ts
+ * const root = getcurrent();
+ * new Greenlet(() => getcurrent() !== root).switch(); // true
+ * ```
+ */
+export function getcurrent(): Greenlet {
+  return publicOf(current);
+}
+
+/**
+ * Installs `fn` to be called before every switch (`'switch'`) and every
+ * `throw()` (`'throw'`) with the origin and target greenlets, or removes the
+ * tracer with `null`. A tracer that throws aborts that switch: the error comes
+ * out of the `switch()`/`throw()` call. Returns the previous tracer.
+ */
+export function settrace(fn: TraceFunction | null): TraceFunction | null {
+  if (fn !== null && typeof fn !== 'function') {
+    throw new TypeError(`settrace expects a function or null, got ${describe(fn)}`);
+  }
+  const previous = tracer;
+  tracer = fn;
+  return previous;
+}
+
+/** The tracer installed with {@link settrace}, or `null`. */
+export function gettrace(): TraceFunction | null {
+  return tracer;
+}
+
+/**
+ * Changes settings of this thread's native core; see {@link CoreOptions}.
+ * @throws GreenletError when the backend is changed after a greenlet started,
+ *   or `'user-space'` is not available on this machine.
+ */
+export function configure(options: CoreOptions): void {
+  if (options.backend !== undefined) native.setBackend(options.backend);
+  if (options.stackSize !== undefined) {
+    checkStackSize(options.stackSize);
+    defaultStackSize = options.stackSize;
+  }
+  if (options.poolSize !== undefined) {
+    if (!Number.isInteger(options.poolSize) || options.poolSize < 0) {
+      throw new TypeError(`poolSize must be an integer >= 0, got ${describe(options.poolSize)}`);
+    }
+    native.setPoolSize(options.poolSize);
+  }
+}
+
+/** Which backend moves control between greenlets in this thread. */
+export function getBackend(): 'user-space' | 'threads' {
+  return native.stats().backend;
+}
+
+/** Counters of this thread's native core: switches, live greenlets, pooled threads. */
+export function coreStats(): CoreStats {
+  return native.stats();
+}
