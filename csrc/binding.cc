@@ -49,7 +49,7 @@ void Throw(Env* env, const std::string& message, bool type_error = false, int er
     if (!env->error_class.Get(isolate)->NewInstance(context, 1, &arg).ToLocal(&error)) return;
   }
   if (err != 0 && error->IsObject()) {
-    error.As<v8::Object>()->Set(context, Str(isolate, "errno"), v8::Integer::New(isolate, -err)).Check();
+    error.As<v8::Object>()->Set(context, Str(isolate, "errno"), v8::Integer::New(isolate, err)).Check();
   }
   isolate->ThrowException(error);
 }

@@ -15,6 +15,10 @@ namespace greenloop {
 // A greenlet together with the JS object ("handle") that stands for it.
 struct JsGreenlet : Greenlet {
   v8::Global<v8::Object> handle;  // weak: the JS layer owns the greenlet
+  // V8's continuation-preserved embedder data is per isolate, not per thread,
+  // so V8's thread archive does not keep it: it is kept here while parked.
+  // Node 24 builds AsyncLocalStorage on it (AsyncContextFrame).
+  v8::Global<v8::Value> continuation_data;
 };
 
 struct Env {

@@ -138,6 +138,7 @@ Greenlet* RunEntry(Greenlet* self) {
   env->pool.Recycle(g->owner);
   g->owner = nullptr;
   env->current = next;
+  env->switches++;
   return next;
 }
 
@@ -167,6 +168,10 @@ int PrepareStart(Env* env, JsGreenlet* g) {
 
 void SwitchTo(Env* env, Greenlet* from, Greenlet* to) {
   v8::Isolate* isolate = env->isolate;
+#if V8_MAJOR_VERSION >= 12
+  auto* parked = static_cast<JsGreenlet*>(from);
+  parked->continuation_data.Reset(isolate, isolate->GetContinuationPreservedEmbedderData());
+#endif
   // Leave the isolate completely: V8 keeps one isolate-wide stack of entries,
   // which only stays consistent if a parked greenlet holds none of them.
   int depth = 0;
@@ -189,6 +194,13 @@ void SwitchTo(Env* env, Greenlet* from, Greenlet* to) {
   // thread's own, and (Node 20) the stack start that the GC scans from.
   isolate->Exit();
   for (int i = 0; i < depth; i++) isolate->Enter();
+#if V8_MAJOR_VERSION >= 12
+  {
+    v8::HandleScope scope(isolate);
+    isolate->SetContinuationPreservedEmbedderData(parked->continuation_data.Get(isolate));
+    parked->continuation_data.Reset();
+  }
+#endif
 }
 
 void EndParkedGreenlets(Env* env) {

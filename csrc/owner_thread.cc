@@ -5,6 +5,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "futex.h"
 
 namespace greenloop {
@@ -47,7 +49,9 @@ void* OwnerMain(void* arg) {
   owner->stack_low = reinterpret_cast<uintptr_t>(stack_addr);
   uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   owner->stack_top = (here - kOwnerReserve) & ~static_cast<uintptr_t>(15);
-  owner->js_limit = owner->stack_low + kNativeHeadroom;
+  // glibc may hand out a larger cached stack than asked for: JS gets the size
+  // that was asked for, and never less than the headroom native code needs.
+  owner->js_limit = std::max(owner->stack_low + kNativeHeadroom, owner->stack_top - owner->stack_size);
   Signal(&startup->ready);  // `startup` lives on the creator's stack: no use after this
 
   for (;;) {
