@@ -170,7 +170,11 @@ void SwitchTo(Env* env, Greenlet* from, Greenlet* to) {
   v8::Isolate* isolate = env->isolate;
 #if V8_MAJOR_VERSION >= 12
   auto* parked = static_cast<JsGreenlet*>(from);
-  parked->continuation_data.Reset(isolate, isolate->GetContinuationPreservedEmbedderData());
+  {
+    v8::HandleScope scope(isolate);
+    v8::Local<v8::Value> data = isolate->GetContinuationPreservedEmbedderData();
+    if (!data->IsUndefined()) parked->continuation_data.Reset(isolate, data);
+  }
 #endif
   // Leave the isolate completely: V8 keeps one isolate-wide stack of entries,
   // which only stays consistent if a parked greenlet holds none of them.
@@ -184,21 +188,29 @@ void SwitchTo(Env* env, Greenlet* from, Greenlet* to) {
     env->current = to;
     env->switches++;
     Transfer(env, from, to);
+#if V8_MAJOR_VERSION < 12
     // Node 20 (V8 11.3): ~Unlocker restores this greenlet's debugger state,
     // which crashes unless the isolate is entered on this thread.
     isolate->Enter();
+#endif
   }
+#if V8_MAJOR_VERSION < 12
   // That early Enter wrote our thread id into the thread state V8 had not
   // archived yet (the greenlet that resumed us); the greenlet that lost it
   // repairs it here when it resumes: a fresh Enter rewrites the id from this
-  // thread's own, and (Node 20) the stack start that the GC scans from.
+  // thread's own, and (V8 11.3) the stack start that the GC scans from.
   isolate->Exit();
+#endif
   for (int i = 0; i < depth; i++) isolate->Enter();
 #if V8_MAJOR_VERSION >= 12
   {
     v8::HandleScope scope(isolate);
-    isolate->SetContinuationPreservedEmbedderData(parked->continuation_data.Get(isolate));
-    parked->continuation_data.Reset();
+    if (parked->continuation_data.IsEmpty()) {
+      isolate->SetContinuationPreservedEmbedderData(v8::Undefined(isolate));
+    } else {
+      isolate->SetContinuationPreservedEmbedderData(parked->continuation_data.Get(isolate));
+      parked->continuation_data.Reset();
+    }
   }
 #endif
 }
