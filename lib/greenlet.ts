@@ -21,6 +21,7 @@
  * ```
  * @module
  */
+import { executionAsyncResource } from 'node:async_hooks';
 import { GreenletError, GreenletExit } from './errors.js';
 import { native, type NativeHandle, type NativeStats } from './native.js';
 
@@ -86,6 +87,12 @@ class GreenletState {
   started = false;
   dead = false;
   stackSize: number | undefined;
+  /**
+   * Node's current async resource when this greenlet last got control. Node
+   * keeps one async-hooks stack per thread: a greenlet that parks with more
+   * scopes pushed than it was resumed with would corrupt it (an abort).
+   */
+  asyncResource: object | undefined = undefined;
 
   constructor(run: RunFunction | null, parent: Greenlet | null, stackSize: number | undefined) {
     this.run = run;
@@ -119,6 +126,12 @@ function trace(event: 'switch' | 'throw', origin: GreenletState, target: Greenle
 /** Moves control to `target` carrying `t`; returns what the switch back carries. */
 function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw'): unknown {
   const origin = current;
+  if (target !== origin && origin.strong === null && executionAsyncResource() !== origin.asyncResource) {
+    throw new GreenletError(
+      'cannot switch away from a greenlet inside a nested async scope (e.g. AsyncResource#runInAsyncScope): ' +
+        'Node keeps one async-hooks stack per thread, and parking here would corrupt it; leave the scope first',
+    );
+  }
   trace(event, origin, target);
   if (target === origin) return deliver(t);
   if (target.handle === null) target.handle = createHandle(target);
@@ -134,6 +147,7 @@ function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw
     }
     throw error;
   }
+  origin.asyncResource = executionAsyncResource();
   const back = pending!;
   pending = undefined;
   return deliver(back);
@@ -156,6 +170,7 @@ function entry(handle: NativeHandle): NativeHandle {
     const start = pending!;
     pending = undefined;
     state.started = true;
+    state.asyncResource = executionAsyncResource();
     let run = state.run;
     state.run = null;
     if (run === null) {

@@ -104,3 +104,14 @@ describe('signals', () => {
     expect(s.handledSome).toBe(true);
   });
 });
+
+describe('async hooks', () => {
+  it('switching away inside runInAsyncScope is a catchable GreenletError, not an abort', () => {
+    const run = runFixture('park-in-async-scope.js');
+    expect(run.signal, run.stderr).toBeNull();
+    expect(run.stderr).not.toMatch(/async hook stack has become corrupted/);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^caught GREENLOOP_ERR_GREENLET cannot switch away from a greenlet inside a nested async scope/);
+    expect(run.stdout).toMatch(/back on root\nlater undefined/);
+  });
+});
