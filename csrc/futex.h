@@ -18,7 +18,7 @@ namespace greenloop {
 
 enum WakeWord : uint32_t { kIdle = 0, kSignaled = 1, kSleeping = 2 };
 
-inline long RawFutex(std::atomic<uint32_t>* word, int op, uint32_t val) {
+__attribute__((always_inline)) inline long RawFutex(std::atomic<uint32_t>* word, int op, uint32_t val) {
 #if defined(__x86_64__)
   long ret;
   register long r10 __asm__("r10") = 0;  // no timeout
@@ -32,7 +32,7 @@ inline long RawFutex(std::atomic<uint32_t>* word, int op, uint32_t val) {
 #endif
 }
 
-inline void CpuRelax() {
+__attribute__((always_inline)) inline void CpuRelax() {
 #if defined(__x86_64__)
   __builtin_ia32_pause();
 #endif
@@ -40,7 +40,7 @@ inline void CpuRelax() {
 
 // Blocks until Signal(word); spins first when spin_iterations > 0. Consumes
 // the signal, so the word is ready for the next round.
-inline void WaitFor(std::atomic<uint32_t>* word, int spin_iterations) {
+__attribute__((always_inline)) inline void WaitFor(std::atomic<uint32_t>* word, int spin_iterations) {
   for (int i = 0; i < spin_iterations; i++) {
     if (word->load(std::memory_order_acquire) == kSignaled) {
       word->store(kIdle, std::memory_order_relaxed);
@@ -61,7 +61,7 @@ inline void WaitFor(std::atomic<uint32_t>* word, int spin_iterations) {
   word->store(kIdle, std::memory_order_relaxed);
 }
 
-inline void Signal(std::atomic<uint32_t>* word) {
+__attribute__((always_inline)) inline void Signal(std::atomic<uint32_t>* word) {
   if (word->exchange(kSignaled, std::memory_order_release) == kSleeping) {
     RawFutex(word, FUTEX_WAKE_PRIVATE, 1);
   }

@@ -81,8 +81,14 @@ interface Transfer {
 class GreenletState {
   handle: NativeHandle | null = null;
   run: RunFunction | null;
+  /**
+   * The public object, held strongly until the greenlet first parks (and
+   * forever for the root); from then on only weakly, through `ref`, so that
+   * dropping every reference to a parked greenlet lets it be unwound.
+   */
+  self: Greenlet | null = null;
   ref: WeakRef<Greenlet> | null = null;
-  strong: Greenlet | null = null; // the root only: never collected
+  isRoot = false;
   parent: Greenlet | null;
   started = false;
   dead = false;
@@ -126,7 +132,7 @@ function trace(event: 'switch' | 'throw', origin: GreenletState, target: Greenle
 /** Moves control to `target` carrying `t`; returns what the switch back carries. */
 function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw'): unknown {
   const origin = current;
-  if (target !== origin && origin.strong === null && executionAsyncResource() !== origin.asyncResource) {
+  if (target !== origin && !origin.isRoot && executionAsyncResource() !== origin.asyncResource) {
     throw new GreenletError(
       'cannot switch away from a greenlet inside a nested async scope (e.g. AsyncResource#runInAsyncScope): ' +
         'Node keeps one async-hooks stack per thread, and parking here would corrupt it; leave the scope first',
@@ -135,6 +141,7 @@ function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw
   trace(event, origin, target);
   if (target === origin) return deliver(t);
   if (target.handle === null) target.handle = createHandle(target);
+  if (origin.self !== null && !origin.isRoot) holdWeakly(origin, origin.self);
   pending = t;
   current = target;
   try {
@@ -151,6 +158,13 @@ function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw
   const back = pending!;
   pending = undefined;
   return deliver(back);
+}
+
+/** From its first park on, a greenlet's state refers to its public object weakly. */
+function holdWeakly(state: GreenletState, self: Greenlet): void {
+  state.ref = new WeakRef(self);
+  state.self = null;
+  unreachable.register(self, state);
 }
 
 function createHandle(state: GreenletState): NativeHandle {
@@ -240,9 +254,10 @@ export class Greenlet {
     Greenlet.#adopting = null;
     const stackSize = options?.stackSize;
     if (stackSize !== undefined) checkStackSize(stackSize);
-    this.#state = adopted ?? new GreenletState(run ?? null, parent ?? getcurrent(), stackSize);
-    this.#state.ref = new WeakRef(this);
-    if (this.#state.strong === null) unreachable.register(this, this.#state);
+    const state = adopted ?? new GreenletState(run ?? null, parent ?? getcurrent(), stackSize);
+    this.#state = state;
+    if (adopted !== null && !adopted.isRoot) holdWeakly(adopted, this);
+    else state.self = this;
   }
 
   /** Set while {@link Greenlet.#face} builds an object for an existing state. */
@@ -250,7 +265,7 @@ export class Greenlet {
 
   static {
     stateOf = (g) => g.#state;
-    publicOf = (state) => state.strong ?? state.ref?.deref() ?? Greenlet.#face(state);
+    publicOf = (state) => state.self ?? state.ref?.deref() ?? Greenlet.#face(state);
   }
 
   /**
@@ -303,7 +318,7 @@ export class Greenlet {
     if (!(parent instanceof Greenlet)) {
       throw new TypeError(`parent must be a Greenlet, got ${describe(parent)}`);
     }
-    if (this.#state.strong !== null) throw new GreenletError('the root greenlet cannot have a parent');
+    if (this.#state.isRoot) throw new GreenletError('the root greenlet cannot have a parent');
     for (let p: Greenlet | null = parent; p !== null; p = stateOf(p).parent) {
       if (stateOf(p) === this.#state) throw new GreenletError('cyclic parent chain');
     }
@@ -327,7 +342,7 @@ export class Greenlet {
 
   /** True for the thread's root greenlet. */
   get isRoot(): boolean {
-    return this.#state.strong !== null;
+    return this.#state.isRoot;
   }
 }
 
@@ -350,7 +365,8 @@ rootState.started = true;
 rootState.handle = init.root;
 init.root.state = rootState;
 let current: GreenletState = rootState;
-rootState.strong = publicOf(rootState);
+rootState.isRoot = true;
+publicOf(rootState);
 
 if (process.env.GREENLOOP_SWITCH) {
   const wanted = process.env.GREENLOOP_SWITCH === 'thread' ? 'threads' : process.env.GREENLOOP_SWITCH;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Greenlet, configure, coreStats, getBackend, getcurrent } from '../lib/index.js';
+import { Greenlet, configure, coreStats, getBackend, getcurrent } from '../lib/greenlet.js';
 import { lastJson, runFixture } from './helpers.js';
 
 describe('owner thread pool', () => {
