@@ -17,7 +17,7 @@ describe('Workers', () => {
       expect(r.pingPong, r.mode).toBe(1000);
       expect(r.live, r.mode).toBe(1000);
       // Every owner thread of the Worker's parked greenlets has ended.
-      expect(r.threadsAfter, r.mode).toBe(summary.baseline);
+      expect(r.threadsAfter, JSON.stringify(r)).toBe(summary.baseline);
     }
     expect(summary.results.map((r: any) => r.code)).toEqual([0, 0, 1, 1]);
     expect(summary.both.map((r: any) => r.pingPong)).toEqual([1000, 1000]);
