@@ -116,6 +116,11 @@ Greenlet* RunEntry(Greenlet* self) {
         auto* target = static_cast<JsGreenlet*>(obj->GetAlignedPointerFromInternalField(0));
         if (target != nullptr && target->env == env && !target->has(kFinished)) next = target;
       }
+    } else if (!try_catch.HasCaught()) {
+      // lib/greenlet.ts's entry always returns a greenlet handle.
+      env->rethrow_after_resume.Reset(
+          isolate, v8::Exception::Error(v8::String::NewFromUtf8Literal(
+                       isolate, "greenloop internal error: a greenlet's entry returned no greenlet to resume")));
     } else if (try_catch.HasTerminated() || isolate->IsExecutionTerminating()) {
       env->terminate_after_resume = true;
     } else if (try_catch.HasCaught()) {

@@ -130,7 +130,30 @@ function trace(event: 'switch' | 'throw', origin: GreenletState, target: Greenle
 }
 
 /** Moves control to `target` carrying `t`; returns what the switch back carries. */
-function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw'): unknown {
+/** How a greenlet's end reads to its parent: an escaping GreenletExit is a value. */
+function outcomeOf(error: unknown): Transfer {
+  return error instanceof GreenletExit ? { throws: false, value: error } : { throws: true, value: error };
+}
+
+/**
+ * Where the outcome of a greenlet that has ended goes: to its nearest live
+ * ancestor. An ancestor that has not started is started by a value (it becomes
+ * `run`'s argument) and killed by an error, which passes on up.
+ */
+function routeOutcome(ended: GreenletState, outcome: Transfer): [GreenletState, Transfer] {
+  let target = liveAncestor(ended);
+  while (!target.started) {
+    if (!outcome.throws) return [target, { throws: false, value: undefined, args: [outcome.value] }];
+    target.started = true;
+    target.dead = true;
+    target.run = null;
+    target = liveAncestor(target);
+  }
+  return [target, outcome];
+}
+
+/** Moves control to `target` carrying `t`, tracing it as `event` (unless null). */
+function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw' | null): unknown {
   const origin = current;
   if (target !== origin && !origin.isRoot && executionAsyncResource() !== origin.asyncResource) {
     throw new GreenletError(
@@ -138,7 +161,7 @@ function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw
         'Node keeps one async-hooks stack per thread, and parking here would corrupt it; leave the scope first',
     );
   }
-  trace(event, origin, target);
+  if (event !== null) trace(event, origin, target);
   if (target === origin) return deliver(t);
   if (target.handle === null) target.handle = createHandle(target);
   if (origin.self !== null && !origin.isRoot) holdWeakly(origin, origin.self);
@@ -194,18 +217,19 @@ function entry(handle: NativeHandle): NativeHandle {
     }
     result = { throws: false, value: run(...(start.args ?? [])) };
   } catch (error) {
-    result = error instanceof GreenletExit ? { throws: false, value: error } : { throws: true, value: error };
+    result = outcomeOf(error);
   }
   state.dead = true;
-  const parent = liveAncestor(state);
+  const [target, outcome] = routeOutcome(state, result);
   try {
-    trace('switch', state, parent);
+    trace('switch', state, target);
   } catch {
     // A tracer that throws here has nowhere to report to; the switch goes on.
   }
-  pending = result;
-  current = parent;
-  return parent.handle!;
+  if (target.handle === null) target.handle = createHandle(target);
+  pending = outcome;
+  current = target;
+  return target.handle;
 }
 
 const unreachable = new FinalizationRegistry<GreenletState>((state) => {
@@ -293,20 +317,23 @@ export class Greenlet {
 
   /**
    * Raises `error` in this greenlet where it is parked. An uncaught
-   * {@link GreenletExit} is returned to the parent as a value. On a greenlet
-   * that has not started, kills it without running `run`.
+   * {@link GreenletExit} is returned to the parent as a value. A greenlet
+   * that has not started is killed without running `run`; one that is dead
+   * stays dead. Either way `error` then reaches the nearest live ancestor as
+   * if the greenlet had ended with it (a `GreenletExit` as a value).
    * @param error - default: a new {@link GreenletExit}.
    */
   throw(error: unknown = new GreenletExit()): unknown {
-    const target = liveAncestor(stateOf(this));
-    if (!target.started) {
-      target.started = true;
-      target.dead = true;
-      target.run = null;
-      const outcome: Transfer = error instanceof GreenletExit ? { throws: false, value: error } : { throws: true, value: error };
-      return transferTo(liveAncestor(target), outcome, 'throw');
-    }
-    return transferTo(target, { throws: true, value: error }, 'throw');
+    const self = stateOf(this);
+    if (self.started && !self.dead) return transferTo(self, { throws: true, value: error }, 'throw');
+    // Unstarted or dead: it ends with `error` where it stands, without running.
+    trace('throw', current, self);
+    self.started = true;
+    self.dead = true;
+    self.run = null;
+    const [target, outcome] = routeOutcome(self, outcomeOf(error));
+    trace('switch', self, target);
+    return transferTo(target, outcome, null);
   }
 
   /** Where control goes when this greenlet ends. Setting a cycle throws {@link GreenletError}. */
