@@ -7,7 +7,7 @@
         "csrc/handoff.cc",
         "csrc/owner_thread.cc"
       ],
-      "cflags_cc": ["-std=c++20", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_cc": ["-std=c++20", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-cast-function-type"],
       "cflags_cc!": ["-std=gnu++17", "-std=gnu++20"],
       "ldflags": [
         "-Wl,-z,nodelete"
