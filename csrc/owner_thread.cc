@@ -29,14 +29,8 @@ size_t PageRound(size_t n) {
   return (n + page - 1) / page * page;
 }
 
-struct Startup {
-  OwnerThread* owner;
-  std::atomic<uint32_t> ready{0};
-};
-
 void* OwnerMain(void* arg) {
-  auto* startup = static_cast<Startup*>(arg);
-  OwnerThread* owner = startup->owner;
+  auto* owner = static_cast<OwnerThread*>(arg);
 
   pthread_attr_t attr;
   void* stack_addr = nullptr;
@@ -52,7 +46,7 @@ void* OwnerMain(void* arg) {
   // glibc may hand out a larger cached stack than asked for: JS gets the size
   // that was asked for, and never less than the headroom native code needs.
   owner->js_limit = std::max(owner->stack_low + kNativeHeadroom, owner->stack_top - owner->stack_size);
-  Signal(&startup->ready);  // `startup` lives on the creator's stack: no use after this
+  Signal(&owner->ready);
 
   for (;;) {
     WaitFor(&owner->wake_word, 0);
@@ -69,44 +63,54 @@ void* OwnerMain(void* arg) {
 }  // namespace
 
 int OwnerPool::Acquire(Backend backend, size_t stack_size, OwnerThread** out) {
-  auto it = idle_.find(stack_size);
-  if (it != idle_.end() && !it->second.empty()) {
-    OwnerThread* owner = it->second.back();
-    it->second.pop_back();
+  std::vector<OwnerThread*>& idle = idle_[stack_size];
+  if (idle.empty()) {
+    // Threads are made in batches that grow with use: a new thread must be
+    // scheduled once before it can serve, and waiting for that once per batch
+    // instead of once per thread matters on a busy machine.
+    size_t batch = std::clamp<size_t>(created_ / 4, 1, kMaxBatch);
+    int rc = CreateBatch(stack_size, batch, &idle);
+    if (idle.empty()) return rc;
+  } else {
     idle_count_--;
-    owner->backend = backend;
-    *out = owner;
-    return 0;
   }
-
-  auto* owner = new OwnerThread();
+  OwnerThread* owner = idle.back();
+  idle.pop_back();
   owner->backend = backend;
-  owner->stack_size = stack_size;
+  *out = owner;
+  return 0;
+}
+
+int OwnerPool::CreateBatch(size_t stack_size, size_t count, std::vector<OwnerThread*>* into) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   int rc = pthread_attr_setstacksize(&attr, PageRound(stack_size + kNativeHeadroom + kOwnerReserve));
-  if (rc != 0) {
-    pthread_attr_destroy(&attr);
-    delete owner;
-    return -rc;
-  }
   // Owner threads block every signal: a signal handler run on a sleeping
   // owner would share the TLS of the greenlet that is running elsewhere.
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
-  Startup startup{owner};
-  rc = pthread_create(&owner->thread, &attr, OwnerMain, &startup);
+  std::vector<OwnerThread*> started;
+  for (size_t i = 0; rc == 0 && i < count; i++) {
+    auto* owner = new OwnerThread();
+    owner->stack_size = stack_size;
+    rc = pthread_create(&owner->thread, &attr, OwnerMain, owner);
+    if (rc == 0) {
+      started.push_back(owner);
+    } else {
+      delete owner;
+    }
+  }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   pthread_attr_destroy(&attr);
-  if (rc != 0) {
-    delete owner;
-    return -rc;
+  for (OwnerThread* owner : started) {
+    WaitFor(&owner->ready, 0);
+    into->push_back(owner);
   }
-  WaitFor(&startup.ready, 0);
-  created_++;
-  *out = owner;
-  return 0;
+  created_ += started.size();
+  // All but the one about to be handed out count as idle.
+  if (!started.empty()) idle_count_ += started.size() - 1;
+  return rc == 0 ? 0 : -rc;
 }
 
 void OwnerPool::Recycle(OwnerThread* owner) {

@@ -29,6 +29,7 @@ struct OwnerThread {
   uintptr_t stack_top = 0;   // where greenlet frames may begin (below its own)
   uintptr_t js_limit = 0;    // what SetStackLimit gets for greenlets on it
 
+  std::atomic<uint32_t> ready{0};  // signalled once it has recorded the above
   std::atomic<uint32_t> wake_word{0};
   // Written before wake_word is signalled; read by the owner after waking.
   Greenlet* job = nullptr;   // threads backend: the greenlet to run next
@@ -60,6 +61,11 @@ class OwnerPool {
   size_t created() const { return created_; }
 
  private:
+  // Starts up to `count` owner threads into `into`; returns 0, or the negative
+  // errno of the first refusal (those started before it are kept).
+  int CreateBatch(size_t stack_size, size_t count, std::vector<OwnerThread*>* into);
+  static constexpr size_t kMaxBatch = 32;
+
   std::map<size_t, std::vector<OwnerThread*>> idle_;
   size_t idle_count_ = 0;
   size_t max_idle_ = 256;

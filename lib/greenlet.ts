@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * import { Greenlet, getcurrent } from 'greenloop';
+ * import { Greenlet, getcurrent } from 'greenloop/greenlet';
  *
  * const root = getcurrent();
  * const g = new Greenlet((a: number) => {
@@ -166,13 +166,13 @@ function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw
   if (target.handle === null) target.handle = createHandle(target);
   if (origin.self !== null && !origin.isRoot) holdWeakly(origin, origin.self);
   pending = t;
-  current = target;
+  setCurrent(target);
   try {
     native.switchTo(target.handle);
   } catch (error) {
     if (current !== origin) {
       // The switch itself failed (e.g. no thread could be created): nothing ran.
-      current = origin;
+      setCurrent(origin);
       pending = undefined;
     }
     throw error;
@@ -228,7 +228,7 @@ function entry(handle: NativeHandle): NativeHandle {
   }
   if (target.handle === null) target.handle = createHandle(target);
   pending = outcome;
-  current = target;
+  setCurrent(target);
   return target.handle;
 }
 
@@ -392,6 +392,13 @@ rootState.started = true;
 rootState.handle = init.root;
 init.root.state = rootState;
 let current: GreenletState = rootState;
+/** getcurrent()'s answer for `current`, once asked; dropped on every switch. */
+let currentFace: Greenlet | null = null;
+
+function setCurrent(state: GreenletState): void {
+  current = state;
+  currentFace = null;
+}
 rootState.isRoot = true;
 publicOf(rootState);
 
@@ -409,7 +416,9 @@ if (process.env.GREENLOOP_SWITCH) {
  * ```
  */
 export function getcurrent(): Greenlet {
-  return publicOf(current);
+  // Cached: each WeakRef.deref() keeps its target alive until the end of the
+  // current job, and a long batch of switches would pile them up.
+  return (currentFace ??= publicOf(current));
 }
 
 /**

@@ -98,8 +98,9 @@ describe('signals', () => {
     const run = runFixture('signals.js');
     expect(run.signal, run.stderr).toBeNull();
     const s = lastJson(run);
-    expect(s.owners).toBe(20);
-    expect(s.ownersBlockingAll).toBe(20);
+    // 20 parked greenlets, plus any spare threads made in the same batches.
+    expect(s.owners).toBeGreaterThanOrEqual(20);
+    expect(s.ownersBlockingAll).toBe(s.owners);
     expect(s.switches).toBe(40000);
     expect(s.handledSome).toBe(true);
   });
