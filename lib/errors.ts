@@ -57,3 +57,106 @@ export class GreenletExit extends GreenloopError {
     super(message, options);
   }
 }
+
+/**
+ * A green read (`readLine()`, or a line iteration) found no line end within
+ * its `maxLength` bytes. The bytes stay buffered; the peer is usually hostile
+ * or speaking another protocol, so the usual reaction is to close.
+ */
+export class LineTooLongError extends GreenloopError {
+  static override readonly code: string = 'GREENLOOP_ERR_LINE_TOO_LONG';
+  /** The limit that was exceeded, in bytes. */
+  readonly maxLength: number;
+  constructor(maxLength: number, options?: ErrorOptions) {
+    super(`no line end within ${maxLength} bytes`, options);
+    this.maxLength = maxLength;
+  }
+}
+
+/**
+ * A green `recvExactly(n)` reached the end of the stream first. `partial`
+ * holds the bytes that did arrive.
+ */
+export class IncompleteReadError extends GreenloopError {
+  static override readonly code: string = 'GREENLOOP_ERR_INCOMPLETE_READ';
+  /** The bytes read before the end of the stream. */
+  readonly partial: Buffer;
+  /** How many bytes were expected. */
+  readonly expected: number;
+  constructor(partial: Buffer, expected: number, options?: ErrorOptions) {
+    super(`stream ended after ${partial.length} of ${expected} bytes`, options);
+    this.partial = partial;
+    this.expected = expected;
+  }
+}
+
+/**
+ * Two greenlets used one green stream the same way at once (both reading, or
+ * both writing), as gevent's `ConcurrentObjectUseError`: the second call throws.
+ */
+export class ConcurrentIOError extends GreenloopError {
+  static override readonly code: string = 'GREENLOOP_ERR_CONCURRENT_IO';
+}
+
+/**
+ * A green HTTP server's request body was larger than allowed (`maxLength`
+ * of `req.body()`, or the server's `maxBodyLength`). Escaping a handler, it
+ * becomes a 413 response.
+ */
+export class PayloadTooLargeError extends GreenloopError {
+  static override readonly code: string = 'GREENLOOP_ERR_PAYLOAD_TOO_LARGE';
+  /** The HTTP status this error maps to. */
+  readonly statusCode = 413;
+  /** The limit that was exceeded, in bytes. */
+  readonly maxLength: number;
+  constructor(maxLength: number, options?: ErrorOptions) {
+    super(`request body over ${maxLength} bytes`, options);
+    this.maxLength = maxLength;
+  }
+}
+
+/**
+ * A {@link Timeout} expired (or a blocking call's `timeout` option ran out)
+ * while the greenlet waited. Raised in the waiting greenlet at its park point.
+ * @example
+ * ```ts
+ * try { wait(fetch(url), { timeout: 1000 }); } catch (e) { if (e instanceof TimeoutError) retry(); else throw e; }
+ * ```
+ */
+export class TimeoutError extends GreenloopError {
+  static override readonly code: string = 'GREENLOOP_ERR_TIMEOUT';
+  /** The timeout that expired, in milliseconds (when known). */
+  declare ms?: number;
+}
+
+/** `getNowait()` (or `get()` past its timeout) found the queue empty. */
+export class Empty extends GreenloopError {
+  static override readonly code: string = 'GREENLOOP_ERR_QUEUE_EMPTY';
+}
+
+/** `putNowait()` (or `put()` past its timeout) found the queue full. */
+export class Full extends GreenloopError {
+  static override readonly code: string = 'GREENLOOP_ERR_QUEUE_FULL';
+}
+
+/** A non-blocking `Pool` call found every slot taken (a {@link Full}, as in gevent). */
+export class PoolFull extends Full {
+  static override readonly code: string = 'GREENLOOP_ERR_POOL_FULL';
+}
+
+/**
+ * The event loop was about to exit while greenlets were still parked on
+ * something nothing could complete (gevent's `LoopExit`). greenloop prints it
+ * to stderr with each greenlet's name and where it waits.
+ */
+export class LoopExit extends GreenloopError {
+  static override readonly code: string = 'GREENLOOP_ERR_LOOP_EXIT';
+}
+
+/**
+ * A lock or semaphore was released more often than acquired (a
+ * `BoundedSemaphore` or `Lock`), or an `RLock` by a greenlet that does not hold it.
+ */
+export class LockReleaseError extends GreenloopError {
+  static override readonly code: string = 'GREENLOOP_ERR_LOCK_RELEASE';
+}

@@ -2,11 +2,24 @@
  * greenloop: greenlets and a gevent-style hub for Node.js.
  *
  * This entry point gathers the public API; each module's page documents its part.
+ * `Greenlet` here is the gevent-level greenlet run by the hub (`spawn`, `join`,
+ * `kill`, ...); the raw primitive with python-greenlet's semantics is
+ * `RawGreenlet` (also the `Greenlet` of `greenloop/greenlet`).
  * @module greenloop
  */
-export { GreenloopError, GreenletError, GreenletExit } from './errors.js';
 export {
-  Greenlet,
+  GreenloopError,
+  GreenletError,
+  GreenletExit,
+  TimeoutError,
+  Empty,
+  Full,
+  PoolFull,
+  LoopExit,
+  LockReleaseError,
+} from './errors.js';
+export {
+  Greenlet as RawGreenlet,
   getcurrent,
   settrace,
   gettrace,
@@ -15,7 +28,10 @@ export {
   coreStats,
   type RunFunction,
   type TraceFunction,
-  type GreenletOptions,
+  type GreenletOptions as RawGreenletOptions,
   type CoreOptions,
   type CoreStats,
 } from './greenlet.js';
+export { Hub, getHub, assertMayBlock, type UnjoinedErrorHandler } from './hub/hub.js';
+export { Waiter } from './hub/waiter.js';
+export * from './api/index.js';

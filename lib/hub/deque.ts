@@ -1,0 +1,58 @@
+/**
+ * A FIFO queue on a growable ring buffer: O(1) push and shift without the
+ * re-indexing `Array#shift` does on long arrays. The hub's ready queue.
+ * @internal
+ * @module
+ */
+export class Deque<T> {
+  #items: (T | undefined)[] = new Array(16);
+  #head = 0;
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
+  }
+
+  push(item: T): void {
+    const items = this.#items;
+    if (this.#length === items.length) {
+      this.#grow();
+      return this.push(item);
+    }
+    items[(this.#head + this.#length) & (items.length - 1)] = item;
+    this.#length++;
+  }
+
+  /** The oldest item, left in place; `undefined` when empty. */
+  peek(): T | undefined {
+    return this.#length === 0 ? undefined : this.#items[this.#head];
+  }
+
+  /** Removes and returns the oldest item; `undefined` when empty. */
+  shift(): T | undefined {
+    if (this.#length === 0) return undefined;
+    const items = this.#items;
+    const item = items[this.#head];
+    items[this.#head] = undefined;
+    this.#head = (this.#head + 1) & (items.length - 1);
+    this.#length--;
+    return item;
+  }
+
+  /** The items from oldest to newest (a copy). */
+  toArray(): T[] {
+    const out: T[] = [];
+    const mask = this.#items.length - 1;
+    for (let i = 0; i < this.#length; i++) out.push(this.#items[(this.#head + i) & mask] as T);
+    return out;
+  }
+
+  #grow(): void {
+    const old = this.#items;
+    const items: (T | undefined)[] = new Array(old.length * 2);
+    const mask = old.length - 1;
+    for (let i = 0; i < this.#length; i++) items[i] = old[(this.#head + i) & mask];
+    this.#items = items;
+    this.#head = 0;
+  }
+}

@@ -1,0 +1,577 @@
+/**
+ * The hub: this thread's root greenlet, where Node's event loop runs, seen as
+ * a scheduler.
+ *
+ * A greenlet that waits parks on a {@link Waiter} and gives up control; the
+ * event-loop callback that completes the wait (a timer, a socket's 'data',
+ * a promise settling, another greenlet's `set()`) only *schedules* it: wake-ups
+ * go into one FIFO ready queue, which the hub runs from a single `setImmediate`
+ * callback per loop turn (a "pass"). Within a pass a greenlet that parks hands
+ * control straight to the next ready greenlet instead of bouncing through the
+ * hub, so a busy server costs about one switch per wake-up.
+ *
+ * Blocking calls made on the hub itself (outside any spawned greenlet) throw
+ * {@link GreenletError}: the hub cannot wait for the loop it is running.
+ * @module
+ */
+import { executionAsyncId } from 'node:async_hooks';
+import { dirname, sep } from 'node:path';
+import { GreenletError, GreenletExit, LoopExit } from '../errors.js';
+import { type Greenlet as RawGreenlet, getcurrent } from '../greenlet.js';
+import {
+  captureFrame,
+  captureStores,
+  contextMode,
+  copyCurrentContext,
+  enterContext,
+  hubScope,
+  newContext,
+  type Context,
+} from './context.js';
+import { Deque } from './deque.js';
+import { checkDelay, checkFunction, describe } from './validate.js';
+
+/** No pending error (a unique value: `undefined` may be thrown too). */
+const NONE: unique symbol = Symbol('greenloop.none');
+/** Switched into a parked greenlet to make it record its stack (the exit report). */
+const DESCRIBE: unique symbol = Symbol('greenloop.describe');
+const frameMode = contextMode === 'frame';
+/**
+ * A pass reads the clock once per this many greenlets it runs (1: each time;
+ * Date.now() costs ~50 ns beside a switch's ~1-3 µs, and the limit stays exact).
+ */
+const CHECK_EVERY = 1;
+
+/**
+ * What a greenlet parks on: the hub delivers a kill or a {@link Timeout} through it.
+ * @internal
+ */
+export interface ParkSite {
+  /** Says what the greenlet waits for, e.g. `'Event.wait()'`. */
+  readonly label: string;
+  /** Settles the site with an error and schedules its greenlet; false if it had already settled. */
+  settleThrow(error: unknown): boolean;
+}
+
+/**
+ * The hub's record of one greenlet it schedules.
+ * @internal
+ */
+export class Task {
+  /** Set while the greenlet is parked. */
+  site: ParkSite | null = null;
+  /** In the ready queue. */
+  scheduled = false;
+  /** Its start was cancelled (killed before it ran): the queue skips it. */
+  cancelled = false;
+  /** An error to raise at its next park (a kill or timeout that came while it was not parked). */
+  pendingError: unknown = NONE;
+  /** Who sent {@link pendingError}, so that a cancelled Timeout can take its error back. */
+  pendingSource: unknown = undefined;
+  /** Resource mode: its async context (see context.ts); made on first use. */
+  ctx: Context | null = null;
+  /** Frame mode: the async context captured at spawn, used to start it. */
+  startScope: import('node:async_hooks').AsyncResource | null = null;
+  /** The stack of its park point, recorded for the exit report. */
+  stack: string | null = null;
+  /** Links of the hub's list of parked tasks. */
+  parkedPrev: Task | null = null;
+  parkedNext: Task | null = null;
+
+  constructor(readonly greenlet: RawGreenlet) {}
+}
+
+/** A function the hub runs at its next pass. */
+class Callback {
+  constructor(
+    readonly fn: (...args: any[]) => unknown,
+    readonly args: unknown[],
+  ) {}
+}
+
+/** Where a hub-scheduled greenlet's Task lives on the gevent-level Greenlet. @internal */
+export const kTask: unique symbol = Symbol('greenloop.task');
+const rawTasks = new WeakMap<RawGreenlet, Task>();
+
+/** The Task of `g`, created on first use for greenlets made with the raw primitive. @internal */
+export function taskOf(g: RawGreenlet): Task {
+  const own = (g as { [kTask]?: Task })[kTask];
+  if (own !== undefined) return own;
+  let task = rawTasks.get(g);
+  if (task === undefined) {
+    task = new Task(g);
+    rawTasks.set(g, task);
+  }
+  return task;
+}
+
+/**
+ * Called with an error that nobody joined: see {@link Hub.unjoinedErrorHandler}.
+ * `greenlet` is the greenlet it escaped from (or whose link callback threw).
+ */
+export type UnjoinedErrorHandler = (error: unknown, greenlet: RawGreenlet) => void;
+
+/** Shows a greenlet in messages: `"name"` for named ones, else its class. */
+export function greenletLabel(g: RawGreenlet): string {
+  const name = (g as { name?: unknown }).name;
+  return typeof name === 'string' ? `greenlet "${name}"` : g.isRoot ? 'the hub' : 'a raw greenlet';
+}
+
+/** greenloop's own folder (lib/ or dist/cjs/), whose frames the exit report leaves out. */
+const ownDir = `${dirname(__dirname)}${sep}`;
+/** Drops greenloop's own frames from a stack captured at a park point. */
+function userFrames(stack: string): string {
+  return stack
+    .split('\n')
+    .slice(1)
+    .filter((line) => !line.includes(ownDir))
+    .join('\n');
+}
+
+/**
+ * The scheduler of one thread: the root greenlet plus its ready queue.
+ * Get it with {@link getHub}; there is one per thread (the main thread and
+ * each Worker), created on first use.
+ * @example
+ * ```ts
+ * import { getHub } from 'greenloop';
+ * const hub = getHub();
+ * hub.switchInterval = 2; // poll for IO at least every 2 ms of greenlet work
+ * console.log(hub.readyCount, hub.parkedCount);
+ * ```
+ */
+export class Hub {
+  /** The root greenlet of this thread: where the event loop and the hub's passes run. */
+  readonly greenlet: RawGreenlet;
+  #switchInterval = 5;
+
+  readonly #root: Task;
+  readonly #queue = new Deque<Task | Callback>();
+  /** Sentinel of the circular list of parked tasks. */
+  readonly #parked: Task;
+  #parkedCount = 0;
+  /** Resource mode: the async context hub code sees during a pass. */
+  #hubCtx: Context = newContext();
+  /** Hand-offs left before the pass checks the clock again. */
+  #checkIn = 0;
+  #passScheduled = false;
+  #inPass = false;
+  #scopeId = -1;
+  #deadline = 0;
+  #parks = 0;
+  #reportedAtParks = -1;
+  #unjoinedHandler: UnjoinedErrorHandler | null = null;
+  readonly #runPass = (): void => this.#pass();
+
+  /** @internal Use {@link getHub}. */
+  constructor(root: RawGreenlet) {
+    this.greenlet = root;
+    this.#root = taskOf(root);
+    this.#parked = new Task(root);
+    this.#parked.parkedPrev = this.#parked.parkedNext = this.#parked;
+    process.on('beforeExit', () => this.#reportParked());
+  }
+
+  /**
+   * Called with every error that escapes a spawned greenlet nobody joined,
+   * called `get()`/`promise()` on, linked to or killed, once the greenlets
+   * that were ready when it failed have run (and with errors thrown by link
+   * callbacks and by raw greenlets the hub resumed). `null`, the
+   * default, prints the error's stack and the greenlet's name to stderr, as
+   * gevent does. A handler that throws makes the error an uncaught exception
+   * (by default, fatal).
+   * @default null
+   * @example
+   * ```ts
+   * getHub().unjoinedErrorHandler = (error, g) => logger.error({ error, greenlet: g.name });
+   * getHub().unjoinedErrorHandler = (error) => { throw error; }; // make them fatal
+   * ```
+   */
+  get unjoinedErrorHandler(): UnjoinedErrorHandler | null {
+    return this.#unjoinedHandler;
+  }
+
+  set unjoinedErrorHandler(handler: UnjoinedErrorHandler | null) {
+    if (handler !== null) checkFunction('unjoinedErrorHandler', handler);
+    this.#unjoinedHandler = handler;
+  }
+
+  /**
+   * How long one pass may keep running ready greenlets before it lets the
+   * event loop poll for IO again, in ms (gevent's switch interval). A greenlet
+   * that keeps calling `sleep(0)` still lets timers and sockets in this often.
+   * @default 5
+   * @throws TypeError (setting it) unless a finite number >= 0.
+   */
+  get switchInterval(): number {
+    return this.#switchInterval;
+  }
+
+  set switchInterval(ms: number) {
+    this.#switchInterval = checkDelay('switchInterval', ms);
+  }
+
+  /** How many greenlets and callbacks wait in the ready queue. */
+  get readyCount(): number {
+    return this.#queue.length;
+  }
+
+  /** How many greenlets are parked (waiting for something to wake them). */
+  get parkedCount(): number {
+    return this.#parkedCount;
+  }
+
+  /**
+   * Runs `fn(...args)` on the hub at its next pass, after the greenlets and
+   * callbacks already queued (gevent's `loop.run_callback`). `fn` must not
+   * block; an error it throws goes to {@link unjoinedErrorHandler}.
+   * @example
+   * ```ts
+   * getHub().runCallback(() => event.set());
+   * ```
+   */
+  runCallback(fn: (...args: any[]) => unknown, ...args: unknown[]): void {
+    checkFunction('fn', fn);
+    this.#queue.push(new Callback(fn, args));
+    if (!this.#inPass) this.#schedulePass();
+  }
+
+  /** Schedules `task`'s greenlet to run at the next pass (no-op if already scheduled). @internal */
+  wake(task: Task): void {
+    if (task.scheduled) return;
+    task.scheduled = true;
+    this.#queue.push(task);
+    if (!this.#inPass) this.#schedulePass();
+  }
+
+  /**
+   * The async context a greenlet spawned now should start with: the current
+   * greenlet's, or the callback's that spawns it.
+   * @internal
+   */
+  captureContext(task: Task): void {
+    if (frameMode) {
+      task.startScope = captureFrame();
+      return;
+    }
+    task.ctx = this.#inPass && executionAsyncId() === this.#scopeId ? copyCurrentContext() : captureStores();
+  }
+
+  /**
+   * Checks that the current greenlet may park now and returns its Task: it is
+   * not the hub, has no pending kill or timeout (raised here instead), and is
+   * not inside a nested async scope.
+   * @throws GreenletError on the hub or in a nested async scope.
+   * @internal
+   */
+  enterPark(operation: string): Task {
+    const g = getcurrent();
+    if (g.isRoot) throw blockingOnHub(operation);
+    const task = taskOf(g);
+    if (task.pendingError !== NONE) {
+      const error = task.pendingError;
+      task.pendingError = NONE;
+      task.pendingSource = undefined;
+      throw error;
+    }
+    if (this.#inPass && executionAsyncId() !== this.#scopeId) {
+      throw new GreenletError(
+        `${operation} cannot park a greenlet inside a nested async scope (AsyncResource#runInAsyncScope, ` +
+          'a function bound with AsyncResource.bind, or an EventEmitterAsyncResource): the scope must end before ' +
+          'the greenlet waits, or Node\'s async-hooks stack would be left corrupted',
+      );
+    }
+    return task;
+  }
+
+  /**
+   * Parks the current greenlet (`task`) on `site` until something schedules
+   * it; returns when the hub or another greenlet switches back to it.
+   * @internal
+   */
+  park(task: Task, site: ParkSite): void {
+    task.site = site;
+    const head = this.#parked;
+    task.parkedNext = head;
+    task.parkedPrev = head.parkedPrev;
+    head.parkedPrev!.parkedNext = task;
+    head.parkedPrev = task;
+    this.#parkedCount++;
+    this.#parks++;
+    try {
+      let back = this.#switchOut(task);
+      while (back === DESCRIBE) {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 40;
+        task.stack = userFrames(new Error().stack ?? '');
+        Error.stackTraceLimit = limit;
+        back = this.greenlet.switch();
+      }
+    } finally {
+      task.site = null;
+      task.parkedPrev!.parkedNext = task.parkedNext;
+      task.parkedNext!.parkedPrev = task.parkedPrev;
+      task.parkedPrev = task.parkedNext = null;
+      this.#parkedCount--;
+    }
+  }
+
+  /**
+   * Raises `error` in `task`'s greenlet: at once (through the site it is
+   * parked on) if it is parked and not already woken, else at its next park.
+   * A kill ({@link GreenletExit}) replaces a pending timeout; otherwise the
+   * first pending error stays.
+   * @internal
+   */
+  throwInto(task: Task, error: unknown, source?: unknown): void {
+    if (task.greenlet.dead || task.cancelled) return;
+    const site = task.site;
+    if (site !== null && site.settleThrow(error)) return;
+    if (task.pendingError === NONE || (error instanceof GreenletExit && !(task.pendingError instanceof GreenletExit))) {
+      task.pendingError = error;
+      task.pendingSource = source;
+    }
+  }
+
+  /** Takes back an error `source` left pending on `task` (a Timeout being cancelled). @internal */
+  retract(task: Task, source: unknown): void {
+    if (task.pendingError !== NONE && task.pendingSource === source) {
+      task.pendingError = NONE;
+      task.pendingSource = undefined;
+    }
+  }
+
+  /**
+   * Called by a hub-run greenlet just before its function returns: makes its
+   * death go straight to the next ready greenlet (else the hub).
+   * @internal
+   */
+  handOffDeath(task: Task): void {
+    task.pendingError = NONE;
+    // A greenlet's death can only go to a started one: the primitive creates
+    // a greenlet's native side when it is first switched to, not when it
+    // becomes a parent.
+    const next = this.#takeHandOff(false);
+    if (!frameMode && this.#inPass) enterContext(next === null ? this.#hubCtx : (next.ctx ??= newContext()));
+    task.greenlet.parent = next === null ? this.greenlet : next.greenlet;
+    if (next === null && !this.#inPass && this.#queue.length !== 0) this.#schedulePass();
+  }
+
+  /** Reports an error nobody handled: see {@link unjoinedErrorHandler}. @internal */
+  reportError(error: unknown, greenlet: RawGreenlet, what = 'failed'): void {
+    const handler = this.#unjoinedHandler;
+    if (handler !== null) {
+      handler(error, greenlet);
+      return;
+    }
+    const stack = error instanceof Error && error.stack ? error.stack : `${describe(error)}: ${String(error)}`;
+    process.stderr.write(
+      `greenloop: ${greenletLabel(greenlet)} ${what} and nobody joined it:\n${stack}\n`,
+    );
+  }
+
+  #schedulePass(): void {
+    if (this.#passScheduled) return;
+    this.#passScheduled = true;
+    setImmediate(this.#runPass);
+  }
+
+  #pass(): void {
+    this.#passScheduled = false;
+    if (this.#inPass) return; // a raw switch re-entered the loop from a greenlet
+    this.#inPass = true;
+    this.#deadline = Date.now() + this.#switchInterval;
+    this.#checkIn = CHECK_EVERY;
+    if (!frameMode) enterContext((this.#hubCtx = newContext()));
+    try {
+      hubScope.runInAsyncScope(this.#passBody, this);
+    } finally {
+      this.#inPass = false;
+      if (this.#queue.length !== 0) this.#schedulePass();
+    }
+  }
+
+  #passBody(): void {
+    this.#scopeId = executionAsyncId();
+    const queue = this.#queue;
+    while (queue.length !== 0) {
+      if (this.#outOfTime()) return;
+      const item = queue.shift()!;
+      if (item instanceof Task) this.#dispatch(item);
+      else this.#call(item);
+    }
+  }
+
+  #call(cb: Callback): void {
+    try {
+      cb.fn(...cb.args);
+    } catch (error) {
+      this.#reportFromPass(error, this.greenlet, 'threw from a callback run by the hub');
+    }
+  }
+
+  /** Switches from the hub into `task`; returns when control comes back to the hub. */
+  #dispatch(task: Task): void {
+    task.scheduled = false;
+    if (task.cancelled || task.greenlet.dead) return;
+    if (frameMode && task.startScope !== null && !task.greenlet.started) {
+      const scope = task.startScope;
+      task.startScope = null;
+      scope.runInAsyncScope(this.#startInScope, this, task);
+      return;
+    }
+    this.#enter(task);
+  }
+
+  #startInScope(task: Task): void {
+    const outer = this.#scopeId;
+    this.#scopeId = executionAsyncId();
+    try {
+      this.#enter(task);
+    } finally {
+      this.#scopeId = outer;
+    }
+  }
+
+  #enter(task: Task): void {
+    if (!frameMode) enterContext((task.ctx ??= newContext()));
+    try {
+      task.greenlet.switch();
+    } catch (error) {
+      // Only a raw greenlet's error reaches here (gevent-level ones catch
+      // everything): it ended and its error went to its parent, the hub.
+      this.#reportFromPass(error, task.greenlet, 'failed');
+    }
+    if (!frameMode) enterContext(this.#hubCtx);
+  }
+
+  /** Whether the pass has used up its time; reads the clock every CHECK_EVERY calls. */
+  #outOfTime(): boolean {
+    if (--this.#checkIn > 0) return false;
+    this.#checkIn = CHECK_EVERY;
+    return Date.now() > this.#deadline;
+  }
+
+  #reportFromPass(error: unknown, greenlet: RawGreenlet, what: string): void {
+    try {
+      this.reportError(error, greenlet, what);
+    } catch (fatal) {
+      // The handler made it fatal: rethrow outside the pass.
+      process.nextTick(() => {
+        throw fatal;
+      });
+    }
+  }
+
+  /**
+   * The next greenlet a parking or dying greenlet may hand control to, taken
+   * off the queue; null when control must go to the hub instead (no pass is
+   * running, the pass is out of time, or the next item is a callback, or, in
+   * frame mode, a greenlet's start, which the hub does itself).
+   * @param mayStart - whether the next greenlet may be one that has not started.
+   */
+  #takeHandOff(mayStart = !frameMode): Task | null {
+    if (!this.#inPass) return null;
+    const queue = this.#queue;
+    while (queue.length !== 0) {
+      const head = queue.peek()!;
+      if (!(head instanceof Task)) return null;
+      if (head.cancelled || head.greenlet.dead) {
+        queue.shift();
+        head.scheduled = false;
+        continue;
+      }
+      if (!mayStart && !head.greenlet.started) return null;
+      if (this.#outOfTime()) return null;
+      queue.shift();
+      head.scheduled = false;
+      return head;
+    }
+    return null;
+  }
+
+  /** Leaves the parking greenlet `task`: to the next ready one, else the hub. */
+  #switchOut(task: Task): unknown {
+    const next = this.#takeHandOff();
+    if (next === task) return undefined; // it was the next ready one itself
+    if (!frameMode) {
+      if (this.#inPass) enterContext(next === null ? this.#hubCtx : (next.ctx ??= newContext()));
+      else task.ctx ??= captureStores(); // a raw greenlet switched to outside the hub: keep what it inherited
+    }
+    if (next !== null) return next.greenlet.switch();
+    if (!this.#inPass && this.#queue.length !== 0) this.#schedulePass();
+    return this.greenlet.switch();
+  }
+
+  /** At 'beforeExit': prints the greenlets still parked (gevent's LoopExit). */
+  #reportParked(): void {
+    if (this.#parkedCount === 0 || this.#queue.length !== 0 || this.#reportedAtParks === this.#parks) return;
+    this.#reportedAtParks = this.#parks;
+    const parked: Task[] = [];
+    for (let t = this.#parked.parkedNext!; t !== this.#parked; t = t.parkedNext!) parked.push(t);
+    const shown = parked.slice(0, 20);
+    const lines: string[] = [];
+    for (const task of shown) {
+      task.stack = null;
+      try {
+        task.greenlet.switch(DESCRIBE);
+      } catch {
+        // It could not be described; it is still listed.
+      }
+      lines.push(`  ${greenletLabel(task.greenlet)} waits in ${task.site?.label ?? 'an unknown call'}`);
+      const stack = task.stack as string | null;
+      if (stack) lines.push(stack.replace(/^ {4}/gm, '      '));
+    }
+    if (parked.length > shown.length) lines.push(`  ... and ${parked.length - shown.length} more`);
+    const n = parked.length;
+    const error = new LoopExit(
+      `the event loop is about to exit, but ${n} greenlet${n === 1 ? ' is' : 's are'} still parked ` +
+        `on something nothing can complete:\n${lines.join('\n')}`,
+    );
+    process.stderr.write(`greenloop: LoopExit: ${error.message}\n`);
+  }
+}
+
+function blockingOnHub(operation: string): GreenletError {
+  return new GreenletError(
+    `${operation} would block the event loop's own greenlet (the hub); call it inside a greenlet started with spawn()`,
+  );
+}
+
+let hub: Hub | undefined;
+
+/**
+ * The hub of the calling thread (each Worker has its own), created on first use.
+ * @example
+ * ```ts
+ * import { getHub } from 'greenloop';
+ * getHub().unjoinedErrorHandler = (error, g) => console.error(g, error);
+ * ```
+ */
+export function getHub(): Hub {
+  if (hub === undefined) {
+    let root = getcurrent();
+    while (root.parent !== null) root = root.parent;
+    hub = new Hub(root);
+  }
+  return hub;
+}
+
+/**
+ * Throws unless the caller may block, i.e. runs in a greenlet other than the
+ * hub. Green IO and every blocking API call it before they park.
+ * @param operation - names the call in the message, e.g. `'socket.recv()'`.
+ * @throws GreenletError "<operation> would block the event loop's own greenlet
+ *   (the hub); call it inside a greenlet started with spawn()" when called on
+ *   the hub (top-level code, an event-loop callback, a promise callback).
+ * @example
+ * ```ts
+ * function readLine(): string {
+ *   assertMayBlock('readLine()');
+ *   // ... park on a Waiter
+ * }
+ * ```
+ */
+export function assertMayBlock(operation: string): void {
+  if (getcurrent().isRoot) throw blockingOnHub(operation);
+}

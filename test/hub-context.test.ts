@@ -1,0 +1,170 @@
+// Node's async context per greenlet: AsyncLocalStorage stores, promise and
+// tick callbacks, and refusing to park inside a nested async scope. These must
+// hold on Node 20 and 22 (stores on async resources) and 24 (stores in
+// AsyncContextFrame, V8's continuation-preserved embedder data).
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import { describe, expect, it } from 'vitest';
+import { Event, GreenletError, Queue, getHub, runAsync, sleep, spawn, wait } from '../lib/index.js';
+import { lastJson, runFixture } from './helpers.js';
+
+const als = new AsyncLocalStorage<string>();
+
+describe('AsyncLocalStorage in greenlets', () => {
+  it('a spawned greenlet keeps the store current at spawn, across parks', async () => {
+    const seen: Array<string | undefined> = [];
+    const gs = ['a', 'b', 'c'].map((name) =>
+      als.run(name, () =>
+        spawn(() => {
+          seen.push(als.getStore());
+          sleep(1);
+          seen.push(als.getStore());
+          sleep(0);
+          return als.getStore();
+        }),
+      ),
+    );
+    expect(als.getStore()).toBeUndefined();
+    expect(await Promise.all(gs.map((g) => g.promise()))).toEqual(['a', 'b', 'c']);
+    expect(seen.slice(0, 3)).toEqual(['a', 'b', 'c']);
+    expect(seen.slice(3).sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('als.run() inside a greenlet is invisible to others while it parks, and ends with its scope', async () => {
+    const ev = new Event();
+    const log: string[] = [];
+    const a = als.run('outer', () =>
+      spawn(() => {
+        als.run('inner', () => {
+          ev.wait(); // parked with 'inner' active
+          log.push(`a in run: ${als.getStore()}`);
+        });
+        log.push(`a after run: ${als.getStore()}`);
+      }),
+    );
+    const b = spawn(() => {
+      sleep(0); // a is parked now
+      log.push(`b: ${als.getStore()}`);
+      ev.set();
+      sleep(0);
+      log.push(`b later: ${als.getStore()}`);
+    });
+    await Promise.all([a.promise(), b.promise()]);
+    expect(log).toEqual(['b: undefined', 'a in run: inner', 'a after run: outer', 'b later: undefined']);
+    expect(als.getStore()).toBeUndefined();
+  });
+
+  it('enterWith() inside a greenlet stays in that greenlet', async () => {
+    const q = new Queue<string | undefined>();
+    const a = spawn(() => {
+      als.enterWith('entered');
+      sleep(0);
+      q.put(als.getStore());
+      sleep(1);
+      return als.getStore();
+    });
+    const b = spawn(() => {
+      sleep(0);
+      q.put(als.getStore());
+    });
+    expect(await a.promise()).toBe('entered');
+    await b.promise();
+    const got = await runAsync(() => [q.get(), q.get()]);
+    expect(got.sort()).toEqual(['entered', undefined].sort());
+    expect(als.getStore()).toBeUndefined();
+    expect(await runAsync(() => als.getStore())).toBeUndefined(); // not leaked into a later greenlet
+  });
+
+  it('a greenlet spawned by a greenlet inherits its current store', async () => {
+    const outer = als.run('parent', () =>
+      spawn(() => {
+        const child = als.run('inside run', () => spawn(() => als.getStore()));
+        als.enterWith('entered');
+        const child2 = spawn(() => {
+          sleep(1);
+          return als.getStore();
+        });
+        return [child.get(), child2.get()];
+      }),
+    );
+    expect(await outer.promise()).toEqual(['inside run', 'entered']);
+  });
+
+  it('promise callbacks, nextTick, queueMicrotask and timers scheduled in a greenlet run with its store', async () => {
+    const results = await als.run('g', () =>
+      spawn(() => {
+        const seen: Record<string, string | undefined> = {};
+        const done = new Promise<void>((resolve) => {
+          let n = 0;
+          const one = (key: string) => () => {
+            seen[key] = als.getStore();
+            if (++n === 4) resolve();
+          };
+          Promise.resolve().then(one('then'));
+          process.nextTick(one('nextTick'));
+          queueMicrotask(one('microtask'));
+          setTimeout(one('timeout'), 1);
+        });
+        sleep(0);
+        wait(done);
+        seen.afterWait = als.getStore();
+        return seen;
+      }).promise(),
+    );
+    expect(results).toEqual({ then: 'g', nextTick: 'g', microtask: 'g', timeout: 'g', afterWait: 'g' });
+  });
+
+  it('link callbacks run with the store current when link() was called', async () => {
+    const g = spawn(() => sleep(1));
+    const seen = new Promise<string | undefined>((resolve) => als.run('linker', () => g.link(() => resolve(als.getStore()))));
+    expect(await seen).toBe('linker');
+  });
+
+  it('hub callbacks and later greenlets do not see a finished greenlet\'s stores', async () => {
+    await als.run('x', () => spawn(() => als.enterWith('y')).promise());
+    const seen = await new Promise<string | undefined>((resolve) => getHub().runCallback(() => resolve(als.getStore())));
+    expect(seen).toBeUndefined();
+    expect(await runAsync(() => als.getStore())).toBeUndefined();
+  });
+});
+
+describe('nested async scopes', () => {
+  it('parking inside AsyncResource#runInAsyncScope throws a catchable GreenletError', async () => {
+    const r = await runAsync(() => {
+      const resource = new AsyncResource('test');
+      let error: unknown;
+      try {
+        resource.runInAsyncScope(() => sleep(1));
+      } catch (e) {
+        error = e;
+      }
+      sleep(1); // parking works again once the scope has ended
+      return error;
+    });
+    expect(r).toBeInstanceOf(GreenletError);
+    expect((r as Error).message).toMatch(/nested async scope/);
+  });
+
+  it('parking inside a function bound with AsyncResource.bind throws too', async () => {
+    const r = await runAsync(() => {
+      const bound = AsyncResource.bind(() => sleep(1));
+      try {
+        bound();
+      } catch (e) {
+        return e;
+      }
+      return null;
+    });
+    expect(r).toBeInstanceOf(GreenletError);
+  });
+
+  it('in a child process, with hooks enabled and timers firing, the process never aborts', () => {
+    const run = runFixture('hub-async-scope.js');
+    expect(run.signal, run.stderr).toBeNull();
+    expect(run.stderr).not.toMatch(/corrupted/);
+    expect(run.status, run.stderr).toBe(0);
+    const summary = lastJson(run);
+    expect(summary.errors).toEqual(['GreenletError', 'GreenletError', 'GreenletError']);
+    expect(summary.stores).toEqual(['s0', 's1', 's2', 's3']);
+    expect(summary.after).toBe('done');
+  });
+});
