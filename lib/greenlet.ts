@@ -63,8 +63,21 @@ export interface CoreOptions {
   poolSize?: number;
 }
 
-/** What the native core reports about this thread's greenlets. */
-export type CoreStats = NativeStats;
+/** What the native core reports about this thread's greenlets; see {@link coreStats}. */
+export interface CoreStats extends NativeStats {
+  /** The backend in use (see {@link CoreOptions.backend}). */
+  backend: 'user-space' | 'threads';
+  /** Switches made so far, counting a finished greenlet's return to its parent. */
+  switches: number;
+  /** Greenlets started and not yet finished (each holds an owner thread). */
+  live: number;
+  /** Owner threads of finished greenlets waiting in the pool for reuse. */
+  idleThreads: number;
+  /** Owner threads created so far (in batches: some may be spares). */
+  threadsCreated: number;
+  /** The most idle threads the pool keeps (see {@link CoreOptions.poolSize}). */
+  poolSize: number;
+}
 
 interface Transfer {
   throws: boolean;
