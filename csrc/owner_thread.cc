@@ -24,6 +24,16 @@ uintptr_t ReadFsBase() {
 #endif
 }
 
+uintptr_t CurrentStackPointer() {
+#if defined(__x86_64__)
+  uintptr_t sp;
+  __asm__ volatile("movq %%rsp, %0" : "=r"(sp));
+  return sp;
+#else
+  return reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+#endif
+}
+
 size_t PageRound(size_t n) {
   size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   return (n + page - 1) / page * page;
@@ -41,8 +51,10 @@ void* OwnerMain(void* arg) {
   }
   owner->fs_base = ReadFsBase();
   owner->stack_low = reinterpret_cast<uintptr_t>(stack_addr);
-  uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
-  owner->stack_top = (here - kOwnerReserve) & ~static_cast<uintptr_t>(15);
+  // Greenlets start just below this frame: while it sleeps (the futex loop
+  // below makes no calls under the user-space backend) the owner uses nothing
+  // beneath its stack pointer, so their frames share its last stack page.
+  owner->stack_top = (CurrentStackPointer() - kOwnerReserve) & ~static_cast<uintptr_t>(15);
   // glibc may hand out a larger cached stack than asked for: JS gets the size
   // that was asked for, and never less than the headroom native code needs.
   owner->js_limit = std::max(owner->stack_low + kNativeHeadroom, owner->stack_top - owner->stack_size);

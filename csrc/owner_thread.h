@@ -75,8 +75,9 @@ class OwnerPool {
 // Bytes an owner thread reserves at the top of its stack for its own frame,
 // and the headroom kept below the V8 stack limit for native code that runs
 // when JS is at its limit.
-// (The owner's sleeping frame is OwnerMain's own: the futex helpers inline.)
-constexpr size_t kOwnerReserve = 2 * 1024;
+// (The owner's sleeping frame is OwnerMain's own: the futex helpers inline,
+// and the reserve is measured from its stack pointer.)
+constexpr size_t kOwnerReserve = 256;
 constexpr size_t kNativeHeadroom = 128 * 1024;
 
 }  // namespace greenloop
