@@ -273,6 +273,11 @@ void Initialize(v8::Local<v8::Object> exports, v8::Local<v8::Context> context) {
                      "Workers do)")));
     return;
   }
+  // V8's WebAssembly code GC aborts the process ("archived threads in
+  // combination with wasm not supported") when it runs while any thread state
+  // is archived, which is what a parked greenlet is. Dead wasm code is kept
+  // instead; undici (llhttp) and Node's fetch compile wasm.
+  v8::V8::SetFlagsFromString("--no-wasm-code-gc");
   Env* env;
   {
     std::lock_guard<std::mutex> lock(registry_mutex);

@@ -6,19 +6,22 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
-const entries = ['index', 'greenlet'];
+// Each entry is a path under dist/cjs without `.js`; its ES module face is
+// dist/esm/<basename>.mjs (so 'io/net' becomes dist/esm/net.mjs).
+const entries = ['index', 'greenlet', 'io/net', 'io/fs', 'io/child_process', 'io/dns', 'io/http'];
 const esmDir = path.join(root, 'dist', 'esm');
 fs.mkdirSync(esmDir, { recursive: true });
 
-for (const name of entries) {
-  const cjsPath = path.join(root, 'dist', 'cjs', `${name}.js`);
+for (const entry of entries) {
+  const name = path.posix.basename(entry);
+  const cjsPath = path.join(root, 'dist', 'cjs', `${entry}.js`);
   const names = Object.keys(require(cjsPath)).filter((key) => key !== 'default' && key !== '__esModule');
   const lines = [
-    `import cjs from '../cjs/${name}.js';`,
+    `import cjs from '../cjs/${entry}.js';`,
     `export const { ${names.join(', ')} } = cjs;`,
     'export default cjs;',
     '',
   ];
   fs.writeFileSync(path.join(esmDir, `${name}.mjs`), lines.join('\n'));
-  fs.writeFileSync(path.join(esmDir, `${name}.d.mts`), `export * from '../cjs/${name}.js';\n`);
+  fs.writeFileSync(path.join(esmDir, `${name}.d.mts`), `export * from '../cjs/${entry}.js';\n`);
 }

@@ -1,0 +1,99 @@
+/**
+ * Parking the current greenlet on one callback, promise or timer: the one
+ * pattern every green IO call is built from.
+ *
+ * Each helper checks {@link assertMayBlock} first, parks on a fresh
+ * {@link Waiter} and disarms its wake-up if the park is interrupted (a
+ * `Timeout`, `kill()`), so a late callback can never resume the greenlet at
+ * some other park point. Internal to `lib/io/`.
+ * @internal
+ * @module
+ */
+import { constants as osConstants } from 'node:os';
+import { assertMayBlock } from '../hub/hub.js';
+import { Waiter } from '../hub/waiter.js';
+
+export { assertMayBlock, Waiter };
+
+/** A Node-style completion callback. */
+export type Callback<T> = (error: Error | null | undefined, value?: T) => void;
+
+/**
+ * Calls `start(callback)` and parks until the callback runs; returns its
+ * value or throws its error. If the park is interrupted, `onCancel` runs
+ * (e.g. to abort the operation) and the interruption propagates.
+ */
+export function parkOnCallback<T>(operation: string, start: (callback: Callback<T>) => void, onCancel?: () => void): T {
+  assertMayBlock(operation);
+  const waiter = new Waiter<T>(operation);
+  let armed = true;
+  start((error, value) => {
+    if (!armed) return;
+    armed = false;
+    if (error) waiter.throw(error);
+    else waiter.switch(value as T);
+  });
+  try {
+    return waiter.get();
+  } catch (error) {
+    if (armed) {
+      armed = false;
+      onCancel?.();
+    }
+    throw error;
+  }
+}
+
+/**
+ * Parks until `promise` settles; returns its value or throws its rejection.
+ * `onCancel` runs if the park is interrupted first.
+ */
+export function parkOnPromise<T>(operation: string, promise: PromiseLike<T>, onCancel?: () => void): T {
+  return parkOnCallback<T>(
+    operation,
+    (callback) => {
+      promise.then(
+        (value) => callback(null, value),
+        (error) => callback(error ?? new Error(`${operation} was rejected with ${String(error)}`)),
+      );
+    },
+    onCancel,
+  );
+}
+
+/**
+ * A Node-style system error (`code`, `errno`, `syscall`), as Node's own
+ * `net` and `fs` throw: e.g. `timedOut('read')` is `read ETIMEDOUT`.
+ */
+export function systemError(code: keyof typeof osConstants.errno, syscall: string, detail?: string): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error(`${syscall} ${code}${detail ? ` ${detail}` : ''}`);
+  error.code = code;
+  error.errno = -osConstants.errno[code];
+  error.syscall = syscall;
+  return error;
+}
+
+/** Node's error for an operation on a socket that was closed locally. */
+export function socketClosedError(): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error('Socket is closed');
+  error.code = 'ERR_SOCKET_CLOSED';
+  return error;
+}
+
+/** Checks a timeout argument: a number of ms >= 0, or null/undefined for none. */
+export function checkTimeout(name: string, ms: unknown): number | null {
+  if (ms === undefined || ms === null) return null;
+  if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
+    throw new TypeError(`${name} must be a number of milliseconds >= 0 or null, got ${describe(ms)}`);
+  }
+  return ms === Infinity ? null : ms;
+}
+
+/** Describes a received value for an error message. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,408 @@
+/**
+ * Blocking-style child processes for greenlets: `run()` a command and get
+ * its exit status and output, `exec`/`execFile` like their `*Sync` twins,
+ * or `spawn()` a process whose pipes read and write like green sockets and
+ * whose `wait()` parks.
+ *
+ * While a greenlet waits for a child, everything else keeps running. Errors
+ * are Node's own (`ENOENT` for a missing program, `ETIMEDOUT` past a
+ * timeout), thrown in the calling greenlet. Outside a spawned greenlet each
+ * blocking call throws the hub's `GreenletError`.
+ *
+ * @example
+ * ```js
+ * const { spawn } = require('greenloop');
+ * const cp = require('greenloop/child_process');
+ *
+ * spawn(() => {
+ *   const { status, stdout } = cp.run('sort', [], { input: 'b\na\n' });
+ *   console.log(status, stdout); // 0 'a\nb\n'
+ * });
+ * ```
+ * @module greenloop/child_process
+ */
+import * as cp from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { assertMayBlock, checkTimeout, describe, parkOnCallback, Waiter } from './_park.js';
+import { type ReadLineOptions, StreamReader, StreamWriter } from './_stream.js';
+
+export type { ReadLineOptions } from './_stream.js';
+
+/** Options of {@link run}, {@link exec} and {@link execFile}. */
+export interface RunOptions {
+  /** Written to the child's stdin, which is then closed. @default nothing (stdin closed at once) */
+  input?: string | Uint8Array;
+  /**
+   * Milliseconds the child may run; then it gets `killSignal` and the call
+   * throws `ETIMEDOUT` (with `status`, `signal`, `stdout`, `stderr` attached).
+   * @default no limit
+   */
+  timeout?: number | null;
+  /** @default 'SIGTERM' */
+  killSignal?: NodeJS.Signals | number;
+  /** The child's environment. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** The child's working directory. @default process.cwd() */
+  cwd?: string;
+  /** Run through a shell (`true`: `/bin/sh`). @default false (true for {@link exec}) */
+  shell?: boolean | string;
+  /**
+   * How to decode stdout and stderr; `'buffer'` returns Buffers.
+   * @default 'utf8'
+   */
+  encoding?: BufferEncoding | 'buffer';
+  /**
+   * Bytes of stdout or stderr kept; past it the child is killed and the
+   * call throws `ENOBUFS`, as `spawnSync` does.
+   * @default 64 MiB
+   */
+  maxBuffer?: number;
+}
+
+/** What {@link run} returns. */
+export interface RunResult<T = string> {
+  pid: number;
+  /** The exit code, or `null` if a signal ended the child. */
+  status: number | null;
+  /** The signal that ended the child, or `null`. */
+  signal: NodeJS.Signals | null;
+  stdout: T;
+  stderr: T;
+}
+
+/** Options of {@link spawn}. */
+export interface SpawnOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  shell?: boolean | string;
+  /**
+   * Node's `stdio` option. Streams set to `'pipe'` (the default) appear as
+   * `stdin`/`stdout`/`stderr` on the {@link Process}; others are `null`.
+   * @default 'pipe'
+   */
+  stdio?: cp.StdioOptions;
+}
+
+/** An exit status, as {@link Process.wait} returns it. */
+export interface ExitStatus {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+function checkArgs(command: unknown, args: unknown): string[] {
+  if (typeof command !== 'string' || command.length === 0) {
+    throw new TypeError(`command must be a non-empty string, got ${describe(command)}`);
+  }
+  if (args === undefined) return [];
+  if (!Array.isArray(args)) throw new TypeError(`args must be an array of strings, got ${describe(args)}`);
+  return args.map(String);
+}
+
+function decode(parts: Buffer[], encoding: BufferEncoding | 'buffer'): string | Buffer {
+  const all = Buffer.concat(parts);
+  return encoding === 'buffer' ? all : all.toString(encoding);
+}
+
+/**
+ * Runs `command` with `args`, feeds it `input`, and parks until it exits
+ * and its output is read. Never throws for a non-zero exit status: check
+ * `status` (or use {@link execFile}).
+ * @throws `ENOENT`/`EACCES` if it cannot start, `ETIMEDOUT` past `timeout`,
+ *   `ENOBUFS` past `maxBuffer`; `GreenletError` outside a spawned greenlet.
+ *   If the waiting greenlet is interrupted (a `Timeout`, `kill()`), the child
+ *   is killed with `killSignal`.
+ * @example
+ * ```js
+ * const r = cp.run('git', ['rev-parse', 'HEAD'], { cwd: repo, timeout: 5000 });
+ * if (r.status === 0) console.log(r.stdout.trim());
+ * ```
+ */
+export function run(command: string, args?: readonly string[], options?: RunOptions & { encoding?: BufferEncoding }): RunResult<string>;
+export function run(command: string, args: readonly string[] | undefined, options: RunOptions & { encoding: 'buffer' }): RunResult<Buffer>;
+export function run(command: string, args?: readonly string[], options: RunOptions = {}): RunResult<string | Buffer> {
+  assertMayBlock('child_process.run');
+  const argv = checkArgs(command, args);
+  const timeout = checkTimeout('timeout', options.timeout);
+  const encoding = options.encoding ?? 'utf8';
+  const maxBuffer = options.maxBuffer ?? 64 * 1024 * 1024;
+  const killSignal = options.killSignal ?? 'SIGTERM';
+  if (options.input !== undefined && typeof options.input !== 'string' && !(options.input instanceof Uint8Array)) {
+    throw new TypeError(`input must be a string, Buffer or Uint8Array, got ${describe(options.input)}`);
+  }
+  const child = cp.spawn(command, argv, { env: options.env, cwd: options.cwd, shell: options.shell, stdio: 'pipe' });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let outLength = 0;
+  let errLength = 0;
+  let failure: NodeJS.ErrnoException | null = null;
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(killSignal);
+  };
+  child.stdout!.on('data', (chunk: Buffer) => {
+    outLength += chunk.length;
+    if (outLength > maxBuffer) overflow('stdout');
+    else out.push(chunk);
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    errLength += chunk.length;
+    if (errLength > maxBuffer) overflow('stderr');
+    else err.push(chunk);
+  });
+  function overflow(name: string): void {
+    if (failure === null) {
+      failure = Object.assign(new Error(`spawnSync ${command} ENOBUFS (${name} over maxBuffer ${maxBuffer})`), {
+        code: 'ENOBUFS',
+        syscall: `spawnSync ${command}`,
+      });
+    }
+    kill();
+  }
+  // A child that exits without reading its input makes the write fail with EPIPE: not our error.
+  child.stdin!.on('error', () => {});
+  child.stdin!.end(options.input);
+  let timer: NodeJS.Timeout | undefined;
+  let exit: ExitStatus;
+  try {
+    exit = parkOnCallback<ExitStatus>(
+      'child_process.run',
+      (callback) => {
+        child.once('error', (error) => callback(error));
+        child.once('close', (status: number | null, signal: NodeJS.Signals | null) => callback(null, { status, signal }));
+        if (timeout !== null) {
+          timer = setTimeout(() => {
+            if (failure === null) {
+              failure = Object.assign(new Error(`spawnSync ${command} ETIMEDOUT`), {
+                code: 'ETIMEDOUT',
+                errno: -110,
+                syscall: `spawnSync ${command}`,
+              });
+            }
+            kill();
+          }, timeout);
+        }
+      },
+      kill,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  const result: RunResult<string | Buffer> = {
+    pid: child.pid ?? 0,
+    status: exit.status,
+    signal: exit.signal,
+    stdout: decode(out, encoding),
+    stderr: decode(err, encoding),
+  };
+  if (failure !== null) throw Object.assign(failure as NodeJS.ErrnoException, result);
+  return result;
+}
+
+/** The error {@link execFile} and {@link exec} throw for a failed command. */
+function commandFailed(display: string, result: RunResult<string | Buffer>): Error {
+  const why = result.signal !== null ? `killed by ${result.signal}` : `exit status ${result.status}`;
+  const stderr = result.stderr.toString();
+  return Object.assign(new Error(`Command failed (${why}): ${display}${stderr ? `\n${stderr}` : ''}`), result);
+}
+
+/**
+ * Runs a program (no shell) and returns its stdout, as `execFileSync` does.
+ * @throws an Error with `status`, `signal`, `stdout` and `stderr` if the
+ *   program exits non-zero or is killed; otherwise as {@link run}.
+ */
+export function execFile(file: string, args?: readonly string[], options?: RunOptions & { encoding?: BufferEncoding }): string;
+export function execFile(file: string, args: readonly string[] | undefined, options: RunOptions & { encoding: 'buffer' }): Buffer;
+export function execFile(file: string, args?: readonly string[], options: RunOptions = {}): string | Buffer {
+  const result = run(file, args, options as RunOptions & { encoding: 'buffer' }) as RunResult<string | Buffer>;
+  if (result.status !== 0) throw commandFailed([file, ...(args ?? [])].join(' '), result);
+  return result.stdout;
+}
+
+/**
+ * Runs a shell command line and returns its stdout, as `execSync` does.
+ * @throws as {@link execFile}.
+ * @example
+ * ```js
+ * const count = Number(cp.exec('ls | wc -l').trim());
+ * ```
+ */
+export function exec(command: string, options?: RunOptions & { encoding?: BufferEncoding }): string;
+export function exec(command: string, options: RunOptions & { encoding: 'buffer' }): Buffer;
+export function exec(command: string, options: RunOptions = {}): string | Buffer {
+  const result = run(command, [], { ...options, shell: options.shell ?? true } as RunOptions & { encoding: 'buffer' }) as RunResult<
+    string | Buffer
+  >;
+  if (result.status !== 0) throw commandFailed(command, result);
+  return result.stdout;
+}
+
+/** A child's stdout or stderr, read in blocking style like a green socket. */
+export class ProcessOutput implements Iterable<string> {
+  /** The underlying stream. */
+  readonly raw: Readable;
+  readonly #reader: StreamReader;
+
+  /** @internal */
+  constructor(raw: Readable) {
+    this.raw = raw;
+    this.#reader = new StreamReader(raw);
+  }
+
+  /** Up to `max` bytes as soon as any arrive; an empty Buffer at the end. */
+  recv(max?: number): Buffer {
+    return this.#reader.recv(max, 'recv');
+  }
+
+  /** Exactly `n` bytes; `IncompleteReadError` if the output ends first. */
+  recvExactly(n: number): Buffer {
+    return this.#reader.recvExactly(n, 'recvExactly');
+  }
+
+  /** The next line without its line end, or `null` at the end. */
+  readLine(options?: ReadLineOptions): string | null {
+    return this.#reader.readLine(options, 'readLine');
+  }
+
+  /** Iterates over lines until the end. */
+  lines(options?: ReadLineOptions): Generator<string, void, undefined> {
+    return this.#reader.lines(options);
+  }
+
+  [Symbol.iterator](): Iterator<string> {
+    return this.#reader.lines();
+  }
+
+  /** Everything until the end. */
+  readAll(): Buffer {
+    return this.#reader.readAll('readAll');
+  }
+
+  /** Per-operation timeout in ms (`null`: none); past it a read throws `ETIMEDOUT`. */
+  setTimeout(ms: number | null): void {
+    this.#reader.timeout = ms;
+  }
+}
+
+/** A child's stdin, written in blocking style. */
+export class ProcessInput {
+  /** The underlying stream. */
+  readonly raw: Writable;
+  readonly #writer: StreamWriter;
+
+  /** @internal */
+  constructor(raw: Writable) {
+    this.raw = raw;
+    this.#writer = new StreamWriter(raw);
+  }
+
+  /** Writes all of `data`, parking while the pipe's buffer is full. */
+  sendall(data: string | Uint8Array): void {
+    this.#writer.sendall(data, 'sendall');
+  }
+
+  /** Closes stdin after the queued data, so the child sees the end of its input. */
+  close(): void {
+    this.#writer.end();
+  }
+}
+
+/**
+ * A running child process from {@link spawn}.
+ * @example
+ * ```js
+ * const p = cp.spawn('cat');
+ * p.stdin.sendall('ping\n');
+ * p.stdout.readLine(); // 'ping'
+ * p.stdin.close();
+ * p.wait();            // { status: 0, signal: null }
+ * ```
+ */
+export class Process {
+  /** The underlying `ChildProcess`. */
+  readonly raw: cp.ChildProcess;
+  /** The process id. */
+  readonly pid: number;
+  /** The child's stdin, or `null` if not piped. */
+  readonly stdin: ProcessInput | null;
+  /** The child's stdout, or `null` if not piped. */
+  readonly stdout: ProcessOutput | null;
+  /** The child's stderr, or `null` if not piped. */
+  readonly stderr: ProcessOutput | null;
+  #exit: ExitStatus | null = null;
+  #waiters: Waiter<ExitStatus>[] = [];
+
+  /** @internal Use {@link spawn}. */
+  constructor(raw: cp.ChildProcess) {
+    this.raw = raw;
+    this.pid = raw.pid!;
+    this.stdin = raw.stdin ? new ProcessInput(raw.stdin) : null;
+    this.stdout = raw.stdout ? new ProcessOutput(raw.stdout) : null;
+    this.stderr = raw.stderr ? new ProcessOutput(raw.stderr) : null;
+    if (raw.exitCode !== null || raw.signalCode !== null) {
+      this.#exit = { status: raw.exitCode, signal: raw.signalCode };
+    }
+    // Errors after the start (a failed kill) are reported by the calls that cause them.
+    raw.on('error', () => {});
+    raw.on('exit', (status: number | null, signal: NodeJS.Signals | null) => {
+      this.#exit = { status, signal };
+      for (const waiter of this.#waiters.splice(0)) waiter.switch(this.#exit);
+    });
+  }
+
+  /**
+   * Parks until the child exits and returns how. Does not wait for its
+   * output to be read: read `stdout` first (or concurrently) if the child
+   * writes more than a pipe holds.
+   * @param options.timeout - ms; past it throws `ETIMEDOUT` (the child keeps running).
+   */
+  wait(options: { timeout?: number | null } = {}): ExitStatus {
+    assertMayBlock('Process.wait');
+    const timeout = checkTimeout('timeout', options.timeout);
+    if (this.#exit !== null) return this.#exit;
+    const waiter = new Waiter<ExitStatus>('Process.wait()');
+    this.#waiters.push(waiter);
+    const timer =
+      timeout === null
+        ? undefined
+        : setTimeout(() => {
+            const at = this.#waiters.indexOf(waiter);
+            if (at < 0) return;
+            this.#waiters.splice(at, 1);
+            waiter.throw(Object.assign(new Error(`wait ETIMEDOUT (pid ${this.pid})`), { code: 'ETIMEDOUT', errno: -110, syscall: 'wait' }));
+          }, timeout);
+    try {
+      return waiter.get();
+    } finally {
+      clearTimeout(timer);
+      const at = this.#waiters.indexOf(waiter);
+      if (at >= 0) this.#waiters.splice(at, 1);
+    }
+  }
+
+  /** Sends a signal (default `SIGTERM`); false if it could not be sent. */
+  kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
+    return this.raw.kill(signal);
+  }
+
+  /** How the child exited, or `null` while it runs. */
+  get exitStatus(): ExitStatus | null {
+    return this.#exit;
+  }
+}
+
+/**
+ * Starts `command` and returns it once it is running (parking until the
+ * operating system has started it).
+ * @throws `ENOENT`/`EACCES` if it cannot start.
+ */
+export function spawn(command: string, args?: readonly string[], options: SpawnOptions = {}): Process {
+  assertMayBlock('child_process.spawn');
+  const argv = checkArgs(command, args);
+  const child = cp.spawn(command, argv, { env: options.env, cwd: options.cwd, shell: options.shell, stdio: options.stdio ?? 'pipe' });
+  // Wrap the pipes before anything can arrive on them.
+  const proc = child.pid === undefined ? null : new Process(child);
+  parkOnCallback<void>('child_process.spawn', (callback) => {
+    child.once('spawn', () => callback(null));
+    child.once('error', (error) => callback(error));
+  });
+  return proc ?? new Process(child);
+}

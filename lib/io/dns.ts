@@ -1,0 +1,214 @@
+/**
+ * Blocking-style DNS for greenlets: `lookup()` (the operating system's
+ * resolver, as `net.connect` uses it, on libuv's thread pool) and the
+ * `resolve*()` family (c-ares, straight to DNS servers).
+ *
+ * Errors are Node's own (`ENOTFOUND`, `ENODATA`, `ETIMEOUT`, ...), thrown in
+ * the calling greenlet; outside a spawned greenlet each call throws the
+ * hub's `GreenletError`. A call interrupted by a `Timeout` or `kill()` returns
+ * at once; its query finishes in the background (cancelling it would cancel
+ * every query of the same resolver).
+ *
+ * @example
+ * ```js
+ * const { spawn } = require('greenloop');
+ * const dns = require('greenloop/dns');
+ *
+ * spawn(() => {
+ *   console.log(dns.lookup('localhost'));       // { address: '127.0.0.1', family: 4 }
+ *   console.log(dns.resolveMx('example.com'));  // [{ exchange: '...', priority: 10 }]
+ * });
+ * ```
+ * @module greenloop/dns
+ */
+import * as dns from 'node:dns';
+import { describe, parkOnCallback } from './_park.js';
+
+/** One address, as `dns.lookup` gives it. */
+export interface LookupAddress {
+  address: string;
+  /** 4 or 6. */
+  family: number;
+}
+
+/**
+ * Resolves a host name like `net.connect` does (the OS resolver, honouring
+ * `/etc/hosts`). Returns the first address, or all of them with `{ all: true }`.
+ * @throws `ENOTFOUND` for an unknown name.
+ */
+export function lookup(hostname: string, options?: dns.LookupOneOptions | number): LookupAddress;
+export function lookup(hostname: string, options: dns.LookupAllOptions): LookupAddress[];
+export function lookup(hostname: string, options: dns.LookupOptions | number = {}): LookupAddress | LookupAddress[] {
+  if (typeof hostname !== 'string') throw new TypeError(`hostname must be a string, got ${describe(hostname)}`);
+  return parkOnCallback<LookupAddress | LookupAddress[]>('dns.lookup', (callback) =>
+    dns.lookup(hostname, options as dns.LookupOptions, (error, address, family) =>
+      callback(error, Array.isArray(address) ? address : { address, family: family! }),
+    ),
+  );
+}
+
+/** Resolves an IP address and port to a host name and service (`dns.lookupService`). */
+export function lookupService(address: string, port: number): { hostname: string; service: string } {
+  return parkOnCallback('dns.lookupService', (callback) =>
+    dns.lookupService(address, port, (error, hostname, service) => callback(error, { hostname, service })),
+  );
+}
+
+type ResolverLike = dns.Resolver;
+
+/** Runs one c-ares query on `resolver` (Node's default one if `null`). */
+function query<T>(resolver: ResolverLike | null, operation: string, method: string, ...args: unknown[]): T {
+  const target = (resolver ?? dns) as unknown as Record<string, (...a: unknown[]) => void>;
+  if (typeof args[0] !== 'string') throw new TypeError(`hostname must be a string, got ${describe(args[0])}`);
+  return parkOnCallback<T>(operation, (callback) => target[method]!.call(resolver ?? dns, ...args, callback));
+}
+
+/**
+ * The `resolve*()` functions bound to one resolver. The module-level
+ * functions use Node's default resolver; a {@link Resolver} has its own
+ * servers and timeouts.
+ */
+interface Resolves {
+  /** Records of type `rrtype` (`'A'` by default), as `dns.resolve`. */
+  resolve(hostname: string, rrtype?: string): unknown[];
+  /** IPv4 addresses (`A`); `{ ttl: true }` adds the TTLs. */
+  resolve4(hostname: string, options?: dns.ResolveOptions): string[] | dns.RecordWithTtl[];
+  /** IPv6 addresses (`AAAA`). */
+  resolve6(hostname: string, options?: dns.ResolveOptions): string[] | dns.RecordWithTtl[];
+  resolveAny(hostname: string): dns.AnyRecord[];
+  resolveCaa(hostname: string): dns.CaaRecord[];
+  resolveCname(hostname: string): string[];
+  resolveMx(hostname: string): dns.MxRecord[];
+  resolveNaptr(hostname: string): dns.NaptrRecord[];
+  resolveNs(hostname: string): string[];
+  resolvePtr(hostname: string): string[];
+  resolveSoa(hostname: string): dns.SoaRecord;
+  resolveSrv(hostname: string): dns.SrvRecord[];
+  resolveTxt(hostname: string): string[][];
+  /** Host names of an IP address (`PTR` lookup). */
+  reverse(ip: string): string[];
+}
+
+function bind(resolver: ResolverLike | null): Resolves {
+  const q =
+    (method: string) =>
+    (...args: unknown[]): any =>
+      query(resolver, `dns.${method}`, method, ...args.filter((a) => a !== undefined));
+  return {
+    resolve: q('resolve'),
+    resolve4: q('resolve4'),
+    resolve6: q('resolve6'),
+    resolveAny: q('resolveAny'),
+    resolveCaa: q('resolveCaa'),
+    resolveCname: q('resolveCname'),
+    resolveMx: q('resolveMx'),
+    resolveNaptr: q('resolveNaptr'),
+    resolveNs: q('resolveNs'),
+    resolvePtr: q('resolvePtr'),
+    resolveSoa: q('resolveSoa'),
+    resolveSrv: q('resolveSrv'),
+    resolveTxt: q('resolveTxt'),
+    reverse: q('reverse'),
+  };
+}
+
+const defaults = bind(null);
+
+/** Records of type `rrtype` (default `'A'`), as `dns.resolve`. @throws `ENODATA`, `ENOTFOUND`, ... */
+export const resolve: (hostname: string, rrtype?: string) => unknown[] = defaults.resolve;
+/** IPv4 addresses (`A` records); `{ ttl: true }` returns `{ address, ttl }`s. */
+export const resolve4: {
+  (hostname: string): string[];
+  (hostname: string, options: { ttl: true }): dns.RecordWithTtl[];
+} = defaults.resolve4 as any;
+/** IPv6 addresses (`AAAA` records); `{ ttl: true }` returns `{ address, ttl }`s. */
+export const resolve6: {
+  (hostname: string): string[];
+  (hostname: string, options: { ttl: true }): dns.RecordWithTtl[];
+} = defaults.resolve6 as any;
+/** All records (`ANY` query). */
+export const resolveAny = defaults.resolveAny;
+/** `CAA` records. */
+export const resolveCaa = defaults.resolveCaa;
+/** `CNAME` records. */
+export const resolveCname = defaults.resolveCname;
+/** `MX` records. */
+export const resolveMx = defaults.resolveMx;
+/** `NAPTR` records. */
+export const resolveNaptr = defaults.resolveNaptr;
+/** `NS` records. */
+export const resolveNs = defaults.resolveNs;
+/** `PTR` records. */
+export const resolvePtr = defaults.resolvePtr;
+/** The `SOA` record. */
+export const resolveSoa = defaults.resolveSoa;
+/** `SRV` records. */
+export const resolveSrv = defaults.resolveSrv;
+/** `TXT` records (each a list of strings). */
+export const resolveTxt = defaults.resolveTxt;
+/** Host names of an IP address. */
+export const reverse = defaults.reverse;
+
+/**
+ * An independent resolver (Node's `dns.Resolver`) with blocking-style
+ * methods: its own servers, timeout and tries.
+ * @example
+ * ```js
+ * const r = new dns.Resolver({ timeout: 500, tries: 2 });
+ * r.setServers(['127.0.0.1:5353']);
+ * r.resolve4('printer.lan'); // ['192.168.1.20']
+ * ```
+ */
+export class Resolver {
+  /** The underlying `dns.Resolver`. */
+  readonly raw: dns.Resolver;
+  readonly resolve: Resolves['resolve'];
+  readonly resolve4: typeof resolve4;
+  readonly resolve6: typeof resolve6;
+  readonly resolveAny: Resolves['resolveAny'];
+  readonly resolveCaa: Resolves['resolveCaa'];
+  readonly resolveCname: Resolves['resolveCname'];
+  readonly resolveMx: Resolves['resolveMx'];
+  readonly resolveNaptr: Resolves['resolveNaptr'];
+  readonly resolveNs: Resolves['resolveNs'];
+  readonly resolvePtr: Resolves['resolvePtr'];
+  readonly resolveSoa: Resolves['resolveSoa'];
+  readonly resolveSrv: Resolves['resolveSrv'];
+  readonly resolveTxt: Resolves['resolveTxt'];
+  readonly reverse: Resolves['reverse'];
+
+  /** @param options - Node's `dns.Resolver` options (`timeout` per try in ms, `tries`). */
+  constructor(options?: dns.ResolverOptions) {
+    this.raw = new dns.Resolver(options);
+    const r = bind(this.raw);
+    this.resolve = r.resolve;
+    this.resolve4 = r.resolve4 as any;
+    this.resolve6 = r.resolve6 as any;
+    this.resolveAny = r.resolveAny;
+    this.resolveCaa = r.resolveCaa;
+    this.resolveCname = r.resolveCname;
+    this.resolveMx = r.resolveMx;
+    this.resolveNaptr = r.resolveNaptr;
+    this.resolveNs = r.resolveNs;
+    this.resolvePtr = r.resolvePtr;
+    this.resolveSoa = r.resolveSoa;
+    this.resolveSrv = r.resolveSrv;
+    this.resolveTxt = r.resolveTxt;
+    this.reverse = r.reverse;
+  }
+
+  /** Sets the DNS servers (`'1.2.3.4'`, `'[::1]:5353'`, ...). */
+  setServers(servers: readonly string[]): void {
+    this.raw.setServers(servers);
+  }
+
+  /** The DNS servers in use. */
+  getServers(): string[] {
+    return this.raw.getServers();
+  }
+
+  /** Cancels this resolver's outstanding queries (their callers throw `ECANCELLED`). */
+  cancel(): void {
+    this.raw.cancel();
+  }
+}

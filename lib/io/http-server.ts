@@ -1,0 +1,339 @@
+/**
+ * A blocking-style HTTP server for greenlets, on `node:http`: each request's
+ * handler runs in a greenlet and may call any blocking-style function.
+ *
+ * Greenlets exist per request, not per connection: an idle keep-alive
+ * connection holds no parked greenlet. Under load a greenlet that finishes a
+ * request takes the next queued one, so at most `maxConcurrency` handler
+ * greenlets live at once.
+ * @module
+ */
+import * as http from 'node:http';
+import type * as net from 'node:net';
+import { GreenletExit, PayloadTooLargeError } from '../errors.js';
+import { spawn } from '../api/greenlet.js';
+import { assertMayBlock, checkTimeout, describe, parkOnCallback, Waiter } from './_park.js';
+import { StreamReader, StreamWriter } from './_stream.js';
+
+export { PayloadTooLargeError } from '../errors.js';
+
+/** The default `maxBodyLength`: 1 MiB. */
+export const DEFAULT_MAX_BODY = 1024 * 1024;
+
+/** Options of the body readers {@link IncomingRequest.body}, `text()` and `json()`. */
+export interface BodyOptions {
+  /**
+   * The largest body accepted, in bytes; a larger one throws
+   * {@link PayloadTooLargeError} (the server answers 413 if the handler lets it escape).
+   * @default the server's `maxBodyLength` (1 MiB)
+   */
+  maxLength?: number;
+}
+
+const kMaxBody = Symbol('greenloop.maxBody');
+
+/**
+ * The request object handlers get: Node's `http.IncomingMessage` with
+ * blocking-style body readers.
+ */
+export class IncomingRequest extends http.IncomingMessage {
+  #reader: StreamReader | null = null;
+  #body: Buffer | null = null;
+
+  /**
+   * Reads the whole body (once; later calls return the same Buffer).
+   * @throws PayloadTooLargeError over `maxLength`; `ECONNRESET` if the
+   *   client goes away mid-body.
+   */
+  body(options: BodyOptions = {}): Buffer {
+    assertMayBlock('IncomingRequest.body');
+    if (this.#body !== null) return this.#body;
+    const server = (this.socket as unknown as { server?: Record<symbol, number> } | null)?.server;
+    const limit = options.maxLength ?? server?.[kMaxBody] ?? DEFAULT_MAX_BODY;
+    if (typeof limit !== 'number' || !(limit >= 0)) {
+      throw new TypeError(`maxLength must be a number of bytes >= 0, got ${describe(limit)}`);
+    }
+    const declared = Number(this.headers['content-length']);
+    if (declared > limit) throw new PayloadTooLargeError(limit);
+    if (this.#reader === null) this.#reader = new StreamReader(this, { syscall: 'read' });
+    const parts: Buffer[] = [];
+    let length = 0;
+    for (;;) {
+      const chunk = this.#reader.recv(undefined, 'IncomingRequest.body');
+      if (chunk.length === 0) break;
+      length += chunk.length;
+      if (length > limit) throw new PayloadTooLargeError(limit);
+      parts.push(chunk);
+    }
+    if (!this.complete) {
+      throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+    }
+    this.#body = parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
+    return this.#body;
+  }
+
+  /** Reads the whole body as UTF-8 text. */
+  text(options?: BodyOptions): string {
+    return this.body(options).toString('utf8');
+  }
+
+  /**
+   * Reads the whole body and parses it as JSON.
+   * @throws SyntaxError for a body that is not JSON (the server answers 400
+   *   if the handler lets it escape).
+   */
+  json<T = unknown>(options?: BodyOptions): T {
+    const text = this.text(options);
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw Object.assign(error as Error, { statusCode: 400 });
+    }
+  }
+}
+
+/**
+ * The response object handlers get: Node's `http.ServerResponse` with
+ * blocking-style writing and small helpers.
+ */
+export class OutgoingResponse extends http.ServerResponse<IncomingRequest> {
+  #writer: StreamWriter | null = null;
+
+  /**
+   * Writes a chunk of the body, parking while the connection's write buffer
+   * is over its high-water mark (a slow client slows its handler only).
+   * @throws `EPIPE` / `ERR_SOCKET_CLOSED`-style errors if the client is gone.
+   */
+  sendall(chunk: string | Uint8Array): void {
+    if (this.#writer === null) this.#writer = new StreamWriter(this, { syscall: 'write' });
+    this.#writer.sendall(chunk, 'OutgoingResponse.sendall');
+  }
+
+  /** Sends `value` as JSON with `status` and ends the response. */
+  json(value: unknown, status = 200): void {
+    const body = JSON.stringify(value);
+    this.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    this.end(body);
+  }
+
+  /** Sends `body` with `status` (text/plain for a string unless a content-type is set) and ends the response. */
+  send(body: string | Uint8Array = '', status = 200): void {
+    if (!this.hasHeader('content-type')) {
+      this.setHeader('content-type', typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+    }
+    this.setHeader('content-length', typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+    this.statusCode = status;
+    this.end(body);
+  }
+}
+
+/** A request handler: runs in a greenlet; the response is ended when it returns if it did not end it. */
+export type RequestHandler = (req: IncomingRequest, res: OutgoingResponse) => void;
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /**
+   * Handler greenlets alive at once; further requests wait in FIFO order
+   * and are taken by the greenlets as they finish.
+   * @default Infinity
+   */
+  maxConcurrency?: number;
+  /** The default `maxLength` of request body reads. @default 1048576 */
+  maxBodyLength?: number;
+  /**
+   * Called with an error a handler threw. The client gets a 500 (413 for
+   * {@link PayloadTooLargeError}, the error's `statusCode` if it has one)
+   * if no response was started, else the connection is closed.
+   * @default print it to stderr (except client disconnects)
+   */
+  onError?: (error: unknown, req: IncomingRequest) => void;
+  /** Options passed to `http.createServer` (`keepAliveTimeout`, `requestTimeout`, ...). */
+  http?: Omit<http.ServerOptions, 'IncomingMessage' | 'ServerResponse'>;
+}
+
+/** An address the server is bound to. */
+export interface ServerAddress {
+  address: string;
+  port: number;
+  family: string;
+}
+
+const QUIET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_SOCKET_CLOSED']);
+
+function defaultOnError(error: unknown, req: IncomingRequest): void {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && QUIET_CODES.has(code)) return;
+  console.error(`greenloop http: handler for ${req.method} ${req.url} failed:`, error);
+}
+
+/**
+ * A green HTTP server (see {@link createServer}). `listen()` and `close()`
+ * park; requests run in greenlets.
+ */
+export class Server {
+  /** The underlying `http.Server`. */
+  readonly raw: http.Server<typeof IncomingRequest, typeof OutgoingResponse>;
+  readonly #handler: RequestHandler;
+  readonly #maxConcurrency: number;
+  readonly #onError: (error: unknown, req: IncomingRequest) => void;
+  readonly #queue: [IncomingRequest, OutgoingResponse][] = [];
+  #running = 0;
+
+  /** @internal Use {@link createServer}. */
+  constructor(handler: RequestHandler, options: ServerOptions = {}) {
+    if (typeof handler !== 'function') throw new TypeError(`handler must be a function, got ${describe(handler)}`);
+    const max = options.maxConcurrency ?? Infinity;
+    if (typeof max !== 'number' || !(max >= 1)) {
+      throw new TypeError(`maxConcurrency must be a number >= 1, got ${describe(max)}`);
+    }
+    this.#handler = handler;
+    this.#maxConcurrency = max;
+    this.#onError = options.onError ?? defaultOnError;
+    this.raw = http.createServer<typeof IncomingRequest, typeof OutgoingResponse>({
+      ...options.http,
+      IncomingMessage: IncomingRequest,
+      ServerResponse: OutgoingResponse,
+    });
+    (this.raw as unknown as Record<symbol, number>)[kMaxBody] = options.maxBodyLength ?? DEFAULT_MAX_BODY;
+    this.raw.on('request', (req, res) => this.#onRequest(req, res));
+    this.raw.on('error', () => {});
+  }
+
+  #onRequest(req: IncomingRequest, res: OutgoingResponse): void {
+    if (this.#running >= this.#maxConcurrency) {
+      this.#queue.push([req, res]);
+      return;
+    }
+    this.#running++;
+    spawn(() => this.#work(req, res));
+  }
+
+  /** A handler greenlet: serves its request, then queued ones, then ends. */
+  #work(req: IncomingRequest, res: OutgoingResponse): void {
+    try {
+      for (;;) {
+        this.#serve(req, res);
+        const next = this.#queue.shift();
+        if (next === undefined) return;
+        [req, res] = next;
+      }
+    } finally {
+      this.#running--;
+      // Killed with requests still queued: hand them to a fresh greenlet.
+      const next = this.#queue.shift();
+      if (next !== undefined) this.#onRequest(next[0], next[1]);
+    }
+  }
+
+  #serve(req: IncomingRequest, res: OutgoingResponse): void {
+    try {
+      this.#handler(req, res);
+      if (!res.writableEnded) res.end();
+    } catch (error) {
+      if (error instanceof GreenletExit) {
+        res.destroy();
+        throw error;
+      }
+      try {
+        this.#onError(error, req);
+      } catch (hookError) {
+        console.error('greenloop http: onError threw:', hookError);
+      }
+      if (!res.headersSent && !res.destroyed) {
+        const status = error instanceof PayloadTooLargeError ? 413 : statusOf(error);
+        res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+        res.end(`${http.STATUS_CODES[status] ?? 'Error'}\n`);
+      } else {
+        res.destroy();
+      }
+    }
+  }
+
+  /**
+   * Binds and parks until the server listens; returns the address.
+   * @param port - @default 0 (a free port)
+   * @param host - @default all interfaces
+   * @throws `EADDRINUSE`, ... as Node reports them.
+   */
+  listen(port = 0, host?: string, backlog?: number): ServerAddress {
+    parkOnCallback<void>('http.Server.listen', (callback) => {
+      const onError = (error: Error) => callback(error);
+      this.raw.once('error', onError);
+      this.raw.listen({ port, host, backlog }, () => {
+        this.raw.off('error', onError);
+        callback(null);
+      });
+    });
+    return this.address!;
+  }
+
+  /** The bound address, or `null` when not listening. */
+  get address(): ServerAddress | null {
+    const address = this.raw.address() as net.AddressInfo | string | null;
+    if (address === null) return null;
+    if (typeof address === 'string') return { address, port: 0, family: 'unix' };
+    return { address: address.address, port: address.port, family: address.family };
+  }
+
+  /** The bound port (0 when not listening). */
+  get port(): number {
+    return this.address?.port ?? 0;
+  }
+
+  /** Requests being handled plus those queued. */
+  get pending(): number {
+    return this.#running + this.#queue.length;
+  }
+
+  /**
+   * Stops accepting, closes idle keep-alive connections, and parks until
+   * in-flight requests are done or `timeout` ms pass; then closes the
+   * remaining connections.
+   * @param options.timeout - @default 1000
+   */
+  close(options: { timeout?: number } = {}): void {
+    assertMayBlock('http.Server.close');
+    const timeout = checkTimeout('timeout', options.timeout ?? 1000);
+    if (!this.raw.listening) return;
+    const waiter = new Waiter<void>('http.Server.close()');
+    this.raw.close(() => waiter.switch(undefined));
+    this.raw.closeIdleConnections();
+    const timer =
+      timeout === null
+        ? undefined
+        : setTimeout(() => {
+            this.raw.closeAllConnections();
+          }, timeout);
+    try {
+      waiter.get();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function statusOf(error: unknown): number {
+  const status = (error as { statusCode?: unknown; status?: unknown } | null)?.statusCode ?? (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+}
+
+/**
+ * Creates a green HTTP server: `handler(req, res)` runs in a greenlet per
+ * request, with `req.body()`/`text()`/`json()` and `res.sendall()` in
+ * blocking style. An error a handler throws becomes a 500 response (see
+ * `onError`), never a crash.
+ * @example
+ * ```js
+ * const { spawn, sleep } = require('greenloop');
+ * const http = require('greenloop/http');
+ *
+ * const server = http.createServer((req, res) => {
+ *   sleep(10); // any blocking-style call
+ *   res.json({ path: req.url });
+ * });
+ * spawn(() => console.log('listening on', server.listen(8080, '127.0.0.1').port));
+ * ```
+ */
+export function createServer(handler: RequestHandler, options?: ServerOptions): Server {
+  return new Server(handler, options);
+}
