@@ -23,7 +23,7 @@
  */
 import { executionAsyncResource } from 'node:async_hooks';
 import { GreenletError, GreenletExit } from './errors.js';
-import { native, type NativeHandle, type NativeStats } from './native.js';
+import { native, type NativeHandle } from './native.js';
 
 export { GreenletError, GreenletExit } from './errors.js';
 
@@ -64,7 +64,7 @@ export interface CoreOptions {
 }
 
 /** What the native core reports about this thread's greenlets; see {@link coreStats}. */
-export interface CoreStats extends NativeStats {
+export interface CoreStats {
   /** The backend in use (see {@link CoreOptions.backend}). */
   backend: 'user-space' | 'threads';
   /** Switches made so far, counting a finished greenlet's return to its parent. */

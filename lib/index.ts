@@ -17,6 +17,10 @@ export {
   PoolFull,
   LoopExit,
   LockReleaseError,
+  LineTooLongError,
+  IncompleteReadError,
+  ConcurrentIOError,
+  PayloadTooLargeError,
 } from './errors.js';
 export {
   Greenlet as RawGreenlet,

@@ -7,20 +7,12 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { CoreStats } from './greenlet.js';
 
 /** An opaque object that stands for one native greenlet. */
 export interface NativeHandle {
   /** The JS-side state, attached by greenlet.ts. */
   state?: unknown;
-}
-
-export interface NativeStats {
-  backend: 'user-space' | 'threads';
-  switches: number;
-  live: number;
-  idleThreads: number;
-  threadsCreated: number;
-  poolSize: number;
 }
 
 export interface NativeCore {
@@ -32,7 +24,7 @@ export interface NativeCore {
   create(stackSize?: number): NativeHandle;
   switchTo(handle: NativeHandle): void;
   setPoolSize(n: number): void;
-  stats(): NativeStats;
+  stats(): CoreStats;
 }
 
 function findAddon(): string {
