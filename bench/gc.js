@@ -149,9 +149,7 @@ async function child() {
 function main() {
   const t0 = Date.now();
   const m = c.machine();
-  console.log(
-    `greenloop GC benchmark: node ${m.node} (V8 ${m.v8}), ${m.platform}, ${m.cpus} CPUs, loadavg ${m.loadavg.join(' ')}`,
-  );
+  c.printBanner('GC', m);
   console.log(
     `each configuration in its own child (node ${CHILD_FLAGS.join(' ')}); median of ${GCS} scavenges ` +
       `(gc({type:'minor'})) and ${GCS} full GCs (gc()) per child${ROUNDS > 1 ? `; ${ROUNDS} rounds: median of the children's medians, [min-max] over rounds` : ', [min-max] over those GCs'}\n`,
@@ -288,12 +286,7 @@ function main() {
   }
   for (const p of problems) console.log(`problem: ${p}`);
   json.problems = problems;
-  json.loadavgAtEnd = c.machine().loadavg;
-  const warning = c.loadWarning(m.loadavg, json.loadavgAtEnd);
-  if (warning) console.log(`\n${warning}`);
-  json.elapsedS = (Date.now() - t0) / 1000;
-  console.log(`loadavg at end ${json.loadavgAtEnd.join(' ')}; ${json.elapsedS.toFixed(1)} s. JSON:`);
-  console.log(JSON.stringify(c.roundDeep(json)));
+  c.printJsonReport(json, m, t0, { blankLine: false });
 }
 
 function pts2str(depths, agg, n, key) {

@@ -22,8 +22,6 @@
 // Every figure is the median over --runs samples of about --sample-ms each;
 // brackets show min-max. The last line printed is JSON with every figure.
 
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
 const c = require('./lib/common.js');
 
 const args = c.parseArgs();
@@ -200,15 +198,6 @@ const PAIRS = [
   ['Event wake-up', 'event', ['event']],
 ];
 
-async function calibrate(perOpNs) {
-  let n = 64;
-  for (;;) {
-    const per = await perOpNs(n);
-    if (per * n > (SAMPLE_MS * 1e6) / 8 || n >= 1 << 22) return Math.max(64, Math.round((SAMPLE_MS * 1e6) / per));
-    n *= 4;
-  }
-}
-
 async function child() {
   const gl = require(c.DIST);
   const green = greenBenches(gl);
@@ -219,7 +208,7 @@ async function child() {
     for (const a of as) names[`async.${a}`] = (n) => asyncBenches[a](n);
   }
   const iterations = {};
-  for (const [k, f] of Object.entries(names)) iterations[k] = await calibrate(f);
+  for (const [k, f] of Object.entries(names)) iterations[k] = await c.calibrate(f, SAMPLE_MS, 64, 1 << 22);
   const samples = Object.fromEntries(Object.keys(names).map((k) => [k, []]));
   const ratios = {};
   for (let r = 0; r < RUNS; r++) {
@@ -241,35 +230,15 @@ async function child() {
 
 // ==================================================================== parent
 
-function runGevent() {
-  const probe = spawnSync(PYTHON, ['-c', 'import gevent'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    const why = probe.error ? probe.error.message : (probe.stderr || '').trim().split('\n').pop();
-    return { skipped: `${PYTHON} cannot import gevent (${why})` };
-  }
-  const r = spawnSync(PYTHON, [path.join(__dirname, 'python', 'hub_gevent.py'), String(RUNS), String(SAMPLE_MS)], {
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  try {
-    const out = JSON.parse((r.stdout || '').trim().split('\n').pop());
-    return out.error ? { skipped: out.error } : out;
-  } catch {
-    return { skipped: `bench/python/hub_gevent.py failed: ${(r.stderr || r.error || '').toString().trim()}` };
-  }
-}
-
 function main() {
   const t0 = Date.now();
   const m = c.machine();
-  console.log(
-    `greenloop hub benchmark: node ${m.node} (V8 ${m.v8}), ${m.platform}, ${m.cpus} CPUs, loadavg ${m.loadavg.join(' ')}`,
-  );
+  c.printBanner('hub', m);
   console.log(`each figure: median over ${RUNS} runs of ~${SAMPLE_MS} ms [min-max]; one child process per backend`);
   const common = ['--child', `--runs=${RUNS}`, `--sample-ms=${SAMPLE_MS}`];
   const results = {};
   for (const b of c.BACKENDS) results[b] = c.runChild(__filename, common, { env: c.backendEnv(b), timeoutMs: 600_000 });
-  const gevent = runGevent();
+  const gevent = c.runPythonBaseline(PYTHON, 'gevent', 'hub_gevent.py', [String(RUNS), String(SAMPLE_MS)], 300_000);
 
   console.log(
     "\n'x async' = run-by-run ratio to the async/await code measured beside it in the same child" +
@@ -314,13 +283,7 @@ function main() {
   }
   for (const b of c.BACKENDS) if (results[b].error) console.log(`\n${b}: ${results[b].error}`);
 
-  const json = { bench: 'hub', machine: m, runs: RUNS, sampleMs: SAMPLE_MS, gevent, backends: results };
-  json.loadavgAtEnd = c.machine().loadavg;
-  const warning = c.loadWarning(m.loadavg, json.loadavgAtEnd);
-  if (warning) console.log(`\n${warning}`);
-  json.elapsedS = (Date.now() - t0) / 1000;
-  console.log(`\nloadavg at end ${json.loadavgAtEnd.join(' ')}; ${json.elapsedS.toFixed(1)} s. JSON:`);
-  console.log(JSON.stringify(c.roundDeep(json)));
+  c.printJsonReport({ bench: 'hub', machine: m, runs: RUNS, sampleMs: SAMPLE_MS, gevent, backends: results }, m, t0);
 }
 
 if (args.child) child();

@@ -15,8 +15,6 @@
 // Every figure is the median over --runs samples (each about --sample-ms long);
 // the brackets show min-max. The last line printed is JSON with every figure.
 
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
 const c = require('./lib/common.js');
 
 const args = c.parseArgs();
@@ -28,16 +26,6 @@ const PYTHON = args.python ?? '/usr/bin/python3';
 
 // ==================================================================== children
 
-/** Iterations that make one sample of `perOpNs(n)` last about SAMPLE_MS. */
-function calibrate(perOpNs, start = 200) {
-  let n = start;
-  for (;;) {
-    const per = perOpNs(n);
-    if (per * n > (SAMPLE_MS * 1e6) / 8 || n >= 1 << 24) return Math.max(200, Math.round((SAMPLE_MS * 1e6) / per));
-    n *= 4;
-  }
-}
-
 /** ns per `await` of a resolved promise, over n awaits. */
 async function awaitLoop(n) {
   const p = Promise.resolve(1);
@@ -47,14 +35,7 @@ async function awaitLoop(n) {
 }
 
 /** Iterations of awaitLoop that last about SAMPLE_MS. */
-async function calibrateAwait() {
-  let n = 1000;
-  for (;;) {
-    const per = await awaitLoop(n);
-    if (per * n > (SAMPLE_MS * 1e6) / 8 || n >= 1 << 24) return Math.max(1000, Math.round((SAMPLE_MS * 1e6) / per));
-    n *= 4;
-  }
-}
+const calibrateAwait = () => c.calibrate(awaitLoop, SAMPLE_MS, 1000, 1 << 24);
 
 async function childBaseline() {
   // Plain Node: greenloop is never loaded here.
@@ -105,7 +86,7 @@ async function childSwitch() {
 
   const benches = { roundTripMainNs: mainRoundTrip, roundTripG2GNs: g2gRoundTrip, spawnFinishNs: spawnFinish };
   const iterations = {};
-  for (const [k, f] of Object.entries(benches)) iterations[k] = calibrate(f);
+  for (const [k, f] of Object.entries(benches)) iterations[k] = await c.calibrate(f, SAMPLE_MS, 200, 1 << 24);
   const awaitIterations = await calibrateAwait();
   const samples = Object.fromEntries(Object.keys(benches).map((k) => [k, []]));
   const cpu = Object.fromEntries(Object.keys(benches).map((k) => [k, []]));
@@ -189,36 +170,16 @@ function childRss() {
 
 // ==================================================================== parent
 
-function runPython() {
-  const probe = spawnSync(PYTHON, ['-c', 'import greenlet'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    const why = probe.error ? probe.error.message : (probe.stderr || '').trim().split('\n').pop();
-    return { skipped: `${PYTHON} cannot import greenlet (${why})` };
-  }
-  const r = spawnSync(PYTHON, [path.join(__dirname, 'python', 'switch.py'), String(RUNS), String(SAMPLE_MS)], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  try {
-    const out = JSON.parse((r.stdout || '').trim().split('\n').pop());
-    return out.error ? { skipped: out.error } : out;
-  } catch {
-    return { skipped: `bench/python/switch.py failed: ${(r.stderr || r.error || '').toString().trim()}` };
-  }
-}
-
 function main() {
   const t0 = Date.now();
   const me = __filename;
   const m = c.machine();
   const common = [`--runs=${RUNS}`, `--sample-ms=${SAMPLE_MS}`];
-  console.log(
-    `greenloop switch benchmark: node ${m.node} (V8 ${m.v8}), ${m.platform}, ${m.cpus} CPUs, loadavg ${m.loadavg.join(' ')}`,
-  );
+  c.printBanner('switch', m);
   console.log(`each figure: median over ${RUNS} runs of ~${SAMPLE_MS} ms [min-max]; one child process per backend`);
 
   const baseline = c.runChild(me, ['--child', 'baseline', ...common], { env: c.backendEnv('user-space') });
-  const py = runPython();
+  const py = c.runPythonBaseline(PYTHON, 'greenlet', 'switch.py', [String(RUNS), String(SAMPLE_MS)], 120_000);
   const results = {};
   for (const b of c.BACKENDS) {
     results[b] = { switch: c.runChild(me, ['--child', 'switch', ...common], { env: c.backendEnv(b) }), rss: [] };
@@ -336,12 +297,7 @@ function main() {
       errors,
     };
   }
-  json.loadavgAtEnd = c.machine().loadavg;
-  const warning = c.loadWarning(m.loadavg, json.loadavgAtEnd);
-  if (warning) console.log(`\n${warning}`);
-  json.elapsedS = (Date.now() - t0) / 1000;
-  console.log(`\nloadavg at end ${json.loadavgAtEnd.join(' ')}; ${json.elapsedS.toFixed(1)} s. JSON:`);
-  console.log(JSON.stringify(c.roundDeep(json)));
+  c.printJsonReport(json, m, t0);
 }
 
 if (args.child === 'baseline') childBaseline();

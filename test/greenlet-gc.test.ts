@@ -5,21 +5,11 @@
 //
 // Each case runs test/fixtures/greenlet-unwind.js (on dist/) in a child
 // process started with --expose-gc, so that it can force collections.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { fixtureSummary } from './helpers.js';
 
 function unwindScenario(scenario: string, count = 1): any {
-  const script = fileURLToPath(new URL('./fixtures/greenlet-unwind.js', import.meta.url));
-  const child = spawnSync(process.execPath, ['--expose-gc', script, scenario, String(count)], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  const diagnosis = `exit status ${child.status}, signal ${child.signal}\nstderr:\n${child.stderr}\nstdout:\n${child.stdout}`;
-  expect(child.signal, diagnosis).toBeNull();
-  expect(child.status, diagnosis).toBe(0);
-  const lines = child.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]);
+  return fixtureSummary('greenlet-unwind.js', { flags: ['--expose-gc'], args: [scenario, String(count)] });
 }
 
 describe('unreachable parked greenlets', () => {

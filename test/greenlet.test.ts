@@ -4,9 +4,7 @@
 //
 // Cases that could leave this process's greenlet state inconsistent, or crash
 // it, run in a child process (test/fixtures/greenlet-*.js, on dist/).
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 // The primitive is the `greenloop/greenlet` entry point (lib/greenlet.ts); the
 // package root's `Greenlet` is the hub-level greenlet.
@@ -18,26 +16,9 @@ import {
   getBackend,
   getcurrent,
 } from '../lib/greenlet.js';
+import { fixtureSummary } from './helpers.js';
 
 const root = getcurrent();
-
-/** Runs test/fixtures/<name> with this Node and returns the JSON its last stdout line holds. */
-function runFixture(
-  name: string,
-  options: { flags?: string[]; args?: string[]; env?: NodeJS.ProcessEnv } = {},
-): any {
-  const script = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-  const child = spawnSync(process.execPath, [...(options.flags ?? []), script, ...(options.args ?? [])], {
-    encoding: 'utf8',
-    env: options.env ?? process.env,
-    timeout: 60_000,
-  });
-  const diagnosis = `exit status ${child.status}, signal ${child.signal}\nstderr:\n${child.stderr}\nstdout:\n${child.stdout}`;
-  expect(child.signal, diagnosis).toBeNull();
-  expect(child.status, diagnosis).toBe(0);
-  const lines = child.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]);
-}
 
 /** Ends a parked greenlet so that it does not outlive its test. */
 function finish(g: Greenlet): void {
@@ -414,7 +395,7 @@ describe('dead greenlets', () => {
   it('a finished greenlet whose parent has not started starts the parent with its return value', () => {
     // In a child process: this case has corrupted the greenlet state of the
     // process that ran it (see the report of issue 2).
-    const r = runFixture('greenlet-unstarted-parent.js', { args: ['finished-child'] });
+    const r = fixtureSummary('greenlet-unstarted-parent.js', { args: ['finished-child'] });
     expect(r.childValueGoesToParentRun).toEqual(['p ran with', 'c']);
     expect(r.parentDead).toBe(true);
     expect(r.childDead).toBe(true);
@@ -422,7 +403,7 @@ describe('dead greenlets', () => {
   });
 
   it('switching to a dead greenlet whose nearest live ancestor has not started starts it with the arguments', () => {
-    const r = runFixture('greenlet-unstarted-parent.js', { args: ['dead-switch'] });
+    const r = fixtureSummary('greenlet-unstarted-parent.js', { args: ['dead-switch'] });
     expect(r.deadSwitchStartsAncestor).toEqual(['q ran with', 1, 2]);
     expect(r.ancestorDead).toBe(true);
     expect(r.currentIsRootAfterwards).toBe(true);
@@ -842,7 +823,7 @@ describe('Greenlet subclasses', () => {
 
 describe('stack size and deep recursion', () => {
   // A crash here would take the whole file down: run it in a child process.
-  const r = () => runFixture('greenlet-recursion.js');
+  const r = () => fixtureSummary('greenlet-recursion.js');
   let cached: any;
   const result = () => (cached ??= r());
 
@@ -914,7 +895,7 @@ describe('many greenlets', () => {
   });
 
   it('coreStats().live is 0 once every greenlet of a fresh process has finished', () => {
-    const r = runFixture('greenlet-many.js');
+    const r = fixtureSummary('greenlet-many.js');
     expect(r.liveWhileParked).toBe(1000);
     expect(r.wrong).toBe(0);
     expect(r.liveAfter).toBe(0);
@@ -943,20 +924,20 @@ describe('backend', () => {
   });
 
   it('GREENLOOP_SWITCH=threads selects the threads backend', () => {
-    const r = runFixture('greenlet-backend.js', { env: { ...process.env, GREENLOOP_SWITCH: 'threads' } });
+    const r = fixtureSummary('greenlet-backend.js', { env: { ...process.env, GREENLOOP_SWITCH: 'threads' } });
     expect(r.backend).toBe('threads');
     expect(r.value).toBe(3);
   });
 
   it('GREENLOOP_SWITCH=thread (singular) selects the threads backend too', () => {
-    const r = runFixture('greenlet-backend.js', { env: { ...process.env, GREENLOOP_SWITCH: 'thread' } });
+    const r = fixtureSummary('greenlet-backend.js', { env: { ...process.env, GREENLOOP_SWITCH: 'thread' } });
     expect(r.backend).toBe('threads');
   });
 
   it("configure({ backend: 'threads' }) before the first greenlet selects it", () => {
     const env = { ...process.env, GREENLOOP_BACKEND_FIXTURE_CONFIGURE: 'threads' };
     delete env.GREENLOOP_SWITCH;
-    const r = runFixture('greenlet-backend.js', { env });
+    const r = fixtureSummary('greenlet-backend.js', { env });
     expect(r.backend).toBe('threads');
     expect(r.value).toBe(3);
   });

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 
 /** The outcome of running a fixture script in a fresh Node process. */
 export interface FixtureRun {
@@ -11,12 +12,19 @@ export interface FixtureRun {
 
 /**
  * Runs test/fixtures/<name> with this Node binary (and this process's
- * environment, so GREENLOOP_SWITCH carries over). Crash cases run here so a
- * crash fails one test instead of killing the runner.
+ * environment unless `env` is given, so GREENLOOP_SWITCH carries over). Crash
+ * cases run here so a crash fails one test instead of killing the runner.
  */
-export function runFixture(name: string, nodeArgs: string[] = [], scriptArgs: string[] = [], timeoutMs = 120_000): FixtureRun {
+export function runFixture(
+  name: string,
+  nodeArgs: string[] = [],
+  scriptArgs: string[] = [],
+  timeoutMs = 120_000,
+  env: NodeJS.ProcessEnv = process.env,
+): FixtureRun {
   const result = spawnSync(process.execPath, [...nodeArgs, join(__dirname, 'fixtures', name), ...scriptArgs], {
     encoding: 'utf8',
+    env,
     timeout: timeoutMs,
   });
   return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
@@ -30,4 +38,20 @@ export function lastJson<T = any>(run: FixtureRun): T {
   } catch {
     throw new Error(`fixture printed no JSON summary (status ${run.status}, signal ${run.signal})\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
   }
+}
+
+/**
+ * Runs test/fixtures/<name> (see {@link runFixture}), expects it to exit with
+ * status 0 and no signal (a failure shows its output), and returns the JSON
+ * summary it printed last.
+ */
+export function fixtureSummary<T = any>(
+  name: string,
+  options: { flags?: string[]; args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): T {
+  const run = runFixture(name, options.flags, options.args, options.timeoutMs ?? 60_000, options.env);
+  const diagnosis = `exit status ${run.status}, signal ${run.signal}\nstderr:\n${run.stderr}\nstdout:\n${run.stdout}`;
+  expect(run.signal, diagnosis).toBeNull();
+  expect(run.status, diagnosis).toBe(0);
+  return lastJson<T>(run);
 }

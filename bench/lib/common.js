@@ -111,6 +111,20 @@ function roundDeep(v, digits = 4) {
 const now = () => process.hrtime.bigint();
 const elapsedNs = (t0) => Number(process.hrtime.bigint() - t0);
 
+/**
+ * Iterations that make one sample of `perOpNs(n)` (ns per op over n ops; it
+ * may return a promise) last about `sampleMs`: n grows 4x from `start` until a
+ * sample takes over an eighth of that or n reaches `cap`; never below `start`.
+ */
+async function calibrate(perOpNs, sampleMs, start, cap) {
+  let n = start;
+  for (;;) {
+    const per = await perOpNs(n);
+    if (per * n > (sampleMs * 1e6) / 8 || n >= cap) return Math.max(start, Math.round((sampleMs * 1e6) / per));
+    n *= 4;
+  }
+}
+
 function rssBytes() {
   // VmRSS from /proc is what `ps` shows; memoryUsage.rss() reads the same counter.
   try {
@@ -163,6 +177,29 @@ function runChild(script, args, { env = process.env, nodeArgs = [], timeoutMs = 
   return JSON.parse(line.slice(RESULT_TAG.length));
 }
 
+/**
+ * Runs a baseline script of bench/python/ under `python` with `args` and
+ * returns the JSON object it prints last, or { skipped: why } when `python`
+ * cannot import `module`, the script reports an error, or it fails.
+ */
+function runPythonBaseline(python, module, script, args, timeoutMs) {
+  const probe = spawnSync(python, ['-c', `import ${module}`], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    const why = probe.error ? probe.error.message : (probe.stderr || '').trim().split('\n').pop();
+    return { skipped: `${python} cannot import ${module} (${why})` };
+  }
+  const r = spawnSync(python, [path.join(ROOT, 'bench', 'python', script), ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
+  try {
+    const out = JSON.parse((r.stdout || '').trim().split('\n').pop());
+    return out.error ? { skipped: out.error } : out;
+  } catch {
+    return { skipped: `bench/python/${script} failed: ${(r.stderr || r.error || '').toString().trim()}` };
+  }
+}
+
 /** Parses --name=value / --name value / --flag options. */
 function parseArgs(argv = process.argv.slice(2)) {
   const out = { _: [] };
@@ -190,6 +227,27 @@ function machine() {
     cpuModel: cpus[0]?.model?.trim(),
     loadavg: os.loadavg().map((x) => Number(x.toFixed(2))),
   };
+}
+
+/** Prints a report's first line: which benchmark, on which Node and machine (`m` from machine()). */
+function printBanner(title, m) {
+  console.log(
+    `greenloop ${title} benchmark: node ${m.node} (V8 ${m.v8}), ${m.platform}, ${m.cpus} CPUs, loadavg ${m.loadavg.join(' ')}`,
+  );
+}
+
+/**
+ * Ends a report started at `t0` (Date.now()) on machine `m`: adds the load
+ * average at the end and the elapsed seconds to `json`, prints the load
+ * warning if any, then the closing line and `json` (the last line printed).
+ */
+function printJsonReport(json, m, t0, { blankLine = true } = {}) {
+  json.loadavgAtEnd = machine().loadavg;
+  const warning = loadWarning(m.loadavg, json.loadavgAtEnd);
+  if (warning) console.log(`\n${warning}`);
+  json.elapsedS = (Date.now() - t0) / 1000;
+  console.log(`${blankLine ? '\n' : ''}loadavg at end ${json.loadavgAtEnd.join(' ')}; ${json.elapsedS.toFixed(1)} s. JSON:`);
+  console.log(JSON.stringify(roundDeep(json)));
 }
 
 /** A line warning that other processes compete for the CPUs, or '' when they do not seem to. */
@@ -221,11 +279,15 @@ module.exports = {
   roundDeep,
   now,
   elapsedNs,
+  calibrate,
   rssBytes,
   threadCount,
   backendEnv,
   sendResult,
   runChild,
+  runPythonBaseline,
   parseArgs,
   machine,
+  printBanner,
+  printJsonReport,
 };

@@ -13,21 +13,17 @@ Usage: /usr/bin/python3 bench/python/hub_gevent.py [runs] [target_ms_per_sample]
 
 import json
 import platform
-import statistics
-import sys
-import time
+
+from _common import cannot_import, clock, measure, settings
 
 try:
     import gevent
     from gevent.event import Event
     from gevent.queue import Queue
 except ImportError as e:  # the caller prints a skip message
-    print(json.dumps({"error": "cannot import gevent: %s" % e}))
-    sys.exit(0)
+    cannot_import("gevent", e)
 
-RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 9
-TARGET_NS = (float(sys.argv[2]) if len(sys.argv) > 2 else 100) * 1e6
-clock = time.perf_counter_ns
+RUNS, TARGET_NS = settings(100)
 
 
 def bench_sleep0(n):
@@ -94,27 +90,9 @@ def bench_event(n):
     return ns
 
 
-def calibrate(f):
-    n = 64
-    while True:
-        per = f(n)
-        if per * n > TARGET_NS / 8 or n >= 1 << 22:
-            return max(64, int(TARGET_NS / per))
-        n *= 4
-
-
-def summary(xs):
-    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
-
-
 def main():
     benches = {"sleep0": bench_sleep0, "spawnJoin": bench_spawn_join, "queue": bench_queue, "event": bench_event}
-    iterations = {k: calibrate(f) for k, f in benches.items()}
-    samples = {k: [] for k in benches}
-    for _ in range(RUNS):
-        for k, f in benches.items():
-            samples[k].append(f(iterations[k]))
-    out = {k: summary(v) for k, v in samples.items()}
+    iterations, out = measure(benches, RUNS, TARGET_NS, 64, 1 << 22)
     out.update(
         {
             "gevent": gevent.__version__,

@@ -9,20 +9,16 @@ Usage: /usr/bin/python3 bench/python/switch.py [runs] [target_ms_per_sample]
 
 import json
 import platform
-import statistics
-import sys
-import time
+
+from _common import cannot_import, clock, measure, settings
 
 try:
     import greenlet
     from greenlet import getcurrent
 except ImportError as e:  # the caller prints a skip message
-    print(json.dumps({"error": "cannot import greenlet: %s" % e}))
-    sys.exit(0)
+    cannot_import("greenlet", e)
 
-RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 9
-TARGET_NS = (float(sys.argv[2]) if len(sys.argv) > 2 else 150) * 1e6
-clock = time.perf_counter_ns
+RUNS, TARGET_NS = settings(150)
 
 
 def bench_main_round_trip(n):
@@ -77,35 +73,20 @@ def bench_spawn(n):
     return (clock() - t0) / n
 
 
-def calibrate(fn, start=1000):
-    """Iterations so that one sample takes about TARGET_NS."""
-    n = start
-    while True:
-        per = fn(n)
-        if per * n > TARGET_NS / 8 or n >= 1 << 24:
-            return max(1000, int(TARGET_NS / per))
-        n *= 4
-
-
 def main():
     benches = {
         "roundTripMainNs": bench_main_round_trip,
         "roundTripG2GNs": bench_g2g_round_trip,
         "spawnFinishNs": bench_spawn,
     }
-    iters = {k: calibrate(f) for k, f in benches.items()}
-    samples = {k: [] for k in benches}
-    for _ in range(RUNS):
-        for k, f in benches.items():
-            samples[k].append(f(iters[k]))
+    iters, figures = measure(benches, RUNS, TARGET_NS, 1000, 1 << 24)
     out = {
         "greenlet": greenlet.__version__,
         "python": platform.python_version(),
         "runs": RUNS,
         "iterations": iters,
     }
-    for k, xs in samples.items():
-        out[k] = {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
+    out.update(figures)
     print(json.dumps(out))
 
 

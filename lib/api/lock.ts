@@ -24,6 +24,20 @@ export interface AcquireOptions {
 }
 
 /**
+ * Runs `fn()` between `lock.acquire()` and `lock.release()`, releasing also
+ * if it throws: the body of every `withLock()`.
+ */
+function runHolding<T>(lock: { acquire(): boolean; release(): void }, fn: () => T): T {
+  checkFunction('fn', fn);
+  lock.acquire();
+  try {
+    return fn();
+  } finally {
+    lock.release();
+  }
+}
+
+/**
  * A counter of permits (gevent's `Semaphore`): `acquire()` takes one, parking
  * while none is free; `release()` gives one back.
  * @example
@@ -100,13 +114,7 @@ export class Semaphore {
    * @returns what `fn` returns.
    */
   withLock<T>(fn: () => T): T {
-    checkFunction('fn', fn);
-    this.acquire();
-    try {
-      return fn();
-    } finally {
-      this.release();
-    }
+    return runHolding(this, fn);
   }
 
   /**
@@ -228,13 +236,7 @@ export class RLock {
 
   /** Runs `fn()` holding the lock (see {@link Semaphore.withLock}). */
   withLock<T>(fn: () => T): T {
-    checkFunction('fn', fn);
-    this.acquire();
-    try {
-      return fn();
-    } finally {
-      this.release();
-    }
+    return runHolding(this, fn);
   }
 
   /** Releases one hold, for `using`. */

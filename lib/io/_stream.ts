@@ -63,6 +63,71 @@ const enum Want {
   Line = 2,
 }
 
+/**
+ * The one greenlet parked on a {@link StreamReader} or {@link StreamWriter}:
+ * woken by the stream's events through `wake()`, or thrown `ETIMEDOUT` at
+ * its deadline.
+ */
+class WaitSlot {
+  #waiter: Waiter<void> | null = null;
+
+  /** True while a greenlet is parked here. */
+  get occupied(): boolean {
+    return this.#waiter !== null;
+  }
+
+  /**
+   * Makes a waiter for the calling greenlet the parked one (before anything
+   * that may wake it).
+   * @throws ConcurrentIOError if another greenlet is parked here; `doing`
+   *   completes its message ('reading from', 'writing to').
+   */
+  occupy(operation: string, doing: string): Waiter<void> {
+    if (this.#waiter !== null) {
+      throw new ConcurrentIOError(`${operation}: another greenlet is already ${doing} this stream`);
+    }
+    const waiter = new Waiter<void>(operation);
+    this.#waiter = waiter;
+    return waiter;
+  }
+
+  /**
+   * Parks on `waiter` (from `occupy()`) until `wake()`, or until `deadline`
+   * (ms since the epoch; `null`: none) passes: then throws `ETIMEDOUT`
+   * naming `syscall`.
+   */
+  wait(waiter: Waiter<void>, deadline: number | null, syscall: string): void {
+    let timer: NodeJS.Timeout | undefined;
+    if (deadline !== null) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        this.#waiter = null;
+        throw systemError('ETIMEDOUT', syscall);
+      }
+      timer = setTimeout(() => {
+        if (this.#waiter !== waiter) return;
+        this.#waiter = null;
+        waiter.throw(systemError('ETIMEDOUT', syscall));
+      }, remaining);
+    }
+    try {
+      waiter.get();
+    } finally {
+      if (this.#waiter === waiter) this.#waiter = null;
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  /** Schedules the parked greenlet, if any, to resume. */
+  wake(): void {
+    const waiter = this.#waiter;
+    if (waiter !== null) {
+      this.#waiter = null;
+      waiter.switch(undefined);
+    }
+  }
+}
+
 /** Options of {@link StreamReader}. */
 export interface StreamReaderOptions {
   /** Bytes buffered before the stream is paused. Default: the stream's own. */
@@ -90,7 +155,7 @@ export class StreamReader {
   #error: Error | null = null;
   #closedLocally = false;
   #paused = false;
-  #waiter: Waiter<void> | null = null;
+  readonly #parked = new WaitSlot();
   #want = Want.Any;
   #wantBytes = 0;
   #timeout: number | null = null;
@@ -135,7 +200,7 @@ export class StreamReader {
     this.#chunks = [];
     this.#length = 0;
     this.#scanned = 0;
-    this.#wake();
+    this.#parked.wake();
   }
 
   /**
@@ -218,43 +283,13 @@ export class StreamReader {
 
   /** Parks until the wanted data, the end or an error arrives. Returns the deadline in force. */
   #park(want: Want, bytes: number, deadline: number | null, operation: string): number | null {
-    if (this.#waiter !== null) {
-      throw new ConcurrentIOError(`${operation}: another greenlet is already reading from this stream`);
-    }
+    const waiter = this.#parked.occupy(operation, 'reading from');
     if (this.#timeout !== null && deadline === null) deadline = Date.now() + this.#timeout;
-    const waiter = new Waiter<void>(operation);
-    this.#waiter = waiter;
     this.#want = want;
     this.#wantBytes = bytes;
     if (this.#paused && (want === Want.Any || this.#length < Math.max(bytes, 1))) this.#resume();
-    let timer: NodeJS.Timeout | undefined;
-    if (deadline !== null) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        this.#waiter = null;
-        throw systemError('ETIMEDOUT', this.#syscall);
-      }
-      timer = setTimeout(() => {
-        if (this.#waiter !== waiter) return;
-        this.#waiter = null;
-        waiter.throw(systemError('ETIMEDOUT', this.#syscall));
-      }, remaining);
-    }
-    try {
-      waiter.get();
-    } finally {
-      if (this.#waiter === waiter) this.#waiter = null;
-      if (timer !== undefined) clearTimeout(timer);
-    }
+    this.#parked.wait(waiter, deadline, this.#syscall);
     return deadline;
-  }
-
-  #wake(): void {
-    const waiter = this.#waiter;
-    if (waiter !== null) {
-      this.#waiter = null;
-      waiter.switch(undefined);
-    }
   }
 
   #first(): void {
@@ -271,14 +306,14 @@ export class StreamReader {
     this.#chunks.push(chunk);
     this.#length += chunk.length;
     if (this.#length >= this.#highWaterMark && !this.#paused) {
-      const wanted = this.#waiter !== null && this.#want !== Want.Any ? this.#wantBytes : 0;
+      const wanted = this.#parked.occupied && this.#want !== Want.Any ? this.#wantBytes : 0;
       if (this.#length >= wanted) {
         this.#paused = true;
         this.#stream.pause();
       }
     }
     if (this.#onFirstActivity !== null) this.#first();
-    if (this.#waiter === null) return;
+    if (!this.#parked.occupied) return;
     switch (this.#want) {
       case Want.Any:
         break;
@@ -289,19 +324,19 @@ export class StreamReader {
         if (chunk.indexOf(NEWLINE) < 0 && this.#length < this.#wantBytes) return;
         break;
     }
-    this.#wake();
+    this.#parked.wake();
   }
 
   #onEnd(): void {
     this.#ended = true;
     this.#first();
-    this.#wake();
+    this.#parked.wake();
   }
 
   #onError(error: Error): void {
     if (this.#error === null) this.#error = error;
     this.#first();
-    this.#wake();
+    this.#parked.wake();
   }
 
   #resume(): void {
@@ -386,6 +421,50 @@ export class StreamReader {
   }
 }
 
+/**
+ * The blocking-style read methods shared by the public reading ends, a green
+ * socket (`net.Socket`) and a child's output pipe (`ProcessOutput`): each
+ * hands the call to the end's {@link StreamReader}. The docs here are
+ * `ProcessOutput`'s; `net.Socket` restates its own in a same-named interface.
+ * @internal
+ */
+export class ReadingEnd implements Iterable<string> {
+  readonly #reader: StreamReader;
+
+  constructor(reader: StreamReader) {
+    this.#reader = reader;
+  }
+
+  /** Up to `max` bytes as soon as any arrive; an empty Buffer at the end. */
+  recv(max?: number): Buffer {
+    return this.#reader.recv(max, 'recv');
+  }
+
+  /** Exactly `n` bytes; `IncompleteReadError` if the output ends first. */
+  recvExactly(n: number): Buffer {
+    return this.#reader.recvExactly(n, 'recvExactly');
+  }
+
+  /** The next line without its line end, or `null` at the end. */
+  readLine(options?: ReadLineOptions): string | null {
+    return this.#reader.readLine(options, 'readLine');
+  }
+
+  /** Iterates over lines until the end. */
+  lines(options?: ReadLineOptions): Generator<string, void, undefined> {
+    return this.#reader.lines(options);
+  }
+
+  [Symbol.iterator](): Iterator<string> {
+    return this.#reader.lines();
+  }
+
+  /** Everything until the end. */
+  readAll(): Buffer {
+    return this.#reader.readAll('readAll');
+  }
+}
+
 /** Options of {@link StreamWriter}. */
 export interface StreamWriterOptions {
   /** The `syscall` named by timeout errors. @default 'write' */
@@ -404,20 +483,20 @@ export class StreamWriter {
   #error: Error | null = null;
   #closed = false;
   #closedLocally = false;
-  #waiter: Waiter<void> | null = null;
+  readonly #parked = new WaitSlot();
   #timeout: number | null = null;
 
   constructor(stream: Writable, options: StreamWriterOptions = {}) {
     this.#stream = stream;
     this.#syscall = options.syscall ?? 'write';
-    stream.on('drain', () => this.#wake());
+    stream.on('drain', () => this.#parked.wake());
     stream.on('error', (error: Error) => {
       if (this.#error === null) this.#error = error;
-      this.#wake();
+      this.#parked.wake();
     });
     stream.on('close', () => {
       this.#closed = true;
-      this.#wake();
+      this.#parked.wake();
     });
   }
 
@@ -433,7 +512,7 @@ export class StreamWriter {
   /** Marks the writer closed by its owner: later writes throw `ERR_SOCKET_CLOSED`. */
   closeLocally(): void {
     this.#closedLocally = true;
-    this.#wake();
+    this.#parked.wake();
   }
 
   /** Writes all of `data`, parking while the stream's buffer is over its high-water mark. */
@@ -467,38 +546,7 @@ export class StreamWriter {
   }
 
   #park(deadline: number | null, operation: string): number | null {
-    if (this.#waiter !== null) {
-      throw new ConcurrentIOError(`${operation}: another greenlet is already writing to this stream`);
-    }
-    const waiter = new Waiter<void>(operation);
-    this.#waiter = waiter;
-    let timer: NodeJS.Timeout | undefined;
-    if (deadline !== null) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        this.#waiter = null;
-        throw systemError('ETIMEDOUT', this.#syscall);
-      }
-      timer = setTimeout(() => {
-        if (this.#waiter !== waiter) return;
-        this.#waiter = null;
-        waiter.throw(systemError('ETIMEDOUT', this.#syscall));
-      }, remaining);
-    }
-    try {
-      waiter.get();
-    } finally {
-      if (this.#waiter === waiter) this.#waiter = null;
-      if (timer !== undefined) clearTimeout(timer);
-    }
+    this.#parked.wait(this.#parked.occupy(operation, 'writing to'), deadline, this.#syscall);
     return deadline;
-  }
-
-  #wake(): void {
-    const waiter = this.#waiter;
-    if (waiter !== null) {
-      this.#waiter = null;
-      waiter.switch(undefined);
-    }
   }
 }

@@ -24,7 +24,7 @@
 import * as cp from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { assertMayBlock, checkTimeout, describe, parkOnCallback, Waiter } from './_park.js';
-import { type ReadLineOptions, StreamReader, StreamWriter } from './_stream.js';
+import { ReadingEnd, StreamReader, StreamWriter } from './_stream.js';
 
 export type { ReadLineOptions } from './_stream.js';
 
@@ -236,44 +236,20 @@ export function exec(command: string, options: RunOptions = {}): string | Buffer
 }
 
 /** A child's stdout or stderr, read in blocking style like a green socket. */
-export class ProcessOutput implements Iterable<string> {
+export class ProcessOutput extends ReadingEnd implements Iterable<string> {
+  // recv(), recvExactly(), readLine(), lines(), iteration and readAll(), with
+  // their docs, come from ReadingEnd (lib/io/_stream.ts), shared with net.Socket.
+
   /** The underlying stream. */
   readonly raw: Readable;
   readonly #reader: StreamReader;
 
   /** @internal */
   constructor(raw: Readable) {
+    const reader = new StreamReader(raw);
+    super(reader);
     this.raw = raw;
-    this.#reader = new StreamReader(raw);
-  }
-
-  /** Up to `max` bytes as soon as any arrive; an empty Buffer at the end. */
-  recv(max?: number): Buffer {
-    return this.#reader.recv(max, 'recv');
-  }
-
-  /** Exactly `n` bytes; `IncompleteReadError` if the output ends first. */
-  recvExactly(n: number): Buffer {
-    return this.#reader.recvExactly(n, 'recvExactly');
-  }
-
-  /** The next line without its line end, or `null` at the end. */
-  readLine(options?: ReadLineOptions): string | null {
-    return this.#reader.readLine(options, 'readLine');
-  }
-
-  /** Iterates over lines until the end. */
-  lines(options?: ReadLineOptions): Generator<string, void, undefined> {
-    return this.#reader.lines(options);
-  }
-
-  [Symbol.iterator](): Iterator<string> {
-    return this.#reader.lines();
-  }
-
-  /** Everything until the end. */
-  readAll(): Buffer {
-    return this.#reader.readAll('readAll');
+    this.#reader = reader;
   }
 
   /** Per-operation timeout in ms (`null`: none); past it a read throws `ETIMEDOUT`. */

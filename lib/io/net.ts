@@ -33,7 +33,7 @@ import * as tls from 'node:tls';
 import { GreenletExit } from '../errors.js';
 import { spawn } from '../api/greenlet.js';
 import { checkTimeout, describe, parkOnCallback, systemError, Waiter, assertMayBlock } from './_park.js';
-import { type ReadLineOptions, StreamReader, StreamWriter } from './_stream.js';
+import { type ReadLineOptions, ReadingEnd, StreamReader, StreamWriter } from './_stream.js';
 
 export type { ReadLineOptions } from './_stream.js';
 export { LineTooLongError, IncompleteReadError, ConcurrentIOError } from '../errors.js';
@@ -91,31 +91,10 @@ export interface ListenOptions {
 
 const kSocket = Symbol('greenloop.socket');
 
-/**
- * A connected socket with blocking-style methods. Reads and writes park only
- * the calling greenlet. One greenlet may read while another writes; two
- * greenlets reading at once throw {@link ConcurrentIOError}.
- *
- * Iterating a socket yields its lines (see {@link Socket.readLine}).
- */
-export class Socket implements Iterable<string> {
-  /** The underlying `net.Socket` (a `tls.TLSSocket` with TLS). */
-  readonly raw: net.Socket;
-  readonly #reader: StreamReader;
-  readonly #writer: StreamWriter;
-  readonly #remote: SocketAddress;
-  #closed = false;
-
-  /** @internal Use {@link connect}, {@link Listener.accept} or a {@link StreamServer} handler. */
-  constructor(raw: net.Socket, options: { onFirstActivity?: () => void; timeout?: number | null } = {}) {
-    this.raw = raw;
-    this.#reader = new StreamReader(raw, { onFirstActivity: options.onFirstActivity, syscall: 'read' });
-    this.#writer = new StreamWriter(raw, { syscall: 'write' });
-    this.#remote = peerOf(raw);
-    (raw as unknown as Record<symbol, Socket>)[kSocket] = this;
-    if (options.timeout != null) this.setTimeout(options.timeout);
-  }
-
+// The read methods are ReadingEnd's (lib/io/_stream.ts), shared with
+// child_process.ProcessOutput; this interface, merged into the class Socket
+// below, gives them the socket's own docs.
+export interface Socket {
   /**
    * Returns up to `max` bytes as soon as any have arrived (parking until
    * then); an empty Buffer once the peer has ended its side.
@@ -123,18 +102,14 @@ export class Socket implements Iterable<string> {
    * @throws the socket's error (`ECONNRESET`, ...), `ETIMEDOUT` past the
    *   socket's timeout, `ERR_SOCKET_CLOSED` after {@link close}.
    */
-  recv(max?: number): Buffer {
-    return this.#reader.recv(max, 'recv');
-  }
+  recv(max?: number): Buffer;
 
   /**
    * Returns exactly `n` bytes.
    * @throws IncompleteReadError if the peer ends its side first (its
    *   `partial` holds what came).
    */
-  recvExactly(n: number): Buffer {
-    return this.#reader.recvExactly(n, 'recvExactly');
-  }
+  recvExactly(n: number): Buffer;
 
   /**
    * Returns the next line, without its `\n` or `\r\n`; a last line without
@@ -147,22 +122,40 @@ export class Socket implements Iterable<string> {
    * while ((line = sock.readLine()) !== null) sock.sendall(`${line}\n`);
    * ```
    */
-  readLine(options?: ReadLineOptions): string | null {
-    return this.#reader.readLine(options, 'readLine');
-  }
+  readLine(options?: ReadLineOptions): string | null;
 
   /** Iterates over the lines until the peer ends its side (see {@link readLine}). */
-  lines(options?: ReadLineOptions): Generator<string, void, undefined> {
-    return this.#reader.lines(options);
-  }
-
-  [Symbol.iterator](): Iterator<string> {
-    return this.#reader.lines();
-  }
+  lines(options?: ReadLineOptions): Generator<string, void, undefined>;
 
   /** Reads until the peer ends its side and returns all of it. */
-  readAll(): Buffer {
-    return this.#reader.readAll('readAll');
+  readAll(): Buffer;
+}
+
+/**
+ * A connected socket with blocking-style methods. Reads and writes park only
+ * the calling greenlet. One greenlet may read while another writes; two
+ * greenlets reading at once throw {@link ConcurrentIOError}.
+ *
+ * Iterating a socket yields its lines (see {@link Socket.readLine}).
+ */
+export class Socket extends ReadingEnd implements Iterable<string> {
+  /** The underlying `net.Socket` (a `tls.TLSSocket` with TLS). */
+  readonly raw: net.Socket;
+  readonly #reader: StreamReader;
+  readonly #writer: StreamWriter;
+  readonly #remote: SocketAddress;
+  #closed = false;
+
+  /** @internal Use {@link connect}, {@link Listener.accept} or a {@link StreamServer} handler. */
+  constructor(raw: net.Socket, options: { onFirstActivity?: () => void; timeout?: number | null } = {}) {
+    const reader = new StreamReader(raw, { onFirstActivity: options.onFirstActivity, syscall: 'read' });
+    super(reader);
+    this.raw = raw;
+    this.#reader = reader;
+    this.#writer = new StreamWriter(raw, { syscall: 'write' });
+    this.#remote = peerOf(raw);
+    (raw as unknown as Record<symbol, Socket>)[kSocket] = this;
+    if (options.timeout != null) this.setTimeout(options.timeout);
   }
 
   /**
