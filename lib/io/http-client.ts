@@ -1,21 +1,28 @@
 /**
  * A blocking-style HTTP client for greenlets, on undici: `request()` and
  * `fetch()` park only the calling greenlet; connections are kept alive and
- * pooled per origin by undici's dispatcher (the global one unless a
+ * pooled per origin by an undici `Agent` of this module's own (unless a
  * `dispatcher` is given).
  * @module
  */
 import type { Readable } from 'node:stream';
 import {
+  Agent,
   errors as undiciErrors,
   fetch as undiciFetch,
-  getGlobalDispatcher,
   type Dispatcher,
   type RequestInit as UndiciRequestInit,
   type Response as UndiciResponse,
 } from 'undici';
 import { assertMayBlock, checkTimeout, describe, parkOnPromise, Waiter } from './_park.js';
 import { ConcurrentIOError } from '../errors.js';
+
+let sharedAgent: Agent | null = null;
+
+/** `given`, or the client's own keep-alive Agent (see {@link RequestOptions.dispatcher}). */
+function dispatcherOr(given: Dispatcher | undefined): Dispatcher {
+  return given ?? (sharedAgent ??= new Agent());
+}
 
 /** Header values as undici reports them (names in lower case). */
 export type IncomingHeaders = Record<string, string | string[] | undefined>;
@@ -42,7 +49,12 @@ export interface RequestOptions {
   timeout?: number | null;
   /** Aborts the request until its headers arrive (the call throws the signal's reason). */
   signal?: AbortSignal;
-  /** The undici dispatcher (`Agent`, `Pool`, `Client`, `ProxyAgent`, ...). @default undici's global dispatcher */
+  /**
+   * The undici dispatcher (`Agent`, `Pool`, `Client`, `ProxyAgent`, ...).
+   * @default a keep-alive `Agent` shared by greenloop's HTTP client. Not
+   * undici's global dispatcher: Node's own bundled undici (a different major
+   * version on Node 22/24) may have installed it, and its handler API differs.
+   */
   dispatcher?: Dispatcher;
 }
 
@@ -306,7 +318,7 @@ export function request(url: string | URL, options: RequestOptions = {}): Respon
     signal.addEventListener('abort', onAbort, { once: true });
   }
   try {
-    (options.dispatcher ?? getGlobalDispatcher()).dispatch(dispatchOptions, exchange);
+    dispatcherOr(options.dispatcher).dispatch(dispatchOptions, exchange);
     return head.get();
   } catch (error) {
     exchange.abort(error instanceof Error ? error : new undiciErrors.RequestAbortedError());
@@ -387,6 +399,6 @@ export function fetch(input: string | URL, init: UndiciRequestInit = {}): FetchR
   assertMayBlock('http.fetch');
   const controller = new AbortController();
   const signal = init.signal ? AbortSignal.any([init.signal as AbortSignal, controller.signal]) : controller.signal;
-  const raw = parkOnPromise('http.fetch', undiciFetch(input, { ...init, signal }), () => controller.abort());
+  const raw = parkOnPromise('http.fetch', undiciFetch(input, { ...init, dispatcher: dispatcherOr(init.dispatcher), signal }), () => controller.abort());
   return new FetchResponse(raw);
 }
