@@ -23,6 +23,7 @@
  */
 import { executionAsyncResource } from 'node:async_hooks';
 import { GreenletError, GreenletExit } from './errors.js';
+import { installNodeCompat } from './node-compat.js';
 import { native, type NativeHandle } from './native.js';
 
 export { GreenletError, GreenletExit } from './errors.js';
@@ -84,6 +85,9 @@ interface Transfer {
   value: unknown;
   /** Set for the switch that starts a greenlet: the arguments of `run`. */
   args?: unknown[];
+  /** Set by {@link runOnRoot}: the root runs it and switches back to `caller`. */
+  call?: () => unknown;
+  caller?: GreenletState;
 }
 
 /**
@@ -190,10 +194,43 @@ function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw
     }
     throw error;
   }
+  let back = pending!;
+  // Only the root is asked to run calls (runOnRoot): run each on its own
+  // identity and hand the outcome back to the greenlet that asked.
+  while (back.call !== undefined) {
+    const caller = back.caller!;
+    let outcome: Transfer;
+    try {
+      outcome = { throws: false, value: back.call() };
+    } catch (error) {
+      outcome = { throws: true, value: error };
+    }
+    pending = outcome;
+    setCurrent(caller);
+    native.switchTo(caller.handle!);
+    back = pending!;
+  }
   origin.asyncResource = executionAsyncResource();
-  const back = pending!;
   pending = undefined;
   return deliver(back);
+}
+
+/**
+ * Runs `fn` on the root greenlet's stack and thread identity and returns its
+ * result (or throws its error), from any greenlet. For native code that keeps
+ * per-thread state and assumes one thread per Node environment (see
+ * node-compat.ts). `fn` must not switch. Not traced.
+ * @internal
+ */
+export function runOnRoot<T>(fn: () => T): T {
+  if (current.isRoot) return fn();
+  const caller = current;
+  pending = { throws: false, value: undefined, call: fn, caller };
+  setCurrent(rootState);
+  native.switchTo(rootState.handle!);
+  const back = pending!;
+  pending = undefined;
+  return deliver(back) as T;
 }
 
 /** From its first park on, a greenlet's state refers to its public object weakly. */
@@ -477,6 +514,8 @@ export function configure(options: CoreOptions): void {
 export function getBackend(): 'user-space' | 'threads' {
   return native.stats().backend;
 }
+
+installNodeCompat(runOnRoot);
 
 /** Counters of this thread's native core: switches, live greenlets, pooled threads. */
 export function coreStats(): CoreStats {

@@ -1,0 +1,51 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Greenlet, getcurrent, runOnRoot } from '../lib/greenlet.js';
+import { lastJson, runFixture } from './helpers.js';
+
+describe('runOnRoot', () => {
+  it('runs a function on the root from inside a greenlet and returns its value', () => {
+    const root = getcurrent();
+    const g = new Greenlet(() => {
+      const where = runOnRoot(() => getcurrent());
+      return [where === root, getcurrent() === g];
+    });
+    expect(g.switch()).toEqual([true, true]);
+  });
+
+  it('rethrows the function\'s error in the calling greenlet, which keeps running', () => {
+    const g = new Greenlet(() => {
+      try {
+        runOnRoot(() => {
+          throw new RangeError('from the root');
+        });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'not thrown';
+    });
+    expect(g.switch()).toBe('from the root');
+  });
+
+  it('on the root, simply calls the function', () => {
+    expect(runOnRoot(() => 42)).toBe(42);
+  });
+});
+
+describe('Node internals with per-thread state', () => {
+  it('TLS contexts and connections made in many greenlets and on the root do not abort (Node 24)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'greenloop-tls-'));
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+      '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    const run = runFixture('tls-contexts.js', [], [key, cert]);
+    expect(run.stderr).not.toMatch(/CleanupQueue|Assertion failed/);
+    expect(run.signal, run.stderr).toBeNull();
+    expect(run.status, run.stderr).toBe(0);
+    expect(lastJson(run)).toEqual({ made: 9, replies: 3, parkedFinished: true });
+  });
+});
