@@ -38,15 +38,33 @@ __attribute__((always_inline)) inline void CpuRelax() {
 #endif
 }
 
-// Blocks until Signal(word); spins first when spin_iterations > 0. Consumes
-// the signal, so the word is ready for the next round.
-__attribute__((always_inline)) inline void WaitFor(std::atomic<uint32_t>* word, int spin_iterations) {
-  for (int i = 0; i < spin_iterations; i++) {
+inline void RawYield() {
+#if defined(__x86_64__)
+  long ret;
+  __asm__ volatile("syscall" : "=a"(ret) : "0"(static_cast<long>(SYS_sched_yield)) : "rcx", "r11", "memory");
+  (void)ret;
+#else
+  syscall(SYS_sched_yield);
+#endif
+}
+
+// Blocks until Signal(word); consumes the signal, so the word is ready for the
+// next round. With `spin` > 0 it first polls: `spin` pause-loops, then as many
+// sched_yield()s (on an idle core a yield returns at once and acts as a spin;
+// on a busy one it hands the CPU to the thread being waited for, which a plain
+// spin would steal), and only then sleeps in the kernel, whose wake-up costs
+// tens of microseconds on an idle virtual CPU.
+__attribute__((always_inline)) inline void WaitFor(std::atomic<uint32_t>* word, int spin) {
+  for (int i = 0; i < 2 * spin; i++) {
     if (word->load(std::memory_order_acquire) == kSignaled) {
       word->store(kIdle, std::memory_order_relaxed);
       return;
     }
-    CpuRelax();
+    if (i < spin) {
+      CpuRelax();
+    } else {
+      RawYield();
+    }
   }
   for (;;) {
     uint32_t expected = kIdle;

@@ -159,7 +159,7 @@ bool UserSpaceSwitchAvailable() {
 
 int PrepareStart(Env* env, JsGreenlet* g) {
   OwnerThread* owner = nullptr;
-  int rc = env->pool.Acquire(env->backend, g->stack_size, &owner);
+  int rc = env->pool.Acquire(env->backend, env->spin_iterations, g->stack_size, &owner);
   if (rc < 0) return rc;
   env->backend_locked = true;
   g->owner = owner;

@@ -61,7 +61,9 @@ void* OwnerMain(void* arg) {
   Signal(&owner->ready);
 
   for (;;) {
-    WaitFor(&owner->wake_word, 0);
+    // Under the threads backend the next job usually follows quickly: poll
+    // like a switch does. Under the user-space backend the owner only sleeps.
+    WaitFor(&owner->wake_word, owner->backend == Backend::kThreads ? owner->spin : 0);
     if (owner->release) break;
     if (owner->backend == Backend::kThreads && owner->job != nullptr) {
       Greenlet* g = owner->job;
@@ -74,7 +76,7 @@ void* OwnerMain(void* arg) {
 
 }  // namespace
 
-int OwnerPool::Acquire(Backend backend, size_t stack_size, OwnerThread** out) {
+int OwnerPool::Acquire(Backend backend, int spin, size_t stack_size, OwnerThread** out) {
   std::vector<OwnerThread*>& idle = idle_[stack_size];
   if (idle.empty()) {
     // Threads are made in batches that grow with use: a new thread must be
@@ -89,6 +91,7 @@ int OwnerPool::Acquire(Backend backend, size_t stack_size, OwnerThread** out) {
   OwnerThread* owner = idle.back();
   idle.pop_back();
   owner->backend = backend;
+  owner->spin = spin;
   *out = owner;
   return 0;
 }
