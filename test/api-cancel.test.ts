@@ -270,7 +270,7 @@ async function interruptCase(c: Case, interrupt: 'kill' | 'timeout'): Promise<un
     if (interrupt === 'kill') g.kill();
     else g.join();
     after();
-    return { value: g.value instanceof GreenletExit ? 'GreenletExit' : g.value, reachedFinally, exception: g.exception };
+    return { value: (g.value as unknown) instanceof GreenletExit ? 'GreenletExit' : g.value, reachedFinally, exception: g.exception };
   });
   return outcome;
 }

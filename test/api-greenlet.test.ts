@@ -215,7 +215,7 @@ describe('kill', () => {
     const h = spawn(() => sleep(60_000));
     await runAsync(() => sleep(0));
     h.kill(undefined, { block: false });
-    expect((await h.promise()) instanceof GreenletExit).toBe(true);
+    expect(((await h.promise()) as unknown) instanceof GreenletExit).toBe(true);
   });
 
   it('kill with a timeout returns even if the greenlet ignores the kill', async () => {
@@ -322,7 +322,7 @@ describe('joinall / killall / runAsync', () => {
       killall(gs);
     });
     expect(gs.every((g) => g.dead)).toBe(true);
-    expect(gs.every((g) => g.value instanceof GreenletExit)).toBe(true);
+    expect(gs.every((g) => (g.value as unknown) instanceof GreenletExit)).toBe(true);
     expect(() => killall([spawn(() => 0)])).not.toThrow(); // not started: nothing to wait for
   });
 

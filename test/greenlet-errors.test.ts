@@ -62,7 +62,7 @@ describe('error classes', () => {
     expect(exit instanceof GreenletError).toBe(false);
     expect(misuse instanceof GreenletExit).toBe(false);
     expect(new Error('plain') instanceof GreenloopError).toBe(false);
-    expect(null instanceof GreenloopError).toBe(false);
+    expect((null as unknown) instanceof GreenloopError).toBe(false);
     expect({ code: 'GREENLOOP_ERR_GREENLET' } instanceof GreenletError).toBe(false);
   });
 

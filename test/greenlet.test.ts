@@ -935,7 +935,7 @@ describe('backend', () => {
   });
 
   it("configure({ backend: 'threads' }) before the first greenlet selects it", () => {
-    const env = { ...process.env, GREENLOOP_BACKEND_FIXTURE_CONFIGURE: 'threads' };
+    const env: NodeJS.ProcessEnv = { ...process.env, GREENLOOP_BACKEND_FIXTURE_CONFIGURE: 'threads' };
     delete env.GREENLOOP_SWITCH;
     const r = fixtureSummary('greenlet-backend.js', { env });
     expect(r.backend).toBe('threads');

@@ -18,7 +18,7 @@ export {
   type LinkCallback,
 } from './greenlet.js';
 export { sleep, idle } from './sleep.js';
-export { wait, type WaitOptions } from './wait.js';
+export { wait, type WaitOptions, type Thenable } from './wait.js';
 export { Timeout, withTimeout, type WithTimeoutOptions } from './timeout.js';
 export { Event, AsyncResult, type AsyncResultGetOptions } from './event.js';
 export { Semaphore, BoundedSemaphore, Lock, RLock, type AcquireOptions } from './lock.js';

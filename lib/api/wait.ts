@@ -8,6 +8,11 @@ import { checkOptions, checkTimeout, describe } from '../hub/validate.js';
 import { Waiter } from '../hub/waiter.js';
 
 /** Options of {@link wait}. */
+/** Anything with a Promises/A+ `then`, however minimal (see {@link wait}). */
+export interface Thenable<T> {
+  then(onFulfilled: (value: T) => unknown, onRejected?: (reason: unknown) => unknown): unknown;
+}
+
 export interface WaitOptions {
   /**
    * Give up after this many ms with a {@link TimeoutError} (the promise goes
@@ -41,7 +46,7 @@ function expire(w: Waiter<unknown>, ms: number): void {
  * });
  * ```
  */
-export function wait<T>(promise: PromiseLike<T> | T, options?: WaitOptions): Awaited<T> {
+export function wait<T>(promise: PromiseLike<T> | Thenable<T>, options?: WaitOptions): Awaited<T> {
   if (promise === null || (typeof promise !== 'object' && typeof promise !== 'function') || typeof (promise as any).then !== 'function') {
     throw new TypeError(`wait() expects a promise or thenable, got ${describe(promise)}`);
   }
