@@ -1,6 +1,9 @@
 #include "handoff.h"
 
+#include <string.h>
 #include <sys/auxv.h>
+
+#include <string>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -129,9 +132,16 @@ Greenlet* RunEntry(Greenlet* self) {
     if (!next->has(kStarted)) {
       int rc = PrepareStart(env, static_cast<JsGreenlet*>(next));
       if (rc < 0) {
-        env->rethrow_after_resume.Reset(
-            isolate, v8::Exception::Error(
-                         v8::String::NewFromUtf8(isolate, "cannot start the parent greenlet").ToLocalChecked()));
+        // The root resumes instead and sees the error (lib/greenlet.ts then
+        // takes the root as current again).
+        std::string message = std::string("cannot start the parent greenlet of a finished greenlet: ") + strerror(-rc);
+        v8::Local<v8::Value> text = v8::String::NewFromUtf8(isolate, message.c_str()).ToLocalChecked();
+        v8::Local<v8::Value> error;
+        if (env->error_class.IsEmpty() ||
+            !env->error_class.Get(isolate)->NewInstance(context, 1, &text).ToLocal(&error)) {
+          error = v8::Exception::Error(text.As<v8::String>());
+        }
+        env->rethrow_after_resume.Reset(isolate, error);
         next = &env->root;
       }
     }
