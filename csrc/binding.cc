@@ -43,14 +43,8 @@ v8::Local<v8::String> Str(v8::Isolate* isolate, const std::string& s) {
 void Throw(Env* env, const std::string& message, bool type_error = false, int err = 0) {
   v8::Isolate* isolate = env->isolate;
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
-  v8::Local<v8::Value> error;
-  if (type_error || env->error_class.IsEmpty()) {
-    error = type_error ? v8::Exception::TypeError(Str(isolate, message))
-                       : v8::Exception::Error(Str(isolate, message));
-  } else {
-    v8::Local<v8::Value> arg = Str(isolate, message);
-    if (!env->error_class.Get(isolate)->NewInstance(context, 1, &arg).ToLocal(&error)) return;
-  }
+  v8::Local<v8::Value> error = type_error ? v8::Exception::TypeError(Str(isolate, message))
+                                          : NewGreenletError(env, context, message);
   if (err != 0 && error->IsObject()) {
     error.As<v8::Object>()->Set(context, Str(isolate, "errno"), v8::Integer::New(isolate, err)).Check();
   }

@@ -2,10 +2,10 @@
 
 #include <string.h>
 #include <sys/auxv.h>
-
-#include <string>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <string>
 
 #include "futex.h"
 
@@ -134,14 +134,10 @@ Greenlet* RunEntry(Greenlet* self) {
       if (rc < 0) {
         // The root resumes instead and sees the error (lib/greenlet.ts then
         // takes the root as current again).
-        std::string message = std::string("cannot start the parent greenlet of a finished greenlet: ") + strerror(-rc);
-        v8::Local<v8::Value> text = v8::String::NewFromUtf8(isolate, message.c_str()).ToLocalChecked();
-        v8::Local<v8::Value> error;
-        if (env->error_class.IsEmpty() ||
-            !env->error_class.Get(isolate)->NewInstance(context, 1, &text).ToLocal(&error)) {
-          error = v8::Exception::Error(text.As<v8::String>());
-        }
-        env->rethrow_after_resume.Reset(isolate, error);
+        env->rethrow_after_resume.Reset(
+            isolate, NewGreenletError(env, context,
+                                      std::string("cannot start the parent greenlet of a finished greenlet: ") +
+                                          strerror(-rc)));
         next = &env->root;
       }
     }
@@ -159,6 +155,17 @@ Greenlet* RunEntry(Greenlet* self) {
 
 }  // namespace
 
+v8::Local<v8::Value> NewGreenletError(Env* env, v8::Local<v8::Context> context, const std::string& message) {
+  v8::Isolate* isolate = env->isolate;
+  v8::Local<v8::String> text = v8::String::NewFromUtf8(isolate, message.c_str()).ToLocalChecked();
+  v8::Local<v8::Value> arg = text;
+  v8::Local<v8::Value> error;
+  if (env->error_class.IsEmpty() || !env->error_class.Get(isolate)->NewInstance(context, 1, &arg).ToLocal(&error)) {
+    error = v8::Exception::Error(text);
+  }
+  return error;
+}
+
 bool UserSpaceSwitchAvailable() {
 #if defined(GREENLOOP_USERSPACE_SWITCH)
   return (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
@@ -169,7 +176,7 @@ bool UserSpaceSwitchAvailable() {
 
 int PrepareStart(Env* env, JsGreenlet* g) {
   OwnerThread* owner = nullptr;
-  int rc = env->pool.Acquire(env->backend, env->spin_iterations, g->stack_size, &owner);
+  int rc = env->pool.Acquire(env->backend == Backend::kThreads ? env->spin_iterations : 0, g->stack_size, &owner);
   if (rc < 0) return rc;
   env->backend_locked = true;
   g->owner = owner;

@@ -2,9 +2,15 @@
 #ifndef GREENLOOP_HANDOFF_H_
 #define GREENLOOP_HANDOFF_H_
 
+#include <string>
+
 #include "env.h"
 
 namespace greenloop {
+
+// A GreenletError (the class lib/errors.ts handed in; a plain Error before
+// that, or if constructing one fails) with `message`.
+v8::Local<v8::Value> NewGreenletError(Env* env, v8::Local<v8::Context> context, const std::string& message);
 
 // Whether this process can use the user-space backend (x86-64 Linux with
 // FSGSBASE enabled by the kernel).

@@ -63,9 +63,9 @@ void* OwnerMain(void* arg) {
   for (;;) {
     // Under the threads backend the next job usually follows quickly: poll
     // like a switch does. Under the user-space backend the owner only sleeps.
-    WaitFor(&owner->wake_word, owner->backend == Backend::kThreads ? owner->spin : 0);
+    WaitFor(&owner->wake_word, owner->spin.load(std::memory_order_relaxed));
     if (owner->release) break;
-    if (owner->backend == Backend::kThreads && owner->job != nullptr) {
+    if (owner->job != nullptr) {  // only the threads backend hands out jobs
       Greenlet* g = owner->job;
       owner->job = nullptr;
       RunGreenletOnOwnerThread(g);
@@ -76,7 +76,7 @@ void* OwnerMain(void* arg) {
 
 }  // namespace
 
-int OwnerPool::Acquire(Backend backend, int spin, size_t stack_size, OwnerThread** out) {
+int OwnerPool::Acquire(int spin, size_t stack_size, OwnerThread** out) {
   std::vector<OwnerThread*>& idle = idle_[stack_size];
   if (idle.empty()) {
     // Threads are made in batches that grow with use: a new thread must be
@@ -90,8 +90,7 @@ int OwnerPool::Acquire(Backend backend, int spin, size_t stack_size, OwnerThread
   }
   OwnerThread* owner = idle.back();
   idle.pop_back();
-  owner->backend = backend;
-  owner->spin = spin;
+  owner->spin.store(spin, std::memory_order_relaxed);
   *out = owner;
   return 0;
 }

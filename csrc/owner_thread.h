@@ -22,8 +22,9 @@ namespace greenloop {
 
 struct OwnerThread {
   pthread_t thread{};
-  Backend backend = Backend::kUserSpace;
-  int spin = 0;              // threads backend: polling before it sleeps
+  // How long it polls for its next job before sleeping: > 0 only under the
+  // threads backend (set while it sits in the pool, read by its own loop).
+  std::atomic<int> spin{0};
   size_t stack_size = 0;     // the JS stack size it was made for (pool key)
   uintptr_t fs_base = 0;     // its TCB, loaded into FS by the user-space switch
   uintptr_t stack_low = 0;   // lowest usable address of its stack
@@ -44,8 +45,8 @@ class OwnerPool {
  public:
   // Returns 0 and an owner for a greenlet with `stack_size` bytes of JS stack,
   // or a negative errno when no thread can be created.
-  // `spin` is how long the owner polls for its next job (threads backend).
-  int Acquire(Backend backend, int spin, size_t stack_size, OwnerThread** out);
+  // `spin`: how long the owner polls for its next job (0: it only sleeps).
+  int Acquire(int spin, size_t stack_size, OwnerThread** out);
   // Takes back the owner of a finished greenlet. Never ends a thread: the
   // caller may still stand on that owner's stack.
   void Recycle(OwnerThread* owner);
