@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GreenletError, spawn } from '../lib/index.js';
 import { ConcurrentIOError, IncompleteReadError, LineTooLongError } from '../lib/errors.js';
 import { connect, listen, type Socket, StreamServer } from '../lib/io/net.js';
+import { fixtureSummary } from './helpers.js';
 import { green, greenError, makeCert, tempDir, until } from './io-helpers.js';
 
 /** A green line-echo server on 127.0.0.1 (started in a greenlet). */
@@ -476,5 +477,16 @@ describe('StreamServer life cycle', () => {
     const error = await greenError(() => new StreamServer(() => {}, { port: first.port, host: '127.0.0.1' }).start());
     expect(error.code).toBe('EADDRINUSE');
     await green(() => first.stop());
+  });
+});
+
+describe('StreamServer with async handlers', () => {
+  it('an async handler is waited for (the socket stays open); a rejection is that connection\'s error', () => {
+    // Runs in a child process: before the fix the rejection was unhandled and ended the process.
+    const out = fixtureSummary('io-server-async.js');
+    expect(out.streamOk).toBe('late ok\n');
+    expect(out.streamFail).toBe('');
+    expect(out.streamErrors).toEqual(['async stream handler failed']);
+    expect(out.again[0]).toBe('late again\n');
   });
 });

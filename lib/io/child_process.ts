@@ -23,7 +23,7 @@
  */
 import * as cp from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { assertMayBlock, checkTimeout, describe, parkOnCallback, Waiter } from './_park.js';
+import { assertMayBlock, checkTimeout, clearTimer, describe, parkOnCallback, setTimer, type Timer, Waiter } from './_park.js';
 import { ReadingEnd, StreamReader, StreamWriter } from './_stream.js';
 
 export type { ReadLineOptions } from './_stream.js';
@@ -160,7 +160,7 @@ export function run(command: string, args?: readonly string[], options: RunOptio
   // A child that exits without reading its input makes the write fail with EPIPE: not our error.
   child.stdin!.on('error', () => {});
   child.stdin!.end(options.input);
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   let exit: ExitStatus;
   try {
     exit = parkOnCallback<ExitStatus>(
@@ -169,7 +169,7 @@ export function run(command: string, args?: readonly string[], options: RunOptio
         child.once('error', (error) => callback(error));
         child.once('close', (status: number | null, signal: NodeJS.Signals | null) => callback(null, { status, signal }));
         if (timeout !== null) {
-          timer = setTimeout(() => {
+          timer = setTimer(() => {
             if (failure === null) {
               failure = Object.assign(new Error(`spawnSync ${command} ETIMEDOUT`), {
                 code: 'ETIMEDOUT',
@@ -184,7 +184,7 @@ export function run(command: string, args?: readonly string[], options: RunOptio
       kill,
     );
   } finally {
-    clearTimeout(timer);
+    clearTimer(timer);
   }
   const result: RunResult<string | Buffer> = {
     pid: child.pid ?? 0,
@@ -339,7 +339,7 @@ export class Process {
     const timer =
       timeout === null
         ? undefined
-        : setTimeout(() => {
+        : setTimer(() => {
             const at = this.#waiters.indexOf(waiter);
             if (at < 0) return;
             this.#waiters.splice(at, 1);
@@ -348,7 +348,7 @@ export class Process {
     try {
       return waiter.get();
     } finally {
-      clearTimeout(timer);
+      clearTimer(timer);
       const at = this.#waiters.indexOf(waiter);
       if (at >= 0) this.#waiters.splice(at, 1);
     }

@@ -31,8 +31,9 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { GreenletExit } from '../errors.js';
-import { spawn } from '../api/greenlet.js';
-import { checkTimeout, describe, parkOnCallback, systemError, Waiter, assertMayBlock } from './_park.js';
+import { kRawlink, spawn } from '../api/greenlet.js';
+import { wait } from '../api/wait.js';
+import { assertMayBlock, checkTimeout, clearTimer, describe, isThenable, parkOnCallback, setTimer, systemError, type Timer, Waiter } from './_park.js';
 import { type ReadLineOptions, ReadingEnd, StreamReader, StreamWriter } from './_stream.js';
 
 export type { ReadLineOptions } from './_stream.js';
@@ -292,7 +293,7 @@ export function connect(portOrOptions: number | ConnectOptions, host?: string, o
   }
   if (opts.noDelay !== false) raw.setNoDelay(true);
   const socket = new Socket(raw, { timeout });
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   try {
     parkOnCallback<void>(
       'connect',
@@ -307,7 +308,7 @@ export function connect(portOrOptions: number | ConnectOptions, host?: string, o
         };
         raw.once(event, onConnect);
         raw.once('error', onError);
-        if (timeout !== null) timer = setTimeout(() => callback(systemError('ETIMEDOUT', 'connect', target)), timeout);
+        if (timeout !== null) timer = setTimer(() => callback(systemError('ETIMEDOUT', 'connect', target)), timeout);
       },
       () => raw.destroy(),
     );
@@ -315,7 +316,7 @@ export function connect(portOrOptions: number | ConnectOptions, host?: string, o
     raw.destroy();
     throw error;
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    clearTimer(timer);
   }
   return socket;
 }
@@ -478,8 +479,15 @@ export function listen(portOrOptions?: number | ListenOptions, host?: string, op
   return new Listener(opts);
 }
 
-/** A {@link StreamServer}'s handler: runs in its own greenlet, once per connection. */
-export type StreamHandler = (socket: Socket, address: SocketAddress) => void;
+/**
+ * A {@link StreamServer}'s handler: runs in its own greenlet, once per
+ * connection. An `async` handler (one that returns a promise) is waited for:
+ * the socket stays open until the promise settles, and a rejection is that
+ * connection's error (see {@link StreamServerOptions.onError}). Code after an
+ * `await` runs outside the greenlet, where blocking-style calls throw
+ * `GreenletError`.
+ */
+export type StreamHandler = (socket: Socket, address: SocketAddress) => void | PromiseLike<void>;
 
 /** Options of {@link StreamServer}. */
 export interface StreamServerOptions extends ListenOptions {
@@ -504,8 +512,8 @@ export interface StreamServerOptions extends ListenOptions {
    */
   timeout?: number | null;
   /**
-   * Called with an error a handler threw (the socket is closed right
-   * after). Default: print it to stderr, except a peer's reset or broken
+   * Called with an error a handler threw, or its promise rejected with
+   * (the socket is closed right after). Default: print it to stderr, except a peer's reset or broken
    * pipe (`ECONNRESET`, `EPIPE`), which end only that connection.
    */
   onError?: (error: unknown, socket: Socket) => void;
@@ -625,12 +633,12 @@ export class StreamServer {
   #waitDrained(timeout: number | null): void {
     const waiter = new Waiter<void>('StreamServer.stop()');
     this.#drained = waiter;
-    const timer = timeout === null ? undefined : setTimeout(() => waiter.switch(undefined), timeout);
+    const timer = timeout === null ? undefined : setTimer(() => waiter.switch(undefined), timeout);
     try {
       waiter.get();
     } finally {
       if (this.#drained === waiter) this.#drained = null;
-      clearTimeout(timer);
+      clearTimer(timer);
     }
   }
 
@@ -654,13 +662,24 @@ export class StreamServer {
   #startHandler(socket: Socket): void {
     if (this.#stopping || !this.#connections.has(socket)) return;
     this.#handlers++;
-    const g = spawn(() => this.#run(socket)) as unknown as Handle;
-    if (this.#connections.has(socket)) this.#connections.set(socket, g);
+    const g = spawn(() => this.#run(socket));
+    // Counted down at its death, also when killed before it started (its
+    // finally block never runs then).
+    g[kRawlink](() => {
+      this.#connections.delete(socket);
+      if (--this.#handlers === 0 && this.#drained !== null) {
+        const waiter = this.#drained;
+        this.#drained = null;
+        waiter.switch(undefined);
+      }
+    });
+    if (this.#connections.has(socket)) this.#connections.set(socket, g as unknown as Handle);
   }
 
   #run(socket: Socket): void {
     try {
-      this.#handler(socket, socket.remoteAddress);
+      const result = this.#handler(socket, socket.remoteAddress);
+      if (isThenable(result)) wait(result);
     } catch (error) {
       if (!(error instanceof GreenletExit)) {
         try {
@@ -671,12 +690,6 @@ export class StreamServer {
       }
     } finally {
       socket.close();
-      this.#connections.delete(socket);
-      if (--this.#handlers === 0 && this.#drained !== null) {
-        const waiter = this.#drained;
-        this.#drained = null;
-        waiter.switch(undefined);
-      }
     }
   }
 
