@@ -490,3 +490,66 @@ describe('StreamServer with async handlers', () => {
     expect(out.again[0]).toBe('late again\n');
   });
 });
+
+describe('socket addresses', () => {
+  /** Connects with `connectTo` to a server made with `options`; returns both ends' addresses, before and after close. */
+  async function addresses(options: ConstructorParameters<typeof StreamServer>[1], connectTo: (port: number) => Socket) {
+    let serverSide: unknown;
+    const server = new StreamServer(
+      (sock, address) => {
+        serverSide = { remote: sock.remoteAddress, local: sock.localAddress, handlerArg: address };
+        sock.sendall('x');
+      },
+      { ...options, lazy: false },
+    );
+    await green(() => server.start());
+    const clientSide = await green(() => {
+      const sock = connectTo(server.port);
+      const during = { remote: sock.remoteAddress, local: sock.localAddress };
+      sock.recv();
+      sock.close();
+      return { ...during, afterClose: { remote: sock.remoteAddress, local: sock.localAddress } };
+    });
+    await green(() => server.stop());
+    return { clientSide, serverSide: serverSide as any };
+  }
+
+  it('a TCP socket from connect() reports its peer and its own address (also after close)', async () => {
+    const { clientSide, serverSide } = await addresses({ port: 0, host: '127.0.0.1' }, (port) => connect(port, '127.0.0.1'));
+    expect(clientSide.remote).toEqual({ address: '127.0.0.1', port: expect.any(Number), family: 'IPv4' });
+    expect(clientSide.remote.port).toBeGreaterThan(0);
+    expect(clientSide.local).toEqual({ address: '127.0.0.1', port: expect.any(Number), family: 'IPv4' });
+    expect(clientSide.afterClose).toEqual({ remote: clientSide.remote, local: clientSide.local });
+    // The accepted end sees the same connection from the other side.
+    expect(serverSide.remote).toEqual(clientSide.local);
+    expect(serverSide.local).toEqual(clientSide.remote);
+    expect(serverSide.handlerArg).toEqual(serverSide.remote);
+  });
+
+  it('a TLS socket reports TCP addresses on both ends', async () => {
+    const cert = makeCert();
+    const { clientSide, serverSide } = await addresses(
+      { port: 0, host: '127.0.0.1', tls: { key: cert.key, cert: cert.cert } },
+      (port) => connect(port, '127.0.0.1', { tls: { ca: cert.cert, servername: 'localhost' } }),
+    );
+    expect(clientSide.remote).toMatchObject({ address: '127.0.0.1', family: 'IPv4' });
+    expect(clientSide.remote.port).toBeGreaterThan(0);
+    expect(serverSide.remote).toEqual(clientSide.local);
+    expect(serverSide.local).toEqual(clientSide.remote);
+  });
+
+  it('a Unix socket reports the socket path as the server end, family unix', async () => {
+    const dir = tempDir();
+    try {
+      const path = join(dir.path, 'addr.sock');
+      const { clientSide, serverSide } = await addresses({ path }, () => connect({ path }));
+      expect(clientSide.remote).toEqual({ address: path, port: 0, family: 'unix' });
+      expect(clientSide.local).toEqual({ address: '', port: 0, family: 'unix' });
+      expect(clientSide.afterClose).toEqual({ remote: clientSide.remote, local: clientSide.local });
+      expect(serverSide.local).toEqual({ address: path, port: 0, family: 'unix' });
+      expect(serverSide.remote).toEqual({ address: '', port: 0, family: 'unix' });
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

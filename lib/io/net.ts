@@ -91,6 +91,21 @@ export interface ListenOptions {
 }
 
 const kSocket = Symbol('greenloop.socket');
+/** Internal: connect() tells its socket that the connection is made, so it learns its addresses. */
+const kConnected = Symbol('greenloop.connected');
+
+/** Options of the {@link Socket} constructor (internal). */
+interface SocketOptions {
+  onFirstActivity?: () => void;
+  timeout?: number | null;
+  /**
+   * The socket path of a Unix socket (Node reports no addresses for those):
+   * the peer's on a connecting end, the own end's on an accepted one.
+   */
+  unixPath?: { path: string; accepted: boolean };
+}
+
+const UNKNOWN_ADDRESS: SocketAddress = Object.freeze({ address: '', port: 0, family: '' });
 
 // The read methods are ReadingEnd's (lib/io/_stream.ts), shared with
 // child_process.ProcessOutput; this interface, merged into the class Socket
@@ -144,17 +159,26 @@ export class Socket extends ReadingEnd implements Iterable<string> {
   readonly raw: net.Socket;
   readonly #reader: StreamReader;
   readonly #writer: StreamWriter;
-  readonly #remote: SocketAddress;
+  #remote: SocketAddress | null = null;
+  #local: SocketAddress | null = null;
   #closed = false;
 
   /** @internal Use {@link connect}, {@link Listener.accept} or a {@link StreamServer} handler. */
-  constructor(raw: net.Socket, options: { onFirstActivity?: () => void; timeout?: number | null } = {}) {
+  constructor(raw: net.Socket, options: SocketOptions = {}) {
     const reader = new StreamReader(raw, { onFirstActivity: options.onFirstActivity, syscall: 'read' });
     super(reader);
     this.raw = raw;
     this.#reader = reader;
     this.#writer = new StreamWriter(raw, { syscall: 'write' });
-    this.#remote = peerOf(raw);
+    const unix = options.unixPath;
+    if (unix !== undefined) {
+      const named = { address: unix.path, port: 0, family: 'unix' };
+      const unnamed = { address: '', port: 0, family: 'unix' };
+      this.#remote = unix.accepted ? unnamed : named;
+      this.#local = unix.accepted ? named : unnamed;
+    } else if (!raw.connecting) {
+      this[kConnected]();
+    }
     (raw as unknown as Record<symbol, Socket>)[kSocket] = this;
     if (options.timeout != null) this.setTimeout(options.timeout);
   }
@@ -230,21 +254,34 @@ export class Socket extends ReadingEnd implements Iterable<string> {
     this.raw.setNoDelay(noDelay);
   }
 
-  /** The peer's address (kept after the socket closes). */
+  /**
+   * The peer's address: IP, port and family (`'IPv4'`, `'IPv6'`) for TCP
+   * and TLS; for a Unix socket `family` is `'unix'` and `address` the
+   * socket path on the connecting end (`''` on an accepted one, whose peer
+   * is unnamed). Kept after the socket closes.
+   */
   get remoteAddress(): SocketAddress {
-    return this.#remote;
+    return this.#remote ?? UNKNOWN_ADDRESS;
   }
 
-  /** This end's address. */
+  /**
+   * This end's address (the same shape as {@link remoteAddress}; for an
+   * accepted Unix socket the server's path). Kept after the socket closes.
+   */
   get localAddress(): SocketAddress {
-    const raw = this.raw;
-    return { address: raw.localAddress ?? '', port: raw.localPort ?? 0, family: raw.localFamily ?? (raw.localAddress ? '' : 'unix') };
+    return this.#local ?? UNKNOWN_ADDRESS;
   }
-}
 
-function peerOf(raw: net.Socket): SocketAddress {
-  if (raw.remoteAddress === undefined) return { address: '', port: 0, family: 'unix' };
-  return { address: raw.remoteAddress, port: raw.remotePort ?? 0, family: raw.remoteFamily ?? '' };
+  /** @internal Records both ends' addresses once the connection is made. */
+  [kConnected](): void {
+    const raw = this.raw;
+    if (raw.remoteAddress !== undefined) {
+      this.#remote = { address: raw.remoteAddress, port: raw.remotePort ?? 0, family: raw.remoteFamily ?? '' };
+    }
+    if (raw.localAddress !== undefined) {
+      this.#local = { address: raw.localAddress, port: raw.localPort ?? 0, family: raw.localFamily ?? '' };
+    }
+  }
 }
 
 function checkPort(port: unknown): number {
@@ -292,7 +329,7 @@ export function connect(portOrOptions: number | ConnectOptions, host?: string, o
     event = 'connect';
   }
   if (opts.noDelay !== false) raw.setNoDelay(true);
-  const socket = new Socket(raw, { timeout });
+  const socket = new Socket(raw, { timeout, unixPath: opts.path !== undefined ? { path: opts.path, accepted: false } : undefined });
   let timer: Timer | undefined;
   try {
     parkOnCallback<void>(
@@ -318,6 +355,7 @@ export function connect(portOrOptions: number | ConnectOptions, host?: string, o
   } finally {
     clearTimer(timer);
   }
+  if (opts.path === undefined) socket[kConnected]();
   return socket;
 }
 
@@ -379,11 +417,13 @@ export class Listener {
   readonly raw: net.Server;
   readonly #pending: net.Socket[] = [];
   readonly #waiters: Waiter<net.Socket | null>[] = [];
+  readonly #path: string | undefined;
   #closed = false;
 
   /** @internal Use {@link listen}. */
   constructor(options: ListenOptions) {
     this.raw = startServer(options, (raw) => this.#onSocket(raw), 'listen');
+    this.#path = options.path;
   }
 
   #onSocket(raw: net.Socket): void {
@@ -418,7 +458,7 @@ export class Listener {
       }
       if (raw === null) continue;
       raw.off('error', noop);
-      return new Socket(raw);
+      return new Socket(raw, { unixPath: accepted(this.#path) });
     }
   }
 
@@ -450,6 +490,11 @@ export class Listener {
 }
 
 function noop(): void {}
+
+/** The `unixPath` option of a socket accepted by a server listening on `path` (`undefined`: TCP). */
+function accepted(path: string | undefined): SocketOptions['unixPath'] {
+  return path === undefined ? undefined : { path, accepted: true };
+}
 
 function serverClosedError(): NodeJS.ErrnoException {
   const error: NodeJS.ErrnoException = new Error('Server is not running.');
@@ -650,6 +695,7 @@ export class StreamServer {
     const lazy = this.#options.lazy !== false;
     const socket: Socket = new Socket(raw, {
       timeout: this.#options.timeout,
+      unixPath: accepted(this.#options.path),
       onFirstActivity: lazy ? () => this.#startHandler(socket) : undefined,
     });
     this.#connections.set(socket, null);
