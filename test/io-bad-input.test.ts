@@ -63,6 +63,6 @@ describe('child process options', () => {
   });
 
   it('run() with good options still runs', async () => {
-    expect(await green(() => cp.run('true', [], { encoding: 'latin1', maxBuffer: 10, killSignal: 'sigint' }).status)).toBe(0);
+    expect(await green(() => cp.run('true', [], { encoding: 'latin1', maxBuffer: 10, killSignal: 'sigint' as NodeJS.Signals }).status)).toBe(0);
   });
 });
