@@ -137,9 +137,11 @@ function decode(parts: Buffer[], encoding: BufferEncoding | 'buffer'): string | 
  * and its output is read. Never throws for a non-zero exit status: check
  * `status` (or use {@link execFile}).
  * @throws `ENOENT`/`EACCES` if it cannot start, `ETIMEDOUT` past `timeout`,
- *   `ENOBUFS` past `maxBuffer`; `GreenletError` outside a spawned greenlet.
+ *   `ENOBUFS` past `maxBuffer`; `GreenletError` outside a spawned greenlet;
+ *   before anything is spawned, `TypeError` for bad options (code
+ *   `ERR_UNKNOWN_SIGNAL` for an unknown `killSignal`), naming the value.
  *   If the waiting greenlet is interrupted (a `Timeout`, `kill()`), the child
- *   is killed with `killSignal`.
+ *   is sent `killSignal`, and `SIGKILL` if it still runs 2 s later.
  * @example
  * ```js
  * const r = cp.run('git', ['rev-parse', 'HEAD'], { cwd: repo, timeout: 5000 });

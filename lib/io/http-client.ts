@@ -310,7 +310,8 @@ function parseUrl(url: unknown): URL {
  * Non-2xx statuses are returned, not thrown.
  * @throws Node's connection errors (`ECONNREFUSED`, ...), undici's errors
  *   (`UND_ERR_HEADERS_TIMEOUT`, `UND_ERR_SOCKET`, ...); `GreenletError`
- *   outside a spawned greenlet. If the waiting greenlet is interrupted (a
+ *   outside a spawned greenlet; `TypeError` naming the option and the value
+ *   for bad options (checked before anything is sent). If the waiting greenlet is interrupted (a
  *   `Timeout`, `kill()`), the request is aborted.
  * @example
  * ```js
