@@ -548,8 +548,38 @@ describe('socket addresses', () => {
       expect(clientSide.afterClose).toEqual({ remote: clientSide.remote, local: clientSide.local });
       expect(serverSide.local).toEqual({ address: path, port: 0, family: 'unix' });
       expect(serverSide.remote).toEqual({ address: '', port: 0, family: 'unix' });
+      // listen() + accept() name the path the same way.
+      const acceptedLocal = await green(() => {
+        const listener = listen({ path: join(dir.path, 'listener.sock') });
+        spawn(() => connect({ path: join(dir.path, 'listener.sock') }).close());
+        const sock = listener.accept();
+        sock.close();
+        listener.close();
+        return sock.localAddress;
+      });
+      expect(acceptedLocal).toEqual({ address: join(dir.path, 'listener.sock'), port: 0, family: 'unix' });
     } finally {
       dir.cleanup();
     }
+  });
+
+  it('listen() + accept() over TCP report both ends', async () => {
+    const out = await green(() => {
+      const listener = listen(0, '127.0.0.1');
+      const client = spawn(() => {
+        const sock = connect(listener.port, '127.0.0.1');
+        const ends = { remote: sock.remoteAddress, local: sock.localAddress };
+        sock.close();
+        return ends;
+      });
+      const sock = listener.accept();
+      const ends = { remote: sock.remoteAddress, local: sock.localAddress };
+      sock.close();
+      listener.close();
+      return { server: ends, client: client.get() };
+    });
+    expect(out.server.local).toEqual(out.client.remote);
+    expect(out.server.remote).toEqual(out.client.local);
+    expect(out.client.remote).toMatchObject({ address: '127.0.0.1', family: 'IPv4' });
   });
 });
