@@ -1,6 +1,7 @@
 // Timeouts of 2^31 ms or more: Node's setTimeout fires those after 1 ms, so
 // every timer in lib/io goes through the hub's setTimer. Each case checks
 // that the call is still waiting well after 1 ms, then ends it normally.
+import { spawn as spawnChild } from 'node:child_process';
 import * as nodeHttp from 'node:http';
 import * as nodeNet from 'node:net';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -55,6 +56,36 @@ describe('timeouts of 2^31 ms or more are honoured, not fired at once', () => {
     } finally {
       peer?.destroy();
       server.close();
+    }
+  });
+
+  it('connect() with timeout 2**31 waits for a listener whose queue is full', async () => {
+    // A listener (python3, which node-gyp needs anyway) that accepts nothing until told to, with a
+    // backlog of 0: once one connection is queued, the kernel leaves further SYNs unanswered.
+    const listener = spawnChild(
+      'python3',
+      ['-c', 'import socket,sys\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.readline()\nkept=[]\nwhile True: kept.append(s.accept()[0])'],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    try {
+      const port = Number(await new Promise<string>((resolve) => listener.stdout!.once('data', (d) => resolve(String(d).trim()))));
+      const filler = nodeNet.connect(port, '127.0.0.1');
+      filler.on('error', () => {});
+      await new Promise((resolve) => filler.once('connect', resolve));
+      const call = track(
+        green(() => {
+          const sock = connect(port, '127.0.0.1', { timeout: LONG });
+          sock.close();
+          return 'connected';
+        }),
+      );
+      await pause(100);
+      expect(call.settled()).toBe(false);
+      listener.stdin!.write('accept\n'); // the kernel's next SYN retry (about 1 s) gets through
+      expect(await call.promise).toBe('connected');
+      filler.destroy();
+    } finally {
+      listener.kill('SIGKILL');
     }
   });
 
