@@ -68,7 +68,12 @@ describe('timeouts of 2^31 ms or more are honoured, not fired at once', () => {
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     try {
-      const port = Number(await new Promise<string>((resolve) => listener.stdout!.once('data', (d) => resolve(String(d).trim()))));
+      const port = Number(
+        await new Promise<string>((resolve, reject) => {
+          listener.stdout!.once('data', (d) => resolve(String(d).trim()));
+          listener.once('error', reject);
+        }),
+      );
       const filler = nodeNet.connect(port, '127.0.0.1');
       filler.on('error', () => {});
       await new Promise((resolve) => filler.once('connect', resolve));
