@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as cp from '../lib/io/child_process.js';
 import * as http from '../lib/io/http.js';
+import { connect, listen, StreamServer } from '../lib/io/net.js';
 import { green, greenError } from './io-helpers.js';
 
 /** Nothing listens here: a request that got past the checks would fail with ECONNREFUSED instead. */
@@ -64,5 +65,30 @@ describe('child process options', () => {
 
   it('run() with good options still runs', async () => {
     expect(await green(() => cp.run('true', [], { encoding: 'latin1', maxBuffer: 10, killSignal: 'sigint' as NodeJS.Signals }).status)).toBe(0);
+  });
+});
+
+describe('net options', () => {
+  it.each([
+    ['connect(port, host, null)', () => connect(1, '127.0.0.1', null as any), 'options must be an object, got null'],
+    ['connect() with tls: 5', () => connect({ port: 1, host: '127.0.0.1', tls: 5 as any }), 'tls must be true, false or tls.connect() options, got number 5'],
+    ['listen(port, host, null)', () => listen(0, '127.0.0.1', null as any), 'options must be an object, got null'],
+    [
+      'StreamServer.stop(null)',
+      () => {
+        const server = new StreamServer(() => {}, { port: 0, host: '127.0.0.1' });
+        server.start();
+        try {
+          server.stop(null as any);
+        } finally {
+          server.stop();
+        }
+      },
+      'options must be an object, got null',
+    ],
+  ])('%s names the bad value', async (_name, call, message) => {
+    const error = await greenError(call);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toBe(message);
   });
 });

@@ -33,7 +33,7 @@ import * as tls from 'node:tls';
 import { GreenletExit } from '../errors.js';
 import { kRawlink, spawn } from '../api/greenlet.js';
 import { wait } from '../api/wait.js';
-import { assertMayBlock, checkTimeout, clearTimer, describe, isThenable, parkOnCallback, setTimer, systemError, type Timer, Waiter } from './_park.js';
+import { assertMayBlock, checkOptions, checkTimeout, clearTimer, describe, isThenable, parkOnCallback, setTimer, systemError, type Timer, Waiter } from './_park.js';
 import { type ReadLineOptions, ReadingEnd, StreamReader, StreamWriter } from './_stream.js';
 
 export type { ReadLineOptions } from './_stream.js';
@@ -308,10 +308,14 @@ export function connect(port: number, host?: string, options?: ConnectOptions): 
 export function connect(options: ConnectOptions): Socket;
 export function connect(portOrOptions: number | ConnectOptions, host?: string, options?: ConnectOptions): Socket {
   assertMayBlock('connect');
+  checkOptions('options', options);
   const opts: ConnectOptions =
     typeof portOrOptions === 'object' && portOrOptions !== null
       ? portOrOptions
       : { ...options, port: portOrOptions, host: host ?? options?.host };
+  if (opts.tls !== undefined && typeof opts.tls !== 'boolean' && (opts.tls === null || typeof opts.tls !== 'object')) {
+    throw new TypeError(`tls must be true, false or tls.connect() options, got ${describe(opts.tls)}`);
+  }
   if (opts.path === undefined) checkPort(opts.port);
   else if (typeof opts.path !== 'string') throw new TypeError(`path must be a string, got ${describe(opts.path)}`);
   const timeout = checkTimeout('timeout', opts.timeout);
@@ -517,6 +521,7 @@ function serverClosedError(): NodeJS.ErrnoException {
 export function listen(port?: number, host?: string, options?: ListenOptions): Listener;
 export function listen(options: ListenOptions): Listener;
 export function listen(portOrOptions?: number | ListenOptions, host?: string, options?: ListenOptions): Listener {
+  checkOptions('options', options);
   const opts: ListenOptions =
     typeof portOrOptions === 'object' && portOrOptions !== null
       ? portOrOptions
@@ -657,6 +662,7 @@ export class StreamServer {
    */
   stop(options: { timeout?: number } = {}): void {
     assertMayBlock('StreamServer.stop');
+    checkOptions('options', options);
     const timeout = checkTimeout('timeout', options.timeout ?? 1000);
     this.#stopping = true;
     const server = this.#server;
