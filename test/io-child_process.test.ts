@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GreenletError } from '../lib/index.js';
 import * as cp from '../lib/io/child_process.js';
+import { fixtureSummary } from './helpers.js';
 import { green, greenError } from './io-helpers.js';
 
 const node = process.execPath;
@@ -111,5 +112,51 @@ describe('green child processes', () => {
   it('many children run concurrently from many greenlets', async () => {
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => green(() => cp.execFile('sh', ['-c', `echo ${i}`]).trim())));
     expect(results).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+  });
+});
+
+describe('child process kill signals', () => {
+  let summary: any;
+  /** The fixture's results, run once for the cases below (it takes a few seconds). */
+  const killSignalRun = () => (summary ??= fixtureSummary('io-run-kill-signal.js', { timeoutMs: 60_000 }));
+
+  it('an invalid killSignal is refused before spawning, with a timeout, a maxBuffer or under a Timeout', () => {
+    // In a child process: before the fix ERR_UNKNOWN_SIGNAL came from a timer and ended the process.
+    const out = killSignalRun();
+    for (const name of ['timeout', 'maxBuffer', 'underTimeout']) {
+      expect(out[name], name).toEqual({
+        error: {
+          name: 'TypeError',
+          code: 'ERR_UNKNOWN_SIGNAL',
+          message: `killSignal must be a signal name or number of os.constants.signals (e.g. 'SIGTERM', 9), got string "SIGNOPE"`,
+        },
+        spawned: false,
+        childAlive: false,
+      });
+    }
+    expect(out.number.error.message).toMatch(/killSignal .* got number 12345$/);
+    expect(out.number.spawned).toBe(false);
+    // A valid name in any case is Node's: the child is killed at the timeout.
+    expect(out.validName).toEqual({ error: expect.objectContaining({ code: 'ETIMEDOUT' }), spawned: true, childAlive: false });
+  });
+
+  it('an interrupted run() ends its child even if the child ignores killSignal', () => {
+    const out = killSignalRun();
+    expect(out.stubborn).toEqual({ interrupted: 'TimeoutError', childAlive: false });
+  });
+
+  it('Process.kill() with an unknown signal names it', async () => {
+    const error = await greenError(() => {
+      const p = cp.spawn(node, ['-e', 'setTimeout(() => {}, 10000)']);
+      try {
+        p.kill('SIGNOPE' as NodeJS.Signals);
+      } finally {
+        p.kill('SIGKILL');
+        p.wait();
+      }
+    });
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.code).toBe('ERR_UNKNOWN_SIGNAL');
+    expect(error.message).toBe(`signal must be a signal name or number of os.constants.signals (e.g. 'SIGTERM', 9), got string "SIGNOPE"`);
   });
 });

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GreenletError, spawn } from '../lib/index.js';
 import { LineTooLongError } from '../lib/errors.js';
 import * as fs from '../lib/io/fs.js';
+import { fixtureSummary } from './helpers.js';
 import { green, greenError, tempDir } from './io-helpers.js';
 
 describe('green fs', () => {
@@ -136,5 +137,69 @@ describe('green fs', () => {
       ),
     );
     expect(results).toEqual(Array.from({ length: 40 }, (_, i) => `content ${i}`));
+  });
+});
+
+describe('green fs with bad arguments', () => {
+  it('every call throws to its caller, naming the argument, as its fs.*Sync twin does (never crashes)', () => {
+    // In a child process: before the fix fs.readFile(-1) ended the process with an uncaught RangeError.
+    const out = fixtureSummary('io-fs-bad-input.js');
+    const named: Record<string, [code: string, argument: string]> = {
+      'readFile(-1)': ['ERR_OUT_OF_RANGE', '"fd"'],
+      'readFile(-1, "utf8")': ['ERR_OUT_OF_RANGE', '"fd"'],
+      'readFile(2.5)': ['ERR_OUT_OF_RANGE', '"fd"'],
+      'readFile(closed fd)': ['EBADF', 'fstat'],
+      'readFile()': ['ERR_INVALID_ARG_TYPE', '"path"'],
+      'readFile(fd, 5)': ['ERR_INVALID_ARG_TYPE', '"options"'],
+      'readFile(fd, "nope")': ['ERR_INVALID_ARG_VALUE', '"encoding"'],
+      'writeFile(-1)': ['ERR_OUT_OF_RANGE', '"fd"'],
+      'appendFile(-1)': ['ERR_OUT_OF_RANGE', '"fd"'],
+      'fstat(-1)': ['ERR_OUT_OF_RANGE', '"fd"'],
+      'fstat()': ['ERR_INVALID_ARG_TYPE', '"fd"'],
+      'close(-1)': ['ERR_OUT_OF_RANGE', '"fd"'],
+      'read(-1)': ['ERR_OUT_OF_RANGE', '"fd"'],
+      'read(fd)': ['ERR_INVALID_ARG_TYPE', '"buffer"'],
+      'write(-1)': ['ERR_OUT_OF_RANGE', '"fd"'],
+      'stat()': ['ERR_INVALID_ARG_TYPE', '"path"'],
+      'lstat()': ['ERR_INVALID_ARG_TYPE', '"path"'],
+      'readdir()': ['ERR_INVALID_ARG_TYPE', '"path"'],
+      'mkdir()': ['ERR_INVALID_ARG_TYPE', '"path"'],
+      'mkdtemp()': ['ERR_INVALID_ARG_TYPE', '"prefix"'],
+      'rm()': ['ERR_INVALID_ARG_TYPE', '"path"'],
+      'unlink()': ['ERR_INVALID_ARG_TYPE', '"path"'],
+      'rename()': ['ERR_INVALID_ARG_TYPE', '"oldPath"'],
+      'copyFile()': ['ERR_INVALID_ARG_TYPE', '"src"'],
+      'access()': ['ERR_INVALID_ARG_TYPE', '"path"'],
+      'realpath()': ['ERR_INVALID_ARG_TYPE', '"path"'],
+      'truncate()': ['ERR_INVALID_ARG_TYPE', '"path"'],
+      'chmod()': ['ERR_INVALID_ARG_TYPE', '"path"'],
+      'symlink()': ['ERR_INVALID_ARG_TYPE', '"target"'],
+      'readlink()': ['ERR_INVALID_ARG_TYPE', '"path"'],
+      'open()': ['ERR_INVALID_ARG_TYPE', '"path"'],
+      'readLines()': ['ERR_INVALID_ARG_TYPE', '"path"'],
+    };
+    for (const [call, [code, argument]] of Object.entries(named)) {
+      expect(out[call], call).toMatchObject({ code });
+      expect(out[call].message, call).toContain(argument);
+      expect(out[call].message, call).not.toContain('"cb"');
+    }
+    expect(out['readLines(path, null)'].message).toBe('options must be an object, got null');
+  });
+
+  it('readFile(fd) reads from the descriptor\'s position to its end, like readFileSync', async () => {
+    const dir = tempDir();
+    const file = join(dir.path, 'fd.txt');
+    nodeFs.writeFileSync(file, 'skip:' + 'x'.repeat(200_000));
+    const out = await green(() => {
+      const fd = fs.open(file);
+      try {
+        fs.read(fd, Buffer.alloc(5));
+        return [fs.readFile(fd, 'utf8'), fs.readFile(fd, { encoding: 'utf8' })];
+      } finally {
+        fs.close(fd);
+      }
+    });
+    dir.cleanup();
+    expect(out).toEqual(['x'.repeat(200_000), '']);
   });
 });

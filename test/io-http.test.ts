@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GreenletError, sleep } from '../lib/index.js';
 import { PayloadTooLargeError } from '../lib/errors.js';
 import * as http from '../lib/io/http.js';
+import { fixtureSummary, lastJson, runFixture } from './helpers.js';
 import { green, greenError, until } from './io-helpers.js';
 
 /** A real node:http server with a few routes, counting the connections it accepted. */
@@ -268,5 +269,42 @@ describe('green HTTP server pool', () => {
     expect(maxRunning).toBe(3);
     expect(served.length).toBe(12);
     await green(() => server.close());
+  });
+});
+
+describe('green HTTP server: async handlers and close()', () => {
+  it('an async handler is waited for; its rejection is a 500 and onError, and the server keeps serving', () => {
+    // Runs in a child process: before the fix the rejection was unhandled and ended the process.
+    const out = fixtureSummary('io-server-async.js');
+    expect(out.httpOk).toEqual([200, 'late /ok']);
+    expect(out.httpFail).toEqual([500, 'Internal Server Error\n']);
+    expect(out.httpErrors).toEqual(['async request handler failed']);
+    expect(out.again[1]).toEqual([200, 'late /again']);
+  });
+
+  it('close({ timeout }) kills handlers still parked: their finally blocks run, nothing stays pending or parked', () => {
+    const run = runFixture('io-http-close.js', [], [], 30_000);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).not.toMatch(/LoopExit|parked/);
+    expect(lastJson(run)).toEqual({ before: 3, started: ['/body', '/sleep'], finished: ['/body', '/sleep'], pending: 0 });
+  });
+
+  it('close({ timeout: null }) waits for running and queued requests to be served', async () => {
+    let release = false;
+    const server = http.createServer(
+      (req, res) => {
+        while (!release) sleep(2);
+        res.end(req.url);
+      },
+      { maxConcurrency: 1 },
+    );
+    const { port } = await green(() => server.listen(0, '127.0.0.1'));
+    const bodies = Promise.all(['/a', '/b'].map((path) => fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.text())));
+    await until(() => server.pending === 2, 'both requests to arrive');
+    const closing = green(() => server.close({ timeout: null }));
+    release = true;
+    await closing;
+    expect((await bodies).sort()).toEqual(['/a', '/b']);
+    expect(server.pending).toBe(0);
   });
 });

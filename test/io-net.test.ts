@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GreenletError, spawn } from '../lib/index.js';
 import { ConcurrentIOError, IncompleteReadError, LineTooLongError } from '../lib/errors.js';
 import { connect, listen, type Socket, StreamServer } from '../lib/io/net.js';
+import { fixtureSummary } from './helpers.js';
 import { green, greenError, makeCert, tempDir, until } from './io-helpers.js';
 
 /** A green line-echo server on 127.0.0.1 (started in a greenlet). */
@@ -476,5 +477,109 @@ describe('StreamServer life cycle', () => {
     const error = await greenError(() => new StreamServer(() => {}, { port: first.port, host: '127.0.0.1' }).start());
     expect(error.code).toBe('EADDRINUSE');
     await green(() => first.stop());
+  });
+});
+
+describe('StreamServer with async handlers', () => {
+  it('an async handler is waited for (the socket stays open); a rejection is that connection\'s error', () => {
+    // Runs in a child process: before the fix the rejection was unhandled and ended the process.
+    const out = fixtureSummary('io-server-async.js');
+    expect(out.streamOk).toBe('late ok\n');
+    expect(out.streamFail).toBe('');
+    expect(out.streamErrors).toEqual(['async stream handler failed']);
+    expect(out.again[0]).toBe('late again\n');
+  });
+});
+
+describe('socket addresses', () => {
+  /** Connects with `connectTo` to a server made with `options`; returns both ends' addresses, before and after close. */
+  async function addresses(options: ConstructorParameters<typeof StreamServer>[1], connectTo: (port: number) => Socket) {
+    let serverSide: unknown;
+    const server = new StreamServer(
+      (sock, address) => {
+        serverSide = { remote: sock.remoteAddress, local: sock.localAddress, handlerArg: address };
+        sock.sendall('x');
+      },
+      { ...options, lazy: false },
+    );
+    await green(() => server.start());
+    const clientSide = await green(() => {
+      const sock = connectTo(server.port);
+      const during = { remote: sock.remoteAddress, local: sock.localAddress };
+      sock.recv();
+      sock.close();
+      return { ...during, afterClose: { remote: sock.remoteAddress, local: sock.localAddress } };
+    });
+    await green(() => server.stop());
+    return { clientSide, serverSide: serverSide as any };
+  }
+
+  it('a TCP socket from connect() reports its peer and its own address (also after close)', async () => {
+    const { clientSide, serverSide } = await addresses({ port: 0, host: '127.0.0.1' }, (port) => connect(port, '127.0.0.1'));
+    expect(clientSide.remote).toEqual({ address: '127.0.0.1', port: expect.any(Number), family: 'IPv4' });
+    expect(clientSide.remote.port).toBeGreaterThan(0);
+    expect(clientSide.local).toEqual({ address: '127.0.0.1', port: expect.any(Number), family: 'IPv4' });
+    expect(clientSide.afterClose).toEqual({ remote: clientSide.remote, local: clientSide.local });
+    // The accepted end sees the same connection from the other side.
+    expect(serverSide.remote).toEqual(clientSide.local);
+    expect(serverSide.local).toEqual(clientSide.remote);
+    expect(serverSide.handlerArg).toEqual(serverSide.remote);
+  });
+
+  it('a TLS socket reports TCP addresses on both ends', async () => {
+    const cert = makeCert();
+    const { clientSide, serverSide } = await addresses(
+      { port: 0, host: '127.0.0.1', tls: { key: cert.key, cert: cert.cert } },
+      (port) => connect(port, '127.0.0.1', { tls: { ca: cert.cert, servername: 'localhost' } }),
+    );
+    expect(clientSide.remote).toMatchObject({ address: '127.0.0.1', family: 'IPv4' });
+    expect(clientSide.remote.port).toBeGreaterThan(0);
+    expect(serverSide.remote).toEqual(clientSide.local);
+    expect(serverSide.local).toEqual(clientSide.remote);
+  });
+
+  it('a Unix socket reports the socket path as the server end, family unix', async () => {
+    const dir = tempDir();
+    try {
+      const path = join(dir.path, 'addr.sock');
+      const { clientSide, serverSide } = await addresses({ path }, () => connect({ path }));
+      expect(clientSide.remote).toEqual({ address: path, port: 0, family: 'unix' });
+      expect(clientSide.local).toEqual({ address: '', port: 0, family: 'unix' });
+      expect(clientSide.afterClose).toEqual({ remote: clientSide.remote, local: clientSide.local });
+      expect(serverSide.local).toEqual({ address: path, port: 0, family: 'unix' });
+      expect(serverSide.remote).toEqual({ address: '', port: 0, family: 'unix' });
+      // listen() + accept() name the path the same way.
+      const acceptedLocal = await green(() => {
+        const listener = listen({ path: join(dir.path, 'listener.sock') });
+        spawn(() => connect({ path: join(dir.path, 'listener.sock') }).close());
+        const sock = listener.accept();
+        sock.close();
+        listener.close();
+        return sock.localAddress;
+      });
+      expect(acceptedLocal).toEqual({ address: join(dir.path, 'listener.sock'), port: 0, family: 'unix' });
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('listen() + accept() over TCP report both ends', async () => {
+    const out = await green(() => {
+      const listener = listen(0, '127.0.0.1');
+      const client = spawn(() => {
+        const sock = connect(listener.port, '127.0.0.1');
+        const ends = { remote: sock.remoteAddress, local: sock.localAddress };
+        sock.close();
+        return ends;
+      });
+      const sock = listener.accept();
+      const ends = { remote: sock.remoteAddress, local: sock.localAddress };
+      sock.close();
+      listener.close();
+      return { server: ends, client: client.get() };
+    });
+    expect(out.server.local).toEqual(out.client.remote);
+    expect(out.server.remote).toEqual(out.client.local);
+    expect(out.client.remote).toMatchObject({ address: '127.0.0.1', family: 'IPv4' });
   });
 });

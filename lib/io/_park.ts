@@ -80,20 +80,12 @@ export function socketClosedError(): NodeJS.ErrnoException {
   return error;
 }
 
-/** Checks a timeout argument: a number of ms >= 0, or null/undefined for none. */
-export function checkTimeout(name: string, ms: unknown): number | null {
-  if (ms === undefined || ms === null) return null;
-  if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
-    throw new TypeError(`${name} must be a number of milliseconds >= 0 or null, got ${describe(ms)}`);
-  }
-  return ms === Infinity ? null : ms;
+/** True for a promise or any object with a `then` method (an `async` handler's result). */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
 
-/** Describes a received value for an error message. */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
-  return `${typeof value} ${String(value)}`;
-}
+/** Argument checks shared with the hub and the API (`describe` names a received value). */
+export { checkOptions, checkTimeout, describe } from '../hub/validate.js';
+/** Timers that honour delays past 2^31 - 1 ms: every timer in lib/io is armed with these. */
+export { clearTimer, setTimer, type Timer } from '../hub/timer.js';

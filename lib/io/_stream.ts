@@ -14,7 +14,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { ConcurrentIOError, IncompleteReadError, LineTooLongError } from '../errors.js';
-import { assertMayBlock, checkTimeout, describe, socketClosedError, systemError, Waiter } from './_park.js';
+import { assertMayBlock, checkTimeout, clearTimer, describe, setTimer, socketClosedError, systemError, type Timer, Waiter } from './_park.js';
 
 /** Options of a line read. */
 export interface ReadLineOptions {
@@ -97,14 +97,14 @@ class WaitSlot {
    * naming `syscall`.
    */
   wait(waiter: Waiter<void>, deadline: number | null, syscall: string): void {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     if (deadline !== null) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         this.#waiter = null;
         throw systemError('ETIMEDOUT', syscall);
       }
-      timer = setTimeout(() => {
+      timer = setTimer(() => {
         if (this.#waiter !== waiter) return;
         this.#waiter = null;
         waiter.throw(systemError('ETIMEDOUT', syscall));
@@ -114,7 +114,7 @@ class WaitSlot {
       waiter.get();
     } finally {
       if (this.#waiter === waiter) this.#waiter = null;
-      if (timer !== undefined) clearTimeout(timer);
+      clearTimer(timer);
     }
   }
 

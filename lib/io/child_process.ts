@@ -22,8 +22,9 @@
  * @module greenloop/child_process
  */
 import * as cp from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { assertMayBlock, checkTimeout, describe, parkOnCallback, Waiter } from './_park.js';
+import { assertMayBlock, checkOptions, checkTimeout, clearTimer, describe, parkOnCallback, setTimer, type Timer, Waiter } from './_park.js';
 import { ReadingEnd, StreamReader, StreamWriter } from './_stream.js';
 
 export type { ReadLineOptions } from './_stream.js';
@@ -38,7 +39,12 @@ export interface RunOptions {
    * @default no limit
    */
   timeout?: number | null;
-  /** @default 'SIGTERM' */
+  /**
+   * The signal sent at `timeout`, past `maxBuffer`, or when the waiting
+   * greenlet is interrupted: a name (`'SIGINT'`, any case) or number from
+   * `os.constants.signals`. Checked before the child is spawned.
+   * @default 'SIGTERM'
+   */
   killSignal?: NodeJS.Signals | number;
   /** The child's environment. @default process.env */
   env?: NodeJS.ProcessEnv;
@@ -98,6 +104,29 @@ function checkArgs(command: unknown, args: unknown): string[] {
   return args.map(String);
 }
 
+/**
+ * A signal as Node's `child.kill()` accepts it: a name from
+ * `os.constants.signals` (any case) or one of their numbers.
+ * @throws TypeError with code `ERR_UNKNOWN_SIGNAL`, naming `name` and the value.
+ */
+function checkSignal(name: string, signal: unknown): NodeJS.Signals | number {
+  const signals = osConstants.signals as Record<string, number>;
+  if (typeof signal === 'string' && Object.hasOwn(signals, signal.toUpperCase())) return signal.toUpperCase() as NodeJS.Signals;
+  if (typeof signal === 'number' && Object.values(signals).includes(signal)) return signal;
+  throw Object.assign(new TypeError(`${name} must be a signal name or number of os.constants.signals (e.g. 'SIGTERM', 9), got ${describe(signal)}`), {
+    code: 'ERR_UNKNOWN_SIGNAL',
+  });
+}
+
+function checkEncoding(encoding: unknown): BufferEncoding | 'buffer' {
+  if (encoding === undefined) return 'utf8';
+  if (encoding === 'buffer' || (typeof encoding === 'string' && Buffer.isEncoding(encoding))) return encoding as BufferEncoding | 'buffer';
+  throw new TypeError(`encoding must be a Buffer encoding or 'buffer', got ${describe(encoding)}`);
+}
+
+/** How long an interrupted run() waits for its child to obey `killSignal` before sending SIGKILL. */
+const KILL_GRACE_MS = 2000;
+
 function decode(parts: Buffer[], encoding: BufferEncoding | 'buffer'): string | Buffer {
   const all = Buffer.concat(parts);
   return encoding === 'buffer' ? all : all.toString(encoding);
@@ -108,9 +137,11 @@ function decode(parts: Buffer[], encoding: BufferEncoding | 'buffer'): string | 
  * and its output is read. Never throws for a non-zero exit status: check
  * `status` (or use {@link execFile}).
  * @throws `ENOENT`/`EACCES` if it cannot start, `ETIMEDOUT` past `timeout`,
- *   `ENOBUFS` past `maxBuffer`; `GreenletError` outside a spawned greenlet.
+ *   `ENOBUFS` past `maxBuffer`; `GreenletError` outside a spawned greenlet;
+ *   before anything is spawned, `TypeError` for bad options (code
+ *   `ERR_UNKNOWN_SIGNAL` for an unknown `killSignal`), naming the value.
  *   If the waiting greenlet is interrupted (a `Timeout`, `kill()`), the child
- *   is killed with `killSignal`.
+ *   is sent `killSignal`, and `SIGKILL` if it still runs 2 s later.
  * @example
  * ```js
  * const r = cp.run('git', ['rev-parse', 'HEAD'], { cwd: repo, timeout: 5000 });
@@ -122,10 +153,14 @@ export function run(command: string, args: readonly string[] | undefined, option
 export function run(command: string, args?: readonly string[], options: RunOptions = {}): RunResult<string | Buffer> {
   assertMayBlock('child_process.run');
   const argv = checkArgs(command, args);
+  checkOptions('options', options);
   const timeout = checkTimeout('timeout', options.timeout);
-  const encoding = options.encoding ?? 'utf8';
+  const encoding = checkEncoding(options.encoding);
   const maxBuffer = options.maxBuffer ?? 64 * 1024 * 1024;
-  const killSignal = options.killSignal ?? 'SIGTERM';
+  if (typeof maxBuffer !== 'number' || Number.isNaN(maxBuffer) || maxBuffer < 0) {
+    throw new TypeError(`maxBuffer must be a number of bytes >= 0, got ${describe(maxBuffer)}`);
+  }
+  const killSignal = checkSignal('killSignal', options.killSignal ?? 'SIGTERM');
   if (options.input !== undefined && typeof options.input !== 'string' && !(options.input instanceof Uint8Array)) {
     throw new TypeError(`input must be a string, Buffer or Uint8Array, got ${describe(options.input)}`);
   }
@@ -135,8 +170,19 @@ export function run(command: string, args?: readonly string[], options: RunOptio
   let outLength = 0;
   let errLength = 0;
   let failure: NodeJS.ErrnoException | null = null;
+  const running = () => child.exitCode === null && child.signalCode === null;
   const kill = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(killSignal);
+    if (running()) child.kill(killSignal);
+  };
+  // Interrupted (a Timeout, kill()): nobody waits for the child any more, so
+  // make sure it ends even if it ignores killSignal.
+  const abandon = () => {
+    kill();
+    if (!running()) return;
+    const escalation = setTimer(() => {
+      if (running()) child.kill('SIGKILL');
+    }, KILL_GRACE_MS);
+    child.once('exit', () => clearTimer(escalation));
   };
   child.stdout!.on('data', (chunk: Buffer) => {
     outLength += chunk.length;
@@ -160,7 +206,7 @@ export function run(command: string, args?: readonly string[], options: RunOptio
   // A child that exits without reading its input makes the write fail with EPIPE: not our error.
   child.stdin!.on('error', () => {});
   child.stdin!.end(options.input);
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   let exit: ExitStatus;
   try {
     exit = parkOnCallback<ExitStatus>(
@@ -169,7 +215,7 @@ export function run(command: string, args?: readonly string[], options: RunOptio
         child.once('error', (error) => callback(error));
         child.once('close', (status: number | null, signal: NodeJS.Signals | null) => callback(null, { status, signal }));
         if (timeout !== null) {
-          timer = setTimeout(() => {
+          timer = setTimer(() => {
             if (failure === null) {
               failure = Object.assign(new Error(`spawnSync ${command} ETIMEDOUT`), {
                 code: 'ETIMEDOUT',
@@ -181,10 +227,10 @@ export function run(command: string, args?: readonly string[], options: RunOptio
           }, timeout);
         }
       },
-      kill,
+      abandon,
     );
   } finally {
-    clearTimeout(timer);
+    clearTimer(timer);
   }
   const result: RunResult<string | Buffer> = {
     pid: child.pid ?? 0,
@@ -228,6 +274,7 @@ export function execFile(file: string, args?: readonly string[], options: RunOpt
 export function exec(command: string, options?: RunOptions & { encoding?: BufferEncoding }): string;
 export function exec(command: string, options: RunOptions & { encoding: 'buffer' }): Buffer;
 export function exec(command: string, options: RunOptions = {}): string | Buffer {
+  checkOptions('options', options);
   const result = run(command, [], { ...options, shell: options.shell ?? true } as RunOptions & { encoding: 'buffer' }) as RunResult<
     string | Buffer
   >;
@@ -332,6 +379,7 @@ export class Process {
    */
   wait(options: { timeout?: number | null } = {}): ExitStatus {
     assertMayBlock('Process.wait');
+    checkOptions('options', options);
     const timeout = checkTimeout('timeout', options.timeout);
     if (this.#exit !== null) return this.#exit;
     const waiter = new Waiter<ExitStatus>('Process.wait()');
@@ -339,7 +387,7 @@ export class Process {
     const timer =
       timeout === null
         ? undefined
-        : setTimeout(() => {
+        : setTimer(() => {
             const at = this.#waiters.indexOf(waiter);
             if (at < 0) return;
             this.#waiters.splice(at, 1);
@@ -348,7 +396,7 @@ export class Process {
     try {
       return waiter.get();
     } finally {
-      clearTimeout(timer);
+      clearTimer(timer);
       const at = this.#waiters.indexOf(waiter);
       if (at >= 0) this.#waiters.splice(at, 1);
     }
@@ -356,7 +404,7 @@ export class Process {
 
   /** Sends a signal (default `SIGTERM`); false if it could not be sent. */
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
-    return this.raw.kill(signal);
+    return this.raw.kill(checkSignal('signal', signal));
   }
 
   /** How the child exited, or `null` while it runs. */
@@ -373,6 +421,7 @@ export class Process {
 export function spawn(command: string, args?: readonly string[], options: SpawnOptions = {}): Process {
   assertMayBlock('child_process.spawn');
   const argv = checkArgs(command, args);
+  checkOptions('options', options);
   const child = cp.spawn(command, argv, { env: options.env, cwd: options.cwd, shell: options.shell, stdio: options.stdio ?? 'pipe' });
   // Wrap the pipes before anything can arrive on them.
   const proc = child.pid === undefined ? null : new Process(child);

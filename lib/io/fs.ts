@@ -26,23 +26,33 @@
  * @module greenloop/fs
  */
 import * as fs from 'node:fs';
-import { parkOnCallback, type Callback } from './_park.js';
+import { types } from 'node:util';
+import { checkOptions, describe, parkOnCallback, type Callback } from './_park.js';
 import { type ReadLineOptions, StreamReader } from './_stream.js';
 
 type PathLike = fs.PathLike;
 type Encoding = BufferEncoding;
 
-/** Calls the callback form of `fn` and parks until it completes. */
-function call<T>(operation: string, fn: (...args: any[]) => void, ...args: unknown[]): T {
+/**
+ * Calls the callback form of `fn` with the `required` arguments as given and
+ * the `optional` ones up to the last defined one (so Node applies its own
+ * defaults, and a missing required argument is named in Node's error rather
+ * than the callback), and parks until it completes. Node validates its
+ * arguments synchronously: a bad one throws here, in the caller, as the
+ * `*Sync` twin would.
+ */
+function call<T>(operation: string, fn: (...args: any[]) => void, required: unknown[], optional: unknown[] = []): T {
+  const args = [...required, ...withoutTrailingUndefined(optional)];
   return parkOnCallback<T>(operation, (callback: Callback<T>) => fn(...args, callback));
 }
 
 /** Drops trailing `undefined` arguments, so Node applies its own defaults. */
-function defined(...args: unknown[]): unknown[] {
+function withoutTrailingUndefined(args: unknown[]): unknown[] {
   let n = args.length;
   while (n > 0 && args[n - 1] === undefined) n--;
   return args.slice(0, n);
 }
+
 
 /**
  * Reads a whole file (`fs.readFileSync`): a string with an `encoding`, else a Buffer.
@@ -54,39 +64,90 @@ function defined(...args: unknown[]): unknown[] {
 export function readFile(path: PathLike | number, options?: { encoding?: null; flag?: string } | null): Buffer;
 export function readFile(path: PathLike | number, options: Encoding | { encoding: Encoding; flag?: string }): string;
 export function readFile(path: PathLike | number, options?: unknown): string | Buffer {
-  return call('fs.readFile', fs.readFile, ...defined(path, options));
+  // Node's callback readFile checks a descriptor only later, on its own
+  // callback path, where a bad one throws uncaught (-1) or reports a wrong
+  // error (a closed one); read descriptors here instead, as readFileSync does.
+  if (typeof path === 'number') return readDescriptor(path, options);
+  return call('fs.readFile', fs.readFile, [path], [options]);
+}
+
+const READ_CHUNK = 64 * 1024;
+
+/** `readFileSync(fd, options)`: reads from the descriptor's current position to its end. */
+function readDescriptor(fd: number, options: unknown): string | Buffer {
+  const encoding = readFileEncoding(options);
+  fstat(fd); // Node's own check of the descriptor (RangeError, EBADF), before anything is read
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+    const n = read(fd, chunk, 0, READ_CHUNK, null);
+    if (n === 0) break;
+    chunks.push(n === READ_CHUNK ? chunk : chunk.subarray(0, n));
+    total += n;
+  }
+  const data = Buffer.concat(chunks, total);
+  return encoding === null ? data : data.toString(encoding);
+}
+
+/** The `encoding` of readFile's `options` (a string or `{ encoding }`), checked as Node does. */
+function readFileEncoding(options: unknown): BufferEncoding | null {
+  let encoding: unknown;
+  if (options === undefined || options === null) encoding = null;
+  else if (typeof options === 'string') encoding = options;
+  else if (typeof options === 'object') encoding = (options as { encoding?: unknown }).encoding ?? null;
+  else throw invalidArgType('options', 'a string or an object', options);
+  if (encoding === null || encoding === 'buffer') return null;
+  if (typeof encoding !== 'string' || !Buffer.isEncoding(encoding)) {
+    throw Object.assign(new TypeError(`The "encoding" option must be a Buffer encoding, got ${describe(encoding)}`), {
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+  }
+  return encoding;
+}
+
+/** A path argument: a string, Buffer or URL (Node's own check, where Node names it wrongly or not at all). */
+function checkPath(path: unknown): void {
+  if (typeof path !== 'string' && !Buffer.isBuffer(path) && !(path instanceof URL)) {
+    throw invalidArgType('path', 'a string, Buffer or URL', path);
+  }
+}
+
+/** Node's ERR_INVALID_ARG_TYPE, naming the argument and the value received. */
+function invalidArgType(name: string, expected: string, value: unknown): TypeError {
+  return Object.assign(new TypeError(`The "${name}" argument must be ${expected}, got ${describe(value)}`), { code: 'ERR_INVALID_ARG_TYPE' });
 }
 
 /** Writes a whole file, replacing it (`fs.writeFileSync`). */
 export function writeFile(path: PathLike | number, data: string | NodeJS.ArrayBufferView, options?: fs.WriteFileOptions): void {
-  call<void>('fs.writeFile', fs.writeFile, ...defined(path, data, options));
+  call<void>('fs.writeFile', fs.writeFile, [path, data], [options]);
 }
 
 /** Appends to a file, creating it if needed (`fs.appendFileSync`). */
 export function appendFile(path: PathLike | number, data: string | Uint8Array, options?: fs.WriteFileOptions): void {
-  call<void>('fs.appendFile', fs.appendFile, ...defined(path, data, options));
+  call<void>('fs.appendFile', fs.appendFile, [path, data], [options]);
 }
 
 /** Lists a directory (`fs.readdirSync`): names, or `fs.Dirent`s with `{ withFileTypes: true }`. */
 export function readdir(path: PathLike, options?: { encoding?: Encoding | null; withFileTypes?: false; recursive?: boolean } | Encoding | null): string[];
 export function readdir(path: PathLike, options: { withFileTypes: true; recursive?: boolean }): fs.Dirent[];
 export function readdir(path: PathLike, options?: unknown): string[] | fs.Dirent[] {
-  return call('fs.readdir', fs.readdir, ...defined(path, options));
+  return call('fs.readdir', fs.readdir, [path], [options]);
 }
 
 /** File status, following symbolic links (`fs.statSync`). */
 export function stat(path: PathLike, options?: fs.StatOptions): fs.Stats {
-  return call('fs.stat', fs.stat, ...defined(path, options));
+  return call('fs.stat', fs.stat, [path], [options]);
 }
 
 /** File status of a link itself (`fs.lstatSync`). */
 export function lstat(path: PathLike, options?: fs.StatOptions): fs.Stats {
-  return call('fs.lstat', fs.lstat, ...defined(path, options));
+  return call('fs.lstat', fs.lstat, [path], [options]);
 }
 
 /** File status of an open file (`fs.fstatSync`). */
 export function fstat(fd: number, options?: fs.StatOptions): fs.Stats {
-  return call('fs.fstat', fs.fstat, ...defined(fd, options));
+  return call('fs.fstat', fs.fstat, [fd], [options]);
 }
 
 /**
@@ -94,32 +155,32 @@ export function fstat(fd: number, options?: fs.StatOptions): fs.Stats {
  * the first directory created (or `undefined`), and an existing one is fine.
  */
 export function mkdir(path: PathLike, options?: fs.MakeDirectoryOptions | fs.Mode | null): string | undefined {
-  return call('fs.mkdir', fs.mkdir, ...defined(path, options));
+  return call('fs.mkdir', fs.mkdir, [path], [options]);
 }
 
 /** Creates a unique temporary directory under `prefix` and returns its path (`fs.mkdtempSync`). */
 export function mkdtemp(prefix: string, options?: Encoding | { encoding?: Encoding } | null): string {
-  return call('fs.mkdtemp', fs.mkdtemp, ...defined(prefix, options));
+  return call('fs.mkdtemp', fs.mkdtemp, [prefix], [options]);
 }
 
 /** Removes files and directories (`fs.rmSync`; `{ recursive, force }` as there). */
 export function rm(path: PathLike, options?: fs.RmOptions): void {
-  call<void>('fs.rm', fs.rm, ...defined(path, options));
+  call<void>('fs.rm', fs.rm, [path], [options]);
 }
 
 /** Removes a file or link (`fs.unlinkSync`). */
 export function unlink(path: PathLike): void {
-  call<void>('fs.unlink', fs.unlink, path);
+  call<void>('fs.unlink', fs.unlink, [path]);
 }
 
 /** Renames or moves (`fs.renameSync`). */
 export function rename(oldPath: PathLike, newPath: PathLike): void {
-  call<void>('fs.rename', fs.rename, oldPath, newPath);
+  call<void>('fs.rename', fs.rename, [oldPath, newPath]);
 }
 
 /** Copies a file (`fs.copyFileSync`; `mode` e.g. `fs.constants.COPYFILE_EXCL`). */
 export function copyFile(src: PathLike, dest: PathLike, mode?: number): void {
-  call<void>('fs.copyFile', fs.copyFile, ...defined(src, dest, mode));
+  call<void>('fs.copyFile', fs.copyFile, [src, dest], [mode]);
 }
 
 /**
@@ -127,7 +188,7 @@ export function copyFile(src: PathLike, dest: PathLike, mode?: number): void {
  * `EACCES`) if not. `mode` is `fs.constants.F_OK` by default.
  */
 export function access(path: PathLike, mode?: number): void {
-  call<void>('fs.access', fs.access, ...defined(path, mode));
+  call<void>('fs.access', fs.access, [path], [mode]);
 }
 
 /** True if `path` exists (as `fs.existsSync`: never throws for a missing path). */
@@ -143,27 +204,29 @@ export function exists(path: PathLike): boolean {
 
 /** Resolves `.`, `..` and links to an absolute path (`fs.realpathSync`). */
 export function realpath(path: PathLike, options?: Encoding | { encoding?: Encoding | null } | null): string {
-  return call('fs.realpath', fs.realpath, ...defined(path, options));
+  checkPath(path); // Node's realpath would resolve String(path): `undefined` became ./undefined
+  return call('fs.realpath', fs.realpath, [path], [options]);
 }
 
 /** Truncates or extends a file to `len` bytes (`fs.truncateSync`). */
 export function truncate(path: PathLike, len?: number): void {
-  call<void>('fs.truncate', fs.truncate, ...defined(path, len));
+  call<void>('fs.truncate', fs.truncate, [path], [len]);
 }
 
 /** Changes permissions (`fs.chmodSync`). */
 export function chmod(path: PathLike, mode: fs.Mode): void {
-  call<void>('fs.chmod', fs.chmod, path, mode);
+  call<void>('fs.chmod', fs.chmod, [path, mode]);
 }
 
 /** Creates a symbolic link at `path` pointing to `target` (`fs.symlinkSync`). */
 export function symlink(target: PathLike, path: PathLike, type?: fs.symlink.Type | null): void {
-  call<void>('fs.symlink', fs.symlink, ...defined(target, path, type));
+  call<void>('fs.symlink', fs.symlink, [target, path], [type]);
 }
 
 /** Reads a symbolic link's target (`fs.readlinkSync`). */
 export function readlink(path: PathLike, options?: Encoding | { encoding?: Encoding | null } | null): string {
-  return call('fs.readlink', fs.readlink, ...defined(path, options));
+  checkPath(path); // Node's readlink calls a bad path "oldPath"
+  return call('fs.readlink', fs.readlink, [path], [options]);
 }
 
 /**
@@ -171,12 +234,12 @@ export function readlink(path: PathLike, options?: Encoding | { encoding?: Encod
  * @param flags - @default 'r'
  */
 export function open(path: PathLike, flags?: fs.OpenMode, mode?: fs.Mode | null): number {
-  return call('fs.open', fs.open, path, flags ?? 'r', ...defined(mode));
+  return call('fs.open', fs.open, [path, flags ?? 'r'], [mode]);
 }
 
 /** Closes a descriptor (`fs.closeSync`). */
 export function close(fd: number): void {
-  call<void>('fs.close', fs.close, fd);
+  call<void>('fs.close', fs.close, [fd]);
 }
 
 /**
@@ -187,7 +250,8 @@ export function close(fd: number): void {
  * @param position - where in the file; `null` reads from the current position. @default null
  */
 export function read(fd: number, buffer: NodeJS.ArrayBufferView, offset = 0, length?: number, position: number | bigint | null = null): number {
-  const size = length ?? buffer.byteLength - offset;
+  // Node names a missing or wrong buffer; only a real one has a length to default to.
+  const size = length ?? (types.isArrayBufferView(buffer) ? buffer.byteLength - offset : 0);
   return parkOnCallback<number>('fs.read', (callback) =>
     fs.read(fd, buffer, offset, size, position, (error, bytesRead) => callback(error, bytesRead)),
   );
@@ -202,7 +266,7 @@ export function write(fd: number, buffer: NodeJS.ArrayBufferView, offset?: numbe
 export function write(fd: number, text: string, position?: number | null, encoding?: Encoding): number;
 export function write(fd: number, data: string | NodeJS.ArrayBufferView, ...rest: unknown[]): number {
   return parkOnCallback<number>('fs.write', (callback) =>
-    (fs.write as (...args: unknown[]) => void)(fd, data, ...defined(...rest), (error: Error | null, written: number) =>
+    (fs.write as (...args: unknown[]) => void)(fd, data, ...withoutTrailingUndefined(rest), (error: Error | null, written: number) =>
       callback(error, written),
     ),
   );
@@ -228,6 +292,7 @@ export interface ReadLinesOptions extends ReadLineOptions {
  * ```
  */
 export function* readLines(path: PathLike, options: ReadLinesOptions = {}): Generator<string, void, undefined> {
+  checkOptions('options', options);
   const stream = fs.createReadStream(path, { highWaterMark: options.highWaterMark ?? 65536, start: options.start });
   const reader = new StreamReader(stream, { syscall: 'read' });
   try {

@@ -14,7 +14,7 @@ import {
   type RequestInit as UndiciRequestInit,
   type Response as UndiciResponse,
 } from 'undici';
-import { assertMayBlock, checkTimeout, describe, parkOnPromise, Waiter } from './_park.js';
+import { assertMayBlock, checkOptions, checkTimeout, describe, parkOnPromise, Waiter } from './_park.js';
 import { ConcurrentIOError } from '../errors.js';
 
 let sharedAgent: Agent | null = null;
@@ -265,6 +265,40 @@ export class Response implements Iterable<Buffer> {
   }
 }
 
+/**
+ * Checks {@link request}'s options before anything is sent, so a wrong type
+ * is named with the value received rather than failing deep in undici.
+ */
+function checkRequestOptions(options: RequestOptions): void {
+  checkOptions('options', options);
+  const { method, headers, body, query, signal, dispatcher } = options;
+  if (method !== undefined && (typeof method !== 'string' || method.length === 0)) {
+    throw new TypeError(`method must be a non-empty string such as 'GET' or 'POST', got ${describe(method)}`);
+  }
+  if (headers != null && typeof headers !== 'object') {
+    throw new TypeError(`headers must be an object or an array of [name, value] pairs, got ${describe(headers)}`);
+  }
+  if (body != null && typeof body !== 'string' && !(body instanceof Uint8Array) && !isStreamOrIterable(body)) {
+    throw new TypeError(`body must be a string, Buffer, Uint8Array, Readable or iterable, got ${describe(body)}`);
+  }
+  if (query !== undefined && (query === null || typeof query !== 'object')) {
+    throw new TypeError(`query must be an object of parameters, got ${describe(query)}`);
+  }
+  // Duck-typed as Node's own check is, so a signal of another realm or a polyfill passes.
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || !('aborted' in signal) || typeof signal.addEventListener !== 'function')) {
+    throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  if (dispatcher !== undefined && typeof (dispatcher as { dispatch?: unknown } | null)?.dispatch !== 'function') {
+    throw new TypeError(`dispatcher must be an undici Dispatcher (Agent, Pool, Client, ...: an object with a dispatch() method), got ${describe(dispatcher)}`);
+  }
+}
+
+function isStreamOrIterable(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as { pipe?: unknown; [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown };
+  return typeof v.pipe === 'function' || typeof v[Symbol.iterator] === 'function' || typeof v[Symbol.asyncIterator] === 'function';
+}
+
 function parseUrl(url: unknown): URL {
   if (url instanceof URL) return url;
   if (typeof url === 'string') return new URL(url);
@@ -276,7 +310,8 @@ function parseUrl(url: unknown): URL {
  * Non-2xx statuses are returned, not thrown.
  * @throws Node's connection errors (`ECONNREFUSED`, ...), undici's errors
  *   (`UND_ERR_HEADERS_TIMEOUT`, `UND_ERR_SOCKET`, ...); `GreenletError`
- *   outside a spawned greenlet. If the waiting greenlet is interrupted (a
+ *   outside a spawned greenlet; `TypeError` naming the option and the value
+ *   for bad options (checked before anything is sent). If the waiting greenlet is interrupted (a
  *   `Timeout`, `kill()`), the request is aborted.
  * @example
  * ```js
@@ -288,6 +323,7 @@ function parseUrl(url: unknown): URL {
 export function request(url: string | URL, options: RequestOptions = {}): Response {
   assertMayBlock('http.request');
   const target = parseUrl(url);
+  checkRequestOptions(options);
   const timeout = checkTimeout('timeout', options.timeout);
   let headers = options.headers ?? undefined;
   let body = options.body;
@@ -330,6 +366,7 @@ export function request(url: string | URL, options: RequestOptions = {}): Respon
 
 /** `request(url, { ...options, method: 'GET' })`. */
 export function get(url: string | URL, options: Omit<RequestOptions, 'method' | 'body' | 'json'> = {}): Response {
+  checkOptions('options', options);
   return request(url, { ...options, method: 'GET' });
 }
 
@@ -397,6 +434,7 @@ export class FetchResponse {
  */
 export function fetch(input: string | URL, init: UndiciRequestInit = {}): FetchResponse {
   assertMayBlock('http.fetch');
+  checkOptions('init', init);
   const controller = new AbortController();
   const signal = init.signal ? AbortSignal.any([init.signal as AbortSignal, controller.signal]) : controller.signal;
   const raw = parkOnPromise('http.fetch', undiciFetch(input, { ...init, dispatcher: dispatcherOr(init.dispatcher), signal }), () => controller.abort());

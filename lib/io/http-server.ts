@@ -11,8 +11,9 @@
 import * as http from 'node:http';
 import type * as net from 'node:net';
 import { GreenletExit, PayloadTooLargeError } from '../errors.js';
-import { spawn } from '../api/greenlet.js';
-import { assertMayBlock, checkTimeout, describe, parkOnCallback, Waiter } from './_park.js';
+import { type Greenlet, kRawlink, spawn } from '../api/greenlet.js';
+import { wait } from '../api/wait.js';
+import { assertMayBlock, checkOptions, checkTimeout, clearTimer, describe, isThenable, parkOnCallback, setTimer, Waiter } from './_park.js';
 import { StreamReader, StreamWriter } from './_stream.js';
 
 export { PayloadTooLargeError } from '../errors.js';
@@ -127,8 +128,14 @@ export class OutgoingResponse extends http.ServerResponse<IncomingRequest> {
   }
 }
 
-/** A request handler: runs in a greenlet; the response is ended when it returns if it did not end it. */
-export type RequestHandler = (req: IncomingRequest, res: OutgoingResponse) => void;
+/**
+ * A request handler: runs in a greenlet; the response is ended when it
+ * returns if it did not end it. An `async` handler (one that returns a
+ * promise) is waited for: its rejection is the request's error, and the
+ * response is ended once the promise settles. Code after an `await` runs
+ * outside the greenlet, where blocking-style calls throw `GreenletError`.
+ */
+export type RequestHandler = (req: IncomingRequest, res: OutgoingResponse) => void | PromiseLike<void>;
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -141,7 +148,8 @@ export interface ServerOptions {
   /** The default `maxLength` of request body reads. @default 1048576 */
   maxBodyLength?: number;
   /**
-   * Called with an error a handler threw. The client gets a 500 (413 for
+   * Called with an error a handler threw (or its promise rejected with).
+   * The client gets a 500 (413 for
    * {@link PayloadTooLargeError}, the error's `statusCode` if it has one)
    * if no response was started, else the connection is closed.
    * @default print it to stderr (except client disconnects)
@@ -177,11 +185,17 @@ export class Server {
   readonly #maxConcurrency: number;
   readonly #onError: (error: unknown, req: IncomingRequest) => void;
   readonly #queue: [IncomingRequest, OutgoingResponse][] = [];
-  #running = 0;
+  /** Live handler greenlets (each one's count is given back when it dies, started or not). */
+  readonly #greenlets = new Set<Greenlet<void>>();
+  /** Set once `close()` gave up waiting: queued requests are dropped, not served. */
+  #aborting = false;
+  /** Woken by `close()`'s progress: a handler greenlet died, or the server closed. */
+  #progress: Waiter<void> | null = null;
 
   /** @internal Use {@link createServer}. */
   constructor(handler: RequestHandler, options: ServerOptions = {}) {
     if (typeof handler !== 'function') throw new TypeError(`handler must be a function, got ${describe(handler)}`);
+    checkOptions('options', options);
     const max = options.maxConcurrency ?? Infinity;
     if (typeof max !== 'number' || !(max >= 1)) {
       throw new TypeError(`maxConcurrency must be a number >= 1, got ${describe(max)}`);
@@ -200,34 +214,47 @@ export class Server {
   }
 
   #onRequest(req: IncomingRequest, res: OutgoingResponse): void {
-    if (this.#running >= this.#maxConcurrency) {
+    if (this.#aborting) {
+      res.destroy();
+      return;
+    }
+    if (this.#greenlets.size >= this.#maxConcurrency) {
       this.#queue.push([req, res]);
       return;
     }
-    this.#running++;
-    spawn(() => this.#work(req, res));
+    const g = spawn(() => this.#work(req, res));
+    this.#greenlets.add(g);
+    g[kRawlink](() => {
+      this.#greenlets.delete(g);
+      // Killed with requests still queued: a fresh greenlet takes them.
+      const next = this.#queue.shift();
+      if (next !== undefined) this.#onRequest(next[0], next[1]);
+      this.#wakeClose();
+    });
+  }
+
+  #wakeClose(): void {
+    const waiter = this.#progress;
+    if (waiter !== null) {
+      this.#progress = null;
+      waiter.switch(undefined);
+    }
   }
 
   /** A handler greenlet: serves its request, then queued ones, then ends. */
   #work(req: IncomingRequest, res: OutgoingResponse): void {
-    try {
-      for (;;) {
-        this.#serve(req, res);
-        const next = this.#queue.shift();
-        if (next === undefined) return;
-        [req, res] = next;
-      }
-    } finally {
-      this.#running--;
-      // Killed with requests still queued: hand them to a fresh greenlet.
+    for (;;) {
+      this.#serve(req, res);
       const next = this.#queue.shift();
-      if (next !== undefined) this.#onRequest(next[0], next[1]);
+      if (next === undefined) return;
+      [req, res] = next;
     }
   }
 
   #serve(req: IncomingRequest, res: OutgoingResponse): void {
     try {
-      this.#handler(req, res);
+      const result = this.#handler(req, res);
+      if (isThenable(result)) wait(result);
       if (!res.writableEnded) res.end();
     } catch (error) {
       if (error instanceof GreenletExit) {
@@ -282,33 +309,69 @@ export class Server {
 
   /** Requests being handled plus those queued. */
   get pending(): number {
-    return this.#running + this.#queue.length;
+    return this.#greenlets.size + this.#queue.length;
   }
 
   /**
    * Stops accepting, closes idle keep-alive connections, and parks until
-   * in-flight requests are done or `timeout` ms pass; then closes the
-   * remaining connections.
-   * @param options.timeout - @default 1000
+   * every connection is closed and every handler greenlet has finished, or
+   * `timeout` ms pass. Then it closes the remaining connections, drops
+   * queued requests and kills the remaining handler greenlets (a
+   * `GreenletExit` where each is parked, so their `finally` blocks run), and
+   * parks up to `timeout` ms more for them to end. Returns at once if the
+   * server is not listening.
+   * @param options.timeout - ms, or `null` to wait as long as it takes. @default 1000
+   * @throws TypeError for a bad `timeout`; `GreenletError` outside a spawned greenlet.
+   * @example
+   * ```js
+   * server.close({ timeout: 5000 }); // in-flight requests get 5 s to finish
+   * ```
    */
-  close(options: { timeout?: number } = {}): void {
+  close(options: { timeout?: number | null } = {}): void {
     assertMayBlock('http.Server.close');
-    const timeout = checkTimeout('timeout', options.timeout ?? 1000);
+    checkOptions('options', options);
+    const timeout = checkTimeout('timeout', options.timeout === undefined ? 1000 : options.timeout);
     if (!this.raw.listening) return;
-    const waiter = new Waiter<void>('http.Server.close()');
-    this.raw.close(() => waiter.switch(undefined));
+    let closed = false;
+    this.raw.close(() => {
+      closed = true;
+      this.#wakeClose();
+    });
     this.raw.closeIdleConnections();
-    const timer =
-      timeout === null
-        ? undefined
-        : setTimeout(() => {
-            this.raw.closeAllConnections();
-          }, timeout);
+    const done = () => closed && this.#greenlets.size === 0;
+    if (this.#waitFor(done, timeout)) return;
+    this.#aborting = true;
     try {
-      waiter.get();
+      for (const [, res] of this.#queue.splice(0)) res.destroy();
+      this.raw.closeAllConnections();
+      for (const g of this.#greenlets) g.kill(new GreenletExit('http.Server closed'), { block: false });
+      this.#waitFor(done, timeout);
     } finally {
-      clearTimeout(timer);
+      this.#aborting = false;
     }
+  }
+
+  /** Parks until `done()` holds (checked at each handler's death and at the close), or `timeout` ms pass. */
+  #waitFor(done: () => boolean, timeout: number | null): boolean {
+    let expired = false;
+    const timer = timeout === null ? undefined : setTimer(() => {
+      expired = true;
+      this.#wakeClose();
+    }, timeout);
+    try {
+      while (!done() && !expired) {
+        const waiter = new Waiter<void>('http.Server.close()');
+        this.#progress = waiter;
+        try {
+          waiter.get();
+        } finally {
+          if (this.#progress === waiter) this.#progress = null;
+        }
+      }
+    } finally {
+      clearTimer(timer);
+    }
+    return done();
   }
 }
 

@@ -31,8 +31,9 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { GreenletExit } from '../errors.js';
-import { spawn } from '../api/greenlet.js';
-import { checkTimeout, describe, parkOnCallback, systemError, Waiter, assertMayBlock } from './_park.js';
+import { kRawlink, spawn } from '../api/greenlet.js';
+import { wait } from '../api/wait.js';
+import { assertMayBlock, checkOptions, checkTimeout, clearTimer, describe, isThenable, parkOnCallback, setTimer, systemError, type Timer, Waiter } from './_park.js';
 import { type ReadLineOptions, ReadingEnd, StreamReader, StreamWriter } from './_stream.js';
 
 export type { ReadLineOptions } from './_stream.js';
@@ -90,6 +91,21 @@ export interface ListenOptions {
 }
 
 const kSocket = Symbol('greenloop.socket');
+/** Internal: connect() tells its socket that the connection is made, so it learns its addresses. */
+const kConnected = Symbol('greenloop.connected');
+
+/** Options of the {@link Socket} constructor (internal). */
+interface SocketOptions {
+  onFirstActivity?: () => void;
+  timeout?: number | null;
+  /**
+   * The socket path of a Unix socket (Node reports no addresses for those):
+   * the peer's on a connecting end, the own end's on an accepted one.
+   */
+  unixPath?: { path: string; accepted: boolean };
+}
+
+const UNKNOWN_ADDRESS: SocketAddress = Object.freeze({ address: '', port: 0, family: '' });
 
 // The read methods are ReadingEnd's (lib/io/_stream.ts), shared with
 // child_process.ProcessOutput; this interface, merged into the class Socket
@@ -143,17 +159,26 @@ export class Socket extends ReadingEnd implements Iterable<string> {
   readonly raw: net.Socket;
   readonly #reader: StreamReader;
   readonly #writer: StreamWriter;
-  readonly #remote: SocketAddress;
+  #remote: SocketAddress | null = null;
+  #local: SocketAddress | null = null;
   #closed = false;
 
   /** @internal Use {@link connect}, {@link Listener.accept} or a {@link StreamServer} handler. */
-  constructor(raw: net.Socket, options: { onFirstActivity?: () => void; timeout?: number | null } = {}) {
+  constructor(raw: net.Socket, options: SocketOptions = {}) {
     const reader = new StreamReader(raw, { onFirstActivity: options.onFirstActivity, syscall: 'read' });
     super(reader);
     this.raw = raw;
     this.#reader = reader;
     this.#writer = new StreamWriter(raw, { syscall: 'write' });
-    this.#remote = peerOf(raw);
+    const unix = options.unixPath;
+    if (unix !== undefined) {
+      const named = { address: unix.path, port: 0, family: 'unix' };
+      const unnamed = { address: '', port: 0, family: 'unix' };
+      this.#remote = unix.accepted ? unnamed : named;
+      this.#local = unix.accepted ? named : unnamed;
+    } else if (!raw.connecting) {
+      this[kConnected]();
+    }
     (raw as unknown as Record<symbol, Socket>)[kSocket] = this;
     if (options.timeout != null) this.setTimeout(options.timeout);
   }
@@ -229,21 +254,34 @@ export class Socket extends ReadingEnd implements Iterable<string> {
     this.raw.setNoDelay(noDelay);
   }
 
-  /** The peer's address (kept after the socket closes). */
+  /**
+   * The peer's address: IP, port and family (`'IPv4'`, `'IPv6'`) for TCP
+   * and TLS; for a Unix socket `family` is `'unix'` and `address` the
+   * socket path on the connecting end (`''` on an accepted one, whose peer
+   * is unnamed). Kept after the socket closes.
+   */
   get remoteAddress(): SocketAddress {
-    return this.#remote;
+    return this.#remote ?? UNKNOWN_ADDRESS;
   }
 
-  /** This end's address. */
+  /**
+   * This end's address (the same shape as {@link remoteAddress}; for an
+   * accepted Unix socket the server's path). Kept after the socket closes.
+   */
   get localAddress(): SocketAddress {
-    const raw = this.raw;
-    return { address: raw.localAddress ?? '', port: raw.localPort ?? 0, family: raw.localFamily ?? (raw.localAddress ? '' : 'unix') };
+    return this.#local ?? UNKNOWN_ADDRESS;
   }
-}
 
-function peerOf(raw: net.Socket): SocketAddress {
-  if (raw.remoteAddress === undefined) return { address: '', port: 0, family: 'unix' };
-  return { address: raw.remoteAddress, port: raw.remotePort ?? 0, family: raw.remoteFamily ?? '' };
+  /** @internal Records both ends' addresses once the connection is made. */
+  [kConnected](): void {
+    const raw = this.raw;
+    if (raw.remoteAddress !== undefined) {
+      this.#remote = { address: raw.remoteAddress, port: raw.remotePort ?? 0, family: raw.remoteFamily ?? '' };
+    }
+    if (raw.localAddress !== undefined) {
+      this.#local = { address: raw.localAddress, port: raw.localPort ?? 0, family: raw.localFamily ?? '' };
+    }
+  }
 }
 
 function checkPort(port: unknown): number {
@@ -270,10 +308,14 @@ export function connect(port: number, host?: string, options?: ConnectOptions): 
 export function connect(options: ConnectOptions): Socket;
 export function connect(portOrOptions: number | ConnectOptions, host?: string, options?: ConnectOptions): Socket {
   assertMayBlock('connect');
+  checkOptions('options', options);
   const opts: ConnectOptions =
     typeof portOrOptions === 'object' && portOrOptions !== null
       ? portOrOptions
       : { ...options, port: portOrOptions, host: host ?? options?.host };
+  if (opts.tls !== undefined && typeof opts.tls !== 'boolean' && (opts.tls === null || typeof opts.tls !== 'object')) {
+    throw new TypeError(`tls must be true, false or tls.connect() options, got ${describe(opts.tls)}`);
+  }
   if (opts.path === undefined) checkPort(opts.port);
   else if (typeof opts.path !== 'string') throw new TypeError(`path must be a string, got ${describe(opts.path)}`);
   const timeout = checkTimeout('timeout', opts.timeout);
@@ -291,8 +333,8 @@ export function connect(portOrOptions: number | ConnectOptions, host?: string, o
     event = 'connect';
   }
   if (opts.noDelay !== false) raw.setNoDelay(true);
-  const socket = new Socket(raw, { timeout });
-  let timer: NodeJS.Timeout | undefined;
+  const socket = new Socket(raw, { timeout, unixPath: opts.path !== undefined ? { path: opts.path, accepted: false } : undefined });
+  let timer: Timer | undefined;
   try {
     parkOnCallback<void>(
       'connect',
@@ -307,7 +349,7 @@ export function connect(portOrOptions: number | ConnectOptions, host?: string, o
         };
         raw.once(event, onConnect);
         raw.once('error', onError);
-        if (timeout !== null) timer = setTimeout(() => callback(systemError('ETIMEDOUT', 'connect', target)), timeout);
+        if (timeout !== null) timer = setTimer(() => callback(systemError('ETIMEDOUT', 'connect', target)), timeout);
       },
       () => raw.destroy(),
     );
@@ -315,8 +357,9 @@ export function connect(portOrOptions: number | ConnectOptions, host?: string, o
     raw.destroy();
     throw error;
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    clearTimer(timer);
   }
+  if (opts.path === undefined) socket[kConnected]();
   return socket;
 }
 
@@ -378,11 +421,13 @@ export class Listener {
   readonly raw: net.Server;
   readonly #pending: net.Socket[] = [];
   readonly #waiters: Waiter<net.Socket | null>[] = [];
+  readonly #path: string | undefined;
   #closed = false;
 
   /** @internal Use {@link listen}. */
   constructor(options: ListenOptions) {
     this.raw = startServer(options, (raw) => this.#onSocket(raw), 'listen');
+    this.#path = options.path;
   }
 
   #onSocket(raw: net.Socket): void {
@@ -417,7 +462,7 @@ export class Listener {
       }
       if (raw === null) continue;
       raw.off('error', noop);
-      return new Socket(raw);
+      return new Socket(raw, { unixPath: accepted(this.#path) });
     }
   }
 
@@ -450,6 +495,11 @@ export class Listener {
 
 function noop(): void {}
 
+/** The `unixPath` option of a socket accepted by a server listening on `path` (`undefined`: TCP). */
+function accepted(path: string | undefined): SocketOptions['unixPath'] {
+  return path === undefined ? undefined : { path, accepted: true };
+}
+
 function serverClosedError(): NodeJS.ErrnoException {
   const error: NodeJS.ErrnoException = new Error('Server is not running.');
   error.code = 'ERR_SERVER_NOT_RUNNING';
@@ -471,6 +521,7 @@ function serverClosedError(): NodeJS.ErrnoException {
 export function listen(port?: number, host?: string, options?: ListenOptions): Listener;
 export function listen(options: ListenOptions): Listener;
 export function listen(portOrOptions?: number | ListenOptions, host?: string, options?: ListenOptions): Listener {
+  checkOptions('options', options);
   const opts: ListenOptions =
     typeof portOrOptions === 'object' && portOrOptions !== null
       ? portOrOptions
@@ -478,8 +529,15 @@ export function listen(portOrOptions?: number | ListenOptions, host?: string, op
   return new Listener(opts);
 }
 
-/** A {@link StreamServer}'s handler: runs in its own greenlet, once per connection. */
-export type StreamHandler = (socket: Socket, address: SocketAddress) => void;
+/**
+ * A {@link StreamServer}'s handler: runs in its own greenlet, once per
+ * connection. An `async` handler (one that returns a promise) is waited for:
+ * the socket stays open until the promise settles, and a rejection is that
+ * connection's error (see {@link StreamServerOptions.onError}). Code after an
+ * `await` runs outside the greenlet, where blocking-style calls throw
+ * `GreenletError`.
+ */
+export type StreamHandler = (socket: Socket, address: SocketAddress) => void | PromiseLike<void>;
 
 /** Options of {@link StreamServer}. */
 export interface StreamServerOptions extends ListenOptions {
@@ -504,8 +562,8 @@ export interface StreamServerOptions extends ListenOptions {
    */
   timeout?: number | null;
   /**
-   * Called with an error a handler threw (the socket is closed right
-   * after). Default: print it to stderr, except a peer's reset or broken
+   * Called with an error a handler threw, or its promise rejected with
+   * (the socket is closed right after). Default: print it to stderr, except a peer's reset or broken
    * pipe (`ECONNRESET`, `EPIPE`), which end only that connection.
    */
   onError?: (error: unknown, socket: Socket) => void;
@@ -604,6 +662,7 @@ export class StreamServer {
    */
   stop(options: { timeout?: number } = {}): void {
     assertMayBlock('StreamServer.stop');
+    checkOptions('options', options);
     const timeout = checkTimeout('timeout', options.timeout ?? 1000);
     this.#stopping = true;
     const server = this.#server;
@@ -625,12 +684,12 @@ export class StreamServer {
   #waitDrained(timeout: number | null): void {
     const waiter = new Waiter<void>('StreamServer.stop()');
     this.#drained = waiter;
-    const timer = timeout === null ? undefined : setTimeout(() => waiter.switch(undefined), timeout);
+    const timer = timeout === null ? undefined : setTimer(() => waiter.switch(undefined), timeout);
     try {
       waiter.get();
     } finally {
       if (this.#drained === waiter) this.#drained = null;
-      clearTimeout(timer);
+      clearTimer(timer);
     }
   }
 
@@ -642,6 +701,7 @@ export class StreamServer {
     const lazy = this.#options.lazy !== false;
     const socket: Socket = new Socket(raw, {
       timeout: this.#options.timeout,
+      unixPath: accepted(this.#options.path),
       onFirstActivity: lazy ? () => this.#startHandler(socket) : undefined,
     });
     this.#connections.set(socket, null);
@@ -654,13 +714,24 @@ export class StreamServer {
   #startHandler(socket: Socket): void {
     if (this.#stopping || !this.#connections.has(socket)) return;
     this.#handlers++;
-    const g = spawn(() => this.#run(socket)) as unknown as Handle;
-    if (this.#connections.has(socket)) this.#connections.set(socket, g);
+    const g = spawn(() => this.#run(socket));
+    // Counted down at its death, also when killed before it started (its
+    // finally block never runs then).
+    g[kRawlink](() => {
+      this.#connections.delete(socket);
+      if (--this.#handlers === 0 && this.#drained !== null) {
+        const waiter = this.#drained;
+        this.#drained = null;
+        waiter.switch(undefined);
+      }
+    });
+    if (this.#connections.has(socket)) this.#connections.set(socket, g as unknown as Handle);
   }
 
   #run(socket: Socket): void {
     try {
-      this.#handler(socket, socket.remoteAddress);
+      const result = this.#handler(socket, socket.remoteAddress);
+      if (isThenable(result)) wait(result);
     } catch (error) {
       if (!(error instanceof GreenletExit)) {
         try {
@@ -671,12 +742,6 @@ export class StreamServer {
       }
     } finally {
       socket.close();
-      this.#connections.delete(socket);
-      if (--this.#handlers === 0 && this.#drained !== null) {
-        const waiter = this.#drained;
-        this.#drained = null;
-        waiter.switch(undefined);
-      }
     }
   }
 
