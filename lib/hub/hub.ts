@@ -16,6 +16,7 @@
  */
 import { executionAsyncId } from 'node:async_hooks';
 import { dirname, sep } from 'node:path';
+import { asyncScopesFollowGreenlets } from '../async-stack.js';
 import { GreenletError, GreenletExit, LoopExit } from '../errors.js';
 import { type Greenlet as RawGreenlet, getcurrent } from '../greenlet.js';
 import {
@@ -274,7 +275,7 @@ export class Hub {
       task.pendingSource = undefined;
       throw error;
     }
-    if (this.#inPass && executionAsyncId() !== this.#scopeId) {
+    if (this.#inPass && executionAsyncId() !== this.#scopeId && !asyncScopesFollowGreenlets()) {
       throw new GreenletError(
         `${operation} cannot park a greenlet inside a nested async scope (AsyncResource#runInAsyncScope, ` +
           'a function bound with AsyncResource.bind, or an EventEmitterAsyncResource): the scope must end before ' +
