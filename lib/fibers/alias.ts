@@ -1,6 +1,6 @@
 /**
  * A preload that makes `require('fibers')` and `require('fibers/future')`
- * load greenloop's {@link Fiber} and {@link Future}, so that code written for
+ * load greenloop's `Fiber` and `Future` (greenloop/fibers), so that code written for
  * node-fibers runs unmodified:
  *
  * ```console

@@ -6,4 +6,6 @@
  */
 import { Future } from './future.js';
 
+// The build is CommonJS, where this is `module.exports =`; only the type check runs as ESM.
+// @ts-ignore TS1203
 export = Future;

@@ -5,4 +5,6 @@
  */
 import { Fiber } from './fiber.js';
 
+// The build is CommonJS, where this is `module.exports =`; only the type check runs as ESM.
+// @ts-ignore TS1203
 export = Fiber;
