@@ -173,7 +173,7 @@ export function leaveScopes(mark: AsyncMark): SavedScopes | null {
     if (executionAsyncResource() === mark) return null;
     throw new GreenletError(
       'cannot switch away from a greenlet inside a nested async scope (e.g. AsyncResource#runInAsyncScope): ' +
-        "Node's async-hooks stack cannot be saved in this process (no inspector), and parking here would corrupt it; " +
+        "Node's async-hooks stack cannot be saved and restored in this process, and parking here would corrupt it; " +
         'leave the scope first',
     );
   }

@@ -261,8 +261,8 @@ export class Hub {
   /**
    * Checks that the current greenlet may park now and returns its Task: it is
    * not the hub, has no pending kill or timeout (raised here instead), and is
-   * not inside a nested async scope.
-   * @throws GreenletError on the hub or in a nested async scope.
+   * not inside a nested async scope where Node's async stack cannot be saved.
+   * @throws GreenletError on the hub, or in a nested async scope then.
    * @internal
    */
   enterPark(operation: string): Task {
