@@ -18,6 +18,8 @@
  * ```
  * @module
  */
+import { AsyncResource } from 'node:async_hooks';
+import { asyncScopesFollowGreenlets } from '../async-stack.js';
 import { Greenlet, configure, coreStats, getcurrent } from '../greenlet.js';
 
 /** The greenlet that runs one fiber; `Fiber.current` is found through it. */
@@ -50,10 +52,16 @@ class FiberState {
 
 let fibersStarted = 0;
 
-/** Runs the fiber's function with `value` and ends it. */
-function fiberBody(state: FiberState, value: unknown): unknown {
+/**
+ * Runs the fiber's function with `value` inside `scope` and ends it. The
+ * scope is the fiber's own async context: it was made where the fiber
+ * started (so AsyncLocalStorage stores carry over), and it follows the fiber
+ * across every switch (async-stack.ts), so the fiber sees the same context
+ * whoever resumes it.
+ */
+function fiberBody(state: FiberState, scope: AsyncResource | null, value: unknown): unknown {
   try {
-    return state.fn.call(globalThis, value);
+    return scope === null ? state.fn.call(globalThis, value) : scope.runInAsyncScope(state.fn, globalThis, value);
   } catch (error) {
     if (state.awaited || state.zombie !== null) throw error;
     // Resumed by greenloop's hub (the fiber waited in sleep() or green IO),
@@ -194,7 +202,9 @@ export class FiberObject {
   #start(value: unknown): unknown {
     const state = this.#state;
     fibersStarted++;
-    this.#greenlet = new FiberGreenlet((v: unknown) => fiberBody(state, v), getcurrent(), this);
+    // Where scopes cannot follow a greenlet, a scope of its own would make every yield fail.
+    const scope = asyncScopesFollowGreenlets() ? new AsyncResource('Fiber') : null;
+    this.#greenlet = new FiberGreenlet((v: unknown) => fiberBody(state, scope, v), getcurrent(), this);
     state.started = true;
     return this.#resume(() => this.#greenlet!.switch(value));
   }
