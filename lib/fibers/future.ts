@@ -33,6 +33,10 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+function define(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 function checkCallback(name: string, fn: unknown): void {
   if (typeof fn !== 'function') throw new TypeError(`${name} must be a function, got ${describe(fn)}`);
 }
@@ -78,7 +82,9 @@ export class Future<T = any> {
       const wrapped = Object.create(fnOrObject);
       for (const key in fnOrObject) {
         if (typeof wrapped[key] === 'function') {
-          wrapped[suffix === undefined ? `${key}Future` : key + suffix] = Future.wrap(wrapped[key], multi, suffix, stop);
+          // Defined, not assigned: assignment would go through the prototype's
+          // [[Set]], which a module namespace object (import * as fs) refuses.
+          define(wrapped, suffix === undefined ? `${key}Future` : key + suffix, Future.wrap(wrapped[key], multi, suffix, stop));
         }
       }
       return wrapped;
@@ -102,7 +108,7 @@ export class Future<T = any> {
       const proto = Object.create(fnOrObject);
       for (const key in fnOrObject) {
         if (Object.prototype.hasOwnProperty.call(fnOrObject, key) && typeof fnOrObject[key] === 'function') {
-          proto[key] = proto[key];
+          define(proto, key, fnOrObject[key]);
         }
       }
       Object.setPrototypeOf(fn, Future.wrap(proto, multi, suffix, true));
