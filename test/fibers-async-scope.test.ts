@@ -74,4 +74,11 @@ describe('fibers in nested async scopes', () => {
       expect(lastJson(run)).toMatchObject({ finished: 6, problems: [], hooksRan: true });
     });
   }
+
+  it('inside a worker_threads Worker too', () => {
+    const run = runFixture('fibers-async-scope-worker.js', ['--force-async-hooks-checks']);
+    expect(run.signal, run.stderr).toBeNull();
+    expect(run.status, run.stderr).toBe(0);
+    expect(lastJson(run)).toMatchObject({ finished: 6, problems: [], hooksRan: true });
+  });
 });

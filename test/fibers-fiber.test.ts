@@ -192,7 +192,7 @@ describe('Fiber: misuse throws as node-fibers did', () => {
   });
 
   it('run() of a running fiber, from itself or from a fiber it runs', () => {
-    const self = Fiber(() => self.run());
+    const self: FiberObject = Fiber((): unknown => self.run());
     expect(() => self.run()).toThrow('This Fiber is already running');
     const outer: FiberObject = Fiber(() => Fiber(() => outer.run()).run());
     expect(() => outer.run()).toThrow('This Fiber is already running');

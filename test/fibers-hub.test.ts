@@ -146,4 +146,18 @@ describe('fibers and the hub', () => {
     expect(log).toEqual(['caught once', 'sleep interrupted']);
     expect(f.started).toBe(false);
   });
+
+  it('Future.wait() and future.wait() in a greenlet of the hub park that greenlet', async () => {
+    const r = await runAsync(() => {
+      const a = new Future<string>();
+      const b = new Future<string>();
+      setTimeout(() => a.return('a'), 2);
+      setTimeout(() => b.throw(new Error('b failed')), 4);
+      Future.wait(a, [b]);
+      const c = new Future<number>();
+      setTimeout(() => c.return(3), 1);
+      return [a.get(), b.isResolved(), c.wait(), (() => 'inline').future()().wait()];
+    });
+    expect(r).toEqual(['a', true, 3, 'inline']);
+  });
 });

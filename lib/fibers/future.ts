@@ -19,6 +19,8 @@
  * ```
  * @module
  */
+import { getcurrent } from '../greenlet.js';
+import { Waiter } from '../hub/waiter.js';
 import { Fiber } from './fiber.js';
 
 /** A node-style callback: `(error, value)`. */
@@ -155,8 +157,10 @@ export class Future<T = any> {
   /**
    * Parks the running fiber until every given future (arrays are flattened)
    * has resolved. Does not throw their errors: call `get()` on each. A
-   * function future not started yet runs right here, in this fiber.
-   * @throws Error "Can't wait without a fiber" outside a fiber.
+   * function future not started yet runs right here, in this fiber. In a
+   * greenlet of greenloop's hub (`spawn()`), parks that greenlet instead.
+   * @throws Error "Can't wait without a fiber" outside a fiber and any
+   *   spawned greenlet (on the event loop's own stack).
    * @throws Error "`x` is not a future" for anything else.
    * @example
    * ```js
@@ -178,10 +182,14 @@ export class Future<T = any> {
       else take(arg);
     }
     const fiber = Fiber.current;
-    if (!fiber) throw new Error("Can't wait without a fiber");
+    // A greenlet of greenloop's hub (spawn()) may wait too: it parks on the hub instead of yielding.
+    const waiter = fiber === undefined && !getcurrent().isRoot ? new Waiter<undefined>('Future.wait()') : null;
+    if (!fiber && !waiter) throw new Error("Can't wait without a fiber");
     let pending = pendingFutures.length + (inline ? 1 : 0);
     const onResolved = (): void => {
-      if (--pending === 0) fiber.run();
+      if (--pending !== 0) return;
+      if (waiter) waiter.switch(undefined);
+      else fiber!.run();
     };
     for (const f of pendingFutures) f.resolve(onResolved);
     if (inline) {
@@ -193,7 +201,9 @@ export class Future<T = any> {
       }
       --pending;
     }
-    if (pending) Fiber.yield();
+    if (!pending) return;
+    if (waiter) waiter.get();
+    else Fiber.yield();
   }
 
   /**
@@ -353,9 +363,11 @@ export class Future<T = any> {
   }
 
   /**
-   * Parks the running fiber until the future resolves, then returns its value
-   * or throws its error (at once if it has resolved, also outside a fiber).
-   * @throws Error "Can't wait without a fiber" when unresolved outside a fiber.
+   * Parks the running fiber (or spawned greenlet) until the future resolves,
+   * then returns its value or throws its error (at once if it has resolved,
+   * also outside a fiber).
+   * @throws Error "Can't wait without a fiber" when unresolved on the event
+   *   loop's own stack (outside any fiber or spawned greenlet).
    */
   wait(): T {
     if (this.isResolved()) return this.get();
