@@ -5,6 +5,7 @@
 // fiber's own whoever resumes it, with async_hooks checks on.
 import { AsyncLocalStorage, AsyncResource, executionAsyncId, executionAsyncResource, triggerAsyncId } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
+import { Greenlet, getcurrent } from '../lib/greenlet.js';
 import { Fiber } from '../lib/fibers/fiber.js';
 import { lastJson, runFixture } from './helpers.js';
 
@@ -80,5 +81,49 @@ describe('fibers in nested async scopes', () => {
     expect(run.signal, run.stderr).toBeNull();
     expect(run.status, run.stderr).toBe(0);
     expect(lastJson(run)).toMatchObject({ finished: 6, problems: [], hooksRan: true });
+  });
+});
+
+describe('every greenlet owns its scopes', () => {
+  it('two raw greenlets switch straight to each other, each inside its own scope', () => {
+    const root = getcurrent();
+    const ra = new AsyncResource('a');
+    const rb = new AsyncResource('b');
+    const seen: string[] = [];
+    const label = () => (executionAsyncResource() === ra ? 'a' : executionAsyncResource() === rb ? 'b' : 'other');
+    let b: Greenlet;
+    const a = new Greenlet(() =>
+      ra.runInAsyncScope(() => {
+        b.switch();
+        seen.push(`a:${label()}`);
+        b.switch();
+        seen.push(`a:${label()}`);
+        root.switch();
+        seen.push(`a:${label()}`);
+      }),
+    );
+    b = new Greenlet(() =>
+      rb.runInAsyncScope(() => {
+        seen.push(`b:${label()}`);
+        a.switch();
+        seen.push(`b:${label()}`);
+        a.switch();
+      }),
+    );
+    const before = executionAsyncId();
+    a.switch();
+    seen.push(`root:${label()}`);
+    expect(executionAsyncId()).toBe(before);
+    a.switch();
+    expect(seen).toEqual(['b:b', 'a:a', 'b:b', 'a:a', 'root:other', 'a:a']);
+    expect(executionAsyncId()).toBe(before);
+  });
+
+  it('a fiber started inside another fiber\'s scope is triggered by it and inherits its store', () => {
+    const outerScope = new AsyncResource('outer');
+    const r = als.run('outer store', () =>
+      Fiber(() => outerScope.runInAsyncScope(() => Fiber(() => [triggerAsyncId(), als.getStore()]).run())).run(),
+    );
+    expect(r).toEqual([outerScope.asyncId(), 'outer store']);
   });
 });
