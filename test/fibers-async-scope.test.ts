@@ -120,10 +120,14 @@ describe('every greenlet owns its scopes', () => {
   });
 
   it('a fiber started inside another fiber\'s scope is triggered by it and inherits its store', () => {
-    const outerScope = new AsyncResource('outer');
+    let scopeId = -1;
     const r = als.run('outer store', () =>
-      Fiber(() => outerScope.runInAsyncScope(() => Fiber(() => [triggerAsyncId(), als.getStore()]).run())).run(),
+      Fiber(() => {
+        const outerScope = new AsyncResource('outer'); // made here, it holds the store
+        scopeId = outerScope.asyncId();
+        return outerScope.runInAsyncScope(() => Fiber(() => [triggerAsyncId(), als.getStore()]).run());
+      }).run(),
     );
-    expect(r).toEqual([outerScope.asyncId(), 'outer store']);
+    expect(r).toEqual([scopeId, 'outer store']);
   });
 });
