@@ -33,10 +33,7 @@ class FiberGreenlet extends Greenlet {
   }
 }
 
-/**
- * The bookkeeping of one fiber. The fiber's own stack refers to this, never
- * to the {@link Fiber} object or its greenlet.
- */
+/** The bookkeeping of one fiber, shared by its Fiber object and the function running on its stack. */
 class FiberState {
   /** From the first `run()` until the function returns or throws. */
   started = false;
