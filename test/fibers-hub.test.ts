@@ -160,4 +160,28 @@ describe('fibers and the hub', () => {
     });
     expect(r).toEqual(['a', true, 3, 'inline']);
   });
+
+  it('run() from a hub greenlet of a fiber that sleeps returns when the fiber ends (the greenlet waits for it)', async () => {
+    const r = await runAsync(() => {
+      const log: string[] = [];
+      const f = Fiber(() => {
+        sleep(5);
+        log.push('fiber woke');
+        return 'slept';
+      });
+      const result = f.run();
+      log.push(`run returned ${result}`);
+      const failing = Fiber(() => {
+        sleep(1);
+        throw new Error('after sleeping');
+      });
+      try {
+        failing.run();
+      } catch (e) {
+        log.push(`caught ${(e as Error).message}`);
+      }
+      return log;
+    });
+    expect(r).toEqual(['fiber woke', 'run returned slept', 'caught after sleeping']);
+  });
 });

@@ -98,9 +98,10 @@ export class FiberObject {
    * where it yielded (`Fiber.yield()` returns `value` there). Returns the
    * value passed to the fiber's next `Fiber.yield()`, or its function's
    * result; throws what escapes the function. A fiber that has returned can
-   * be run again from the start. A fiber that waits inside greenloop's hub
-   * (`sleep()`, green IO) returns `undefined` here meanwhile, as a fiber
-   * waiting on a Future yields.
+   * be run again from the start. When the fiber waits inside greenloop's hub
+   * (`sleep()`, green IO), a `run()` on the event loop's own stack returns
+   * `undefined` meanwhile (as if it had yielded; the hub resumes it), and one
+   * from a hub greenlet or another fiber waits until it yields or ends.
    * @throws Error "This Fiber is already running" when the fiber is running
    *   (it called this, or is between `run()` and `yield()`), or waits in the hub.
    * @throws TypeError for more than one argument, or a `this` that is not a Fiber.
