@@ -346,3 +346,12 @@ describe('Fiber: many fibers', () => {
     expect(after.threadsCreated - before.threadsCreated).toBeLessThan(100);
   });
 });
+
+describe('Fiber: garbage collection', () => {
+  it('abandoned fibers parked in yield() are unwound when collected: finally blocks run, threads are freed', () => {
+    const run = runFixture('fibers-gc.js', ['--expose-gc']);
+    expect(run.signal, run.stderr).toBeNull();
+    expect(run.status, run.stderr).toBe(0);
+    expect(lastJson(run)).toEqual({ parked: 200, unwound: 200, escaped: 0, liveAfter: 0 });
+  });
+});

@@ -20,7 +20,7 @@
  */
 import { AsyncResource } from 'node:async_hooks';
 import { asyncScopesFollowGreenlets } from '../async-stack.js';
-import { Greenlet, configure, coreStats, getcurrent } from '../greenlet.js';
+import { Greenlet, GreenletExit, configure, coreStats, getcurrent } from '../greenlet.js';
 
 /** The greenlet that runs one fiber; `Fiber.current` is found through it. */
 class FiberGreenlet extends Greenlet {
@@ -28,9 +28,25 @@ class FiberGreenlet extends Greenlet {
     run: (value: unknown) => unknown,
     parent: Greenlet,
     readonly fiber: FiberObject,
+    readonly state: FiberState,
   ) {
     super(run, parent);
   }
+}
+
+/**
+ * The running fiber's state, or null outside a fiber. A helper so that no
+ * frame parked in `Fiber.yield()` holds the fiber's greenlet: a fiber that
+ * nothing else refers to can then be collected and unwound.
+ */
+function currentFiberState(): FiberState | null {
+  const g = getcurrent();
+  return g instanceof FiberGreenlet ? g.state : null;
+}
+
+/** Where the running fiber's yield goes: whoever last resumed it (see {@link currentFiberState}). */
+function currentParent(): Greenlet {
+  return getcurrent().parent!;
 }
 
 /** The bookkeeping of one fiber, shared by its Fiber object and the function running on its stack. */
@@ -61,6 +77,8 @@ function fiberBody(state: FiberState, scope: AsyncResource | null, value: unknow
     return scope === null ? state.fn.call(globalThis, value) : scope.runInAsyncScope(state.fn, globalThis, value);
   } catch (error) {
     if (state.awaited || state.zombie !== null) throw error;
+    // Unwound because nothing refers to the fiber any more: it simply ends.
+    if (error instanceof GreenletExit) return undefined;
     // Resumed by greenloop's hub (the fiber waited in sleep() or green IO),
     // not by a run(): nobody is there to catch it, so it is the event loop's,
     // as it would be for an exception thrown from a run() in a callback.
@@ -70,6 +88,15 @@ function fiberBody(state: FiberState, scope: AsyncResource | null, value: unknow
     state.started = false;
     state.yielding = false;
   }
+}
+
+/**
+ * The greenlet's run function. Made out here: a closure made in a method
+ * could share a context with one that captures the Fiber object, and the
+ * fiber's own stack would then keep the fiber alive.
+ */
+function bodyOf(state: FiberState, scope: AsyncResource | null): (value: unknown) => unknown {
+  return (value) => fiberBody(state, scope, value);
 }
 
 function rethrow(error: unknown): never {
@@ -202,7 +229,7 @@ export class FiberObject {
     fibersStarted++;
     // Where scopes cannot follow a greenlet, a scope of its own would make every yield fail.
     const scope = asyncScopesFollowGreenlets() ? new AsyncResource('Fiber') : null;
-    this.#greenlet = new FiberGreenlet((v: unknown) => fiberBody(state, scope, v), getcurrent(), this);
+    this.#greenlet = new FiberGreenlet(bodyOf(state, scope), getcurrent(), this, state);
     state.started = true;
     return this.#resume(() => this.#greenlet!.switch(value));
   }
@@ -230,19 +257,17 @@ export class FiberObject {
   static isFiber(value: unknown): value is FiberObject {
     return typeof value === 'object' && value !== null && #state in value;
   }
+}
 
-  /** @internal Fiber.yield() for the running fiber. */
-  static yieldFrom(g: FiberGreenlet, value: unknown): unknown {
-    const fiber = g.fiber;
-    const state = fiber.#state;
-    if (state.zombie !== null) throw state.zombie;
-    const parent = g.parent!;
-    state.yielding = true;
-    try {
-      return parent.switch(value);
-    } finally {
-      state.yielding = false;
-    }
+/** Fiber.yield() for the running fiber (`state`); holds nothing that refers to the fiber itself. */
+function yieldFiber(state: FiberState, value: unknown): unknown {
+  if (state.zombie !== null) throw state.zombie;
+  const parent = currentParent();
+  state.yielding = true;
+  try {
+    return parent.switch(value);
+  } finally {
+    state.yielding = false;
   }
 }
 
@@ -301,10 +326,10 @@ Object.defineProperty(FiberObject.prototype, 'constructor', { value: Fiber, writ
 Object.defineProperties(Fiber, {
   yield: {
     value: function (value?: unknown): unknown {
-      const g = getcurrent();
-      if (!(g instanceof FiberGreenlet)) throw new Error('yield() called with no fiber running');
+      const state = currentFiberState();
+      if (state === null) throw new Error('yield() called with no fiber running');
       if (arguments.length > 1) throw new TypeError(`yield() expects 1 or no arguments, got ${arguments.length}`);
-      return FiberObject.yieldFrom(g, value);
+      return yieldFiber(state, value);
     },
     writable: true,
     configurable: true,
