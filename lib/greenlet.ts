@@ -21,7 +21,7 @@
  * ```
  * @module
  */
-import { executionAsyncResource } from 'node:async_hooks';
+import { asyncMark, leaveScopes, prepareAsyncStack, reenterScopes, type AsyncMark } from './async-stack.js';
 import { GreenletError, GreenletExit } from './errors.js';
 import { installNodeCompat } from './node-compat.js';
 import { native, type NativeHandle } from './native.js';
@@ -111,11 +111,12 @@ class GreenletState {
   dead = false;
   stackSize: number | undefined;
   /**
-   * Node's current async resource when this greenlet last got control. Node
-   * keeps one async-hooks stack per thread: a greenlet that parks with more
-   * scopes pushed than it was resumed with would corrupt it (an abort).
+   * Where its own async scopes begin on Node's one async-hooks stack per
+   * thread, taken when it last got control: the scopes it pushes above it
+   * are popped when it switches away and pushed back when it resumes
+   * (async-stack.ts).
    */
-  asyncResource: object | undefined = undefined;
+  asyncMark: AsyncMark | undefined = undefined;
 
   constructor(run: RunFunction | null, parent: Greenlet | null, stackSize: number | undefined) {
     this.run = run;
@@ -172,14 +173,10 @@ function routeOutcome(ended: GreenletState, outcome: Transfer): [GreenletState, 
 /** Moves control to `target` carrying `t`, tracing it as `event` (unless null). */
 function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw' | null): unknown {
   const origin = current;
-  if (target !== origin && !origin.isRoot && executionAsyncResource() !== origin.asyncResource) {
-    throw new GreenletError(
-      'cannot switch away from a greenlet inside a nested async scope (e.g. AsyncResource#runInAsyncScope): ' +
-        'Node keeps one async-hooks stack per thread, and parking here would corrupt it; leave the scope first',
-    );
-  }
+  if (origin.isRoot) prepareAsyncStack();
   if (event !== null) trace(event, origin, target);
   if (target === origin) return deliver(t);
+  const scopes = origin.isRoot ? null : leaveScopes(origin.asyncMark!);
   if (target.handle === null) target.handle = createHandle(target);
   if (origin.self !== null && !origin.isRoot) holdWeakly(origin, origin.self);
   pending = t;
@@ -192,6 +189,7 @@ function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw
       setCurrent(origin);
       pending = undefined;
     }
+    reenterScopes(scopes);
     throw error;
   }
   let back = pending!;
@@ -210,7 +208,8 @@ function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw
     native.switchTo(caller.handle!);
     back = pending!;
   }
-  origin.asyncResource = executionAsyncResource();
+  origin.asyncMark = asyncMark();
+  reenterScopes(scopes);
   pending = undefined;
   return deliver(back);
 }
@@ -257,7 +256,7 @@ function entry(handle: NativeHandle): NativeHandle {
     const start = pending!;
     pending = undefined;
     state.started = true;
-    state.asyncResource = executionAsyncResource();
+    state.asyncMark = asyncMark();
     let run = state.run;
     state.run = null;
     if (run === null) {
@@ -270,6 +269,11 @@ function entry(handle: NativeHandle): NativeHandle {
     result = outcomeOf(error);
   }
   state.dead = true;
+  try {
+    leaveScopes(state.asyncMark!); // scopes left unbalanced (only by a terminated run) go with it
+  } catch {
+    // The fallback cannot take them; nothing better to do than carry on.
+  }
   const [target, outcome] = routeOutcome(state, result);
   try {
     trace('switch', state, target);

@@ -8,7 +8,7 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 // Each entry is a path under dist/cjs without `.js`; its ES module face is
 // dist/esm/<basename>.mjs (so 'io/net' becomes dist/esm/net.mjs).
-const entries = ['index', 'greenlet', 'io/net', 'io/fs', 'io/child_process', 'io/dns', 'io/http'];
+const entries = ['index', 'greenlet', 'io/net', 'io/fs', 'io/child_process', 'io/dns', 'io/http', 'fibers/fibers', 'fibers/fibers-future'];
 const esmDir = path.join(root, 'dist', 'esm');
 fs.mkdirSync(esmDir, { recursive: true });
 
@@ -16,12 +16,17 @@ for (const entry of entries) {
   const name = path.posix.basename(entry);
   const cjsPath = path.join(root, 'dist', 'cjs', `${entry}.js`);
   const names = Object.keys(require(cjsPath)).filter((key) => key !== 'default' && key !== '__esModule');
+  // A module whose export is one value (`export =`, like fibers') has only a default export.
+  const single = typeof require(cjsPath) === 'function';
   const lines = [
     `import cjs from '../cjs/${entry}.js';`,
-    `export const { ${names.join(', ')} } = cjs;`,
+    ...(single ? [] : [`export const { ${names.join(', ')} } = cjs;`]),
     'export default cjs;',
     '',
   ];
   fs.writeFileSync(path.join(esmDir, `${name}.mjs`), lines.join('\n'));
-  fs.writeFileSync(path.join(esmDir, `${name}.d.mts`), `export * from '../cjs/${entry}.js';\n`);
+  const types = single
+    ? `import value = require('../cjs/${entry}.js');\nexport default value;\n`
+    : `export * from '../cjs/${entry}.js';\n`;
+  fs.writeFileSync(path.join(esmDir, `${name}.d.mts`), types);
 }

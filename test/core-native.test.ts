@@ -107,8 +107,22 @@ describe('signals', () => {
 });
 
 describe('async hooks', () => {
-  it('switching away inside runInAsyncScope is a catchable GreenletError, not an abort', () => {
-    const run = runFixture('park-in-async-scope.js');
+  it('switching away inside runInAsyncScope keeps the scope with the greenlet, resumed from a timer', () => {
+    const run = runFixture('park-in-async-scope.js', ['--force-async-hooks-checks']);
+    expect(run.signal, run.stderr).toBeNull();
+    expect(run.stderr).not.toMatch(/async hook stack has become corrupted/);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^back on root\nlater done\n/);
+    const seen = lastJson(run);
+    expect(seen.idAfterResume).toBe(seen.resourceId);
+    expect(seen.triggerAfterResume).toBe(seen.resourceTrigger);
+    expect(seen.resourceAfterResume).toBe(true);
+    expect(seen.timerIdKept).toBe(true);
+    expect(seen.scopeEndedInTimer).toBe(true);
+  });
+
+  it('where the stack cannot be saved, the switch is a catchable GreenletError, not an abort', () => {
+    const run = runFixture('park-in-async-scope.js', [], [], 60_000, { ...process.env, GREENLOOP_ASYNC_STACK: 'refuse' });
     expect(run.signal, run.stderr).toBeNull();
     expect(run.stderr).not.toMatch(/async hook stack has become corrupted/);
     expect(run.status, run.stderr).toBe(0);

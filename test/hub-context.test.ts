@@ -1,10 +1,10 @@
 // Node's async context per greenlet: AsyncLocalStorage stores, promise and
-// tick callbacks, and refusing to park inside a nested async scope. These must
+// tick callbacks, and parking inside nested async scopes. These must
 // hold on Node 20 and 22 (stores on async resources) and 24 (stores in
 // AsyncContextFrame, V8's continuation-preserved embedder data).
-import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource, executionAsyncId, executionAsyncResource, triggerAsyncId } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
-import { Event, GreenletError, Queue, getHub, runAsync, sleep, spawn, wait } from '../lib/index.js';
+import { Event, Queue, getHub, runAsync, sleep, spawn, wait } from '../lib/index.js';
 import { lastJson, runFixture } from './helpers.js';
 
 const als = new AsyncLocalStorage<string>();
@@ -128,42 +128,41 @@ describe('AsyncLocalStorage in greenlets', () => {
 });
 
 describe('nested async scopes', () => {
-  it('parking inside AsyncResource#runInAsyncScope throws a catchable GreenletError', async () => {
+  it('a greenlet parks inside AsyncResource#runInAsyncScope and resumes in the same scope', async () => {
     const r = await runAsync(() => {
       const resource = new AsyncResource('test');
-      let error: unknown;
-      try {
-        resource.runInAsyncScope(() => sleep(1));
-      } catch (e) {
-        error = e;
-      }
-      sleep(1); // parking works again once the scope has ended
-      return error;
+      const inside = resource.runInAsyncScope(() => {
+        sleep(1);
+        return { id: executionAsyncId(), trigger: triggerAsyncId(), same: executionAsyncResource() === resource };
+      });
+      const afterScope = executionAsyncId();
+      sleep(1);
+      return { inside, resourceId: resource.asyncId(), trigger: resource.triggerAsyncId(), afterScope };
     });
-    expect(r).toBeInstanceOf(GreenletError);
-    expect((r as Error).message).toMatch(/nested async scope/);
+    expect(r.inside.id).toBe(r.resourceId);
+    expect(r.inside.trigger).toBe(r.trigger);
+    expect(r.inside.same).toBe(true);
+    expect(r.afterScope).not.toBe(r.resourceId); // the scope ended where it was entered
   });
 
-  it('parking inside a function bound with AsyncResource.bind throws too', async () => {
+  it('a greenlet parks inside a function bound with AsyncResource.bind, with an AsyncLocalStorage store', async () => {
     const r = await runAsync(() => {
-      const bound = AsyncResource.bind(() => sleep(1));
-      try {
-        bound();
-      } catch (e) {
-        return e;
-      }
-      return null;
+      const bound = AsyncResource.bind(() => als.run('in-bound', () => {
+        sleep(1);
+        return als.getStore();
+      }));
+      return [bound(), als.getStore()];
     });
-    expect(r).toBeInstanceOf(GreenletError);
+    expect(r).toEqual(['in-bound', undefined]);
   });
 
-  it('in a child process, with hooks enabled and timers firing, the process never aborts', () => {
-    const run = runFixture('hub-async-scope.js');
+  it('in a child process, with hooks enabled, checks forced and timers firing, every scope survives its parks', () => {
+    const run = runFixture('hub-async-scope.js', ['--force-async-hooks-checks']);
     expect(run.signal, run.stderr).toBeNull();
     expect(run.stderr).not.toMatch(/corrupted/);
     expect(run.status, run.stderr).toBe(0);
     const summary = lastJson(run);
-    expect(summary.errors).toEqual(['GreenletError', 'GreenletError', 'GreenletError']);
+    expect(summary.results).toEqual(['kept', 'kept', 'kept', 'kept']);
     expect(summary.stores).toEqual(['s0', 's1', 's2', 's3']);
     expect(summary.after).toBe('done');
   });

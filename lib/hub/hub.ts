@@ -16,6 +16,7 @@
  */
 import { executionAsyncId } from 'node:async_hooks';
 import { dirname, sep } from 'node:path';
+import { asyncScopesFollowGreenlets } from '../async-stack.js';
 import { GreenletError, GreenletExit, LoopExit } from '../errors.js';
 import { type Greenlet as RawGreenlet, getcurrent } from '../greenlet.js';
 import {
@@ -260,8 +261,8 @@ export class Hub {
   /**
    * Checks that the current greenlet may park now and returns its Task: it is
    * not the hub, has no pending kill or timeout (raised here instead), and is
-   * not inside a nested async scope.
-   * @throws GreenletError on the hub or in a nested async scope.
+   * not inside a nested async scope where Node's async stack cannot be saved.
+   * @throws GreenletError on the hub, or in a nested async scope then.
    * @internal
    */
   enterPark(operation: string): Task {
@@ -274,7 +275,7 @@ export class Hub {
       task.pendingSource = undefined;
       throw error;
     }
-    if (this.#inPass && executionAsyncId() !== this.#scopeId) {
+    if (this.#inPass && executionAsyncId() !== this.#scopeId && !asyncScopesFollowGreenlets()) {
       throw new GreenletError(
         `${operation} cannot park a greenlet inside a nested async scope (AsyncResource#runInAsyncScope, ` +
           'a function bound with AsyncResource.bind, or an EventEmitterAsyncResource): the scope must end before ' +

@@ -86,7 +86,8 @@ export class Waiter<T = unknown> {
    * current greenlet until one arrives. If it has already arrived, returns or
    * throws at once, also on the hub.
    * @throws GreenletError when it would park the hub (outside any spawned
-   *   greenlet), or inside a nested async scope (`AsyncResource#runInAsyncScope`).
+   *   greenlet), or inside a nested async scope (`AsyncResource#runInAsyncScope`)
+   *   where Node's async stack cannot be saved (see async-stack.ts).
    * @throws the error given to {@link Waiter.throw}, or a kill's
    *   {@link GreenletExit} / a {@link Timeout}'s error that interrupts the wait.
    */
