@@ -8,6 +8,7 @@
 #include <string>
 
 #include "futex.h"
+#include "v8_compat.h"
 
 extern "C" {
 void gl_swap(void** save_sp, void* load_sp);
@@ -60,6 +61,49 @@ void* PrepareFirstFrame(uintptr_t top, Greenlet* g, uintptr_t fs_base) {
 #else
   (void)top, (void)g, (void)fs_base;
   return nullptr;
+#endif
+}
+
+// V8 14 (Node 26) keeps, per isolate and not per thread, the size of the
+// thread's "central stack" (the one WebAssembly stack switching returns to):
+// Isolate::SetStackLimit(limit) stores GetStackStart() - limit, where
+// GetStackStart() is the calling thread's stack top (a thread_local read
+// from pthread_getattr_np, so an owner's under either backend). Every throw
+// then CHECKs that the stack pointer lies within [start - size - 40 KiB,
+// start] (Isolate::Throw, IsOnCentralStack), and a miss aborts the process.
+// ThreadManager's archive keeps each thread's StackGuard limit but not this
+// size, so whoever ran last decides it for everyone. Measured on Node 26.12.1:
+// after a greenlet of 64 KiB had run, the root's stack overflow, and even a
+// plain `throw` 3,000 frames deep on the root, aborted with "Check failed:
+// IsOnCentralStack()"; so did a 984 KiB greenlet overflowing after a smaller
+// one had started.
+//
+// So the size is claimed on every resume: a greenlet calls SetStackLimit with
+// its own limit each time it gets the isolate back (its real limit is the same
+// value V8 restored from the archive). The root's real limit is V8's or
+// Node's (Workers set one) and cannot be read back, so a greenlet that hands
+// control away leaves a size that covers the root's whole stack: it sets its
+// own limit (archived with it, reset on its next resume) so far below its
+// stack top that GetStackStart() - limit is the root thread's stack extent.
+// The root's own limit is never touched. WebAssembly JSPI records the central
+// stack once, on first use, so JSPI after greenlets have run is unsupported
+// (docs/node-lines.md).
+void ClaimCentralStack(Env* env, Greenlet* g) {
+#if V8_MAJOR_VERSION >= 14
+  if (g->owner != nullptr) env->isolate->SetStackLimit(g->owner->js_limit);
+#else
+  (void)env, (void)g;
+#endif
+}
+
+void LeaveCentralStackToRoot(Env* env, Greenlet* g) {
+#if V8_MAJOR_VERSION >= 14
+  if (g->owner == nullptr) return;
+  uintptr_t high = g->owner->stack_high;
+  uintptr_t limit = high > env->root_stack_extent + 4096 ? high - env->root_stack_extent : 4096;
+  env->isolate->SetStackLimit(limit);
+#else
+  (void)env, (void)g;
 #endif
 }
 
@@ -116,7 +160,7 @@ Greenlet* RunEntry(Greenlet* self) {
         result->IsObject()) {
       v8::Local<v8::Object> obj = result.As<v8::Object>();
       if (obj->InternalFieldCount() == 1) {
-        auto* target = static_cast<JsGreenlet*>(obj->GetAlignedPointerFromInternalField(0));
+        auto* target = static_cast<JsGreenlet*>(GetHandlePointer(obj));
         if (target != nullptr && target->env == env && !target->has(kFinished)) next = target;
       }
     } else if (!try_catch.HasCaught()) {
@@ -141,6 +185,7 @@ Greenlet* RunEntry(Greenlet* self) {
         next = &env->root;
       }
     }
+    LeaveCentralStackToRoot(env, g);
   }  // ~Locker frees this thread's V8 state and unlocks the isolate
   g->set(kFinished);
   UnlinkLive(env, g);
@@ -194,10 +239,11 @@ void SwitchTo(Env* env, Greenlet* from, Greenlet* to) {
   auto* parked = static_cast<JsGreenlet*>(from);
   {
     v8::HandleScope scope(isolate);
-    v8::Local<v8::Value> data = isolate->GetContinuationPreservedEmbedderData();
-    if (!data->IsUndefined()) parked->continuation_data.Reset(isolate, data);
+    v8::Local<v8::Data> data = GetContinuationData(isolate);
+    if (!(data->IsValue() && data.As<v8::Value>()->IsUndefined())) parked->continuation_data.Reset(isolate, data);
   }
 #endif
+  if (from != &env->root) LeaveCentralStackToRoot(env, from);
   // Leave the isolate completely: V8 keeps one isolate-wide stack of entries,
   // which only stays consistent if a parked greenlet holds none of them.
   int depth = 0;
@@ -224,13 +270,14 @@ void SwitchTo(Env* env, Greenlet* from, Greenlet* to) {
   isolate->Exit();
 #endif
   for (int i = 0; i < depth; i++) isolate->Enter();
+  if (from != &env->root) ClaimCentralStack(env, from);
 #if V8_MAJOR_VERSION >= 12
   {
     v8::HandleScope scope(isolate);
     if (parked->continuation_data.IsEmpty()) {
-      isolate->SetContinuationPreservedEmbedderData(v8::Undefined(isolate));
+      SetContinuationData(isolate, v8::Undefined(isolate));
     } else {
-      isolate->SetContinuationPreservedEmbedderData(parked->continuation_data.Get(isolate));
+      SetContinuationData(isolate, parked->continuation_data.Get(isolate));
       parked->continuation_data.Reset();
     }
   }

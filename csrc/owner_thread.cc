@@ -51,6 +51,7 @@ void* OwnerMain(void* arg) {
   }
   owner->fs_base = ReadFsBase();
   owner->stack_low = reinterpret_cast<uintptr_t>(stack_addr);
+  owner->stack_high = owner->stack_low + stack_len;
   // Greenlets start just below this frame: while it sleeps (the futex loop
   // below makes no calls under the user-space backend) the owner uses nothing
   // beneath its stack pointer, so their frames share its last stack page.
