@@ -84,6 +84,21 @@ std::string ErrnoName(int err) {
   }
 }
 
+// Why a greenlet could not start: its stack could not be mapped, or the
+// kernel refused another thread.
+std::string StartFailure(int err, size_t stack_size) {
+  std::string reason = std::string(strerror(err)) + " (" + ErrnoName(err) + ")";
+  if (err == ENOMEM) {
+    return "cannot start a greenlet: its stack of " + std::to_string(stack_size + kNativeHeadroom) +
+           " bytes (stackSize " + std::to_string(stack_size) +
+           " plus 128 KiB for native code) could not be reserved (mmap: " + reason +
+           "). Use a smaller stackSize, or allow more virtual memory (ulimit -v, vm.overcommit_memory)";
+  }
+  return "cannot start a greenlet: creating its thread failed: " + reason +
+         ". Each greenlet that has started and not finished holds a thread: raise the limits (ulimit -u, "
+         "kernel.threads-max, kernel.pid_max, vm.max_map_count) or finish greenlets sooner";
+}
+
 void OnHandleCollected(const v8::WeakCallbackInfo<JsGreenlet>& info) {
   JsGreenlet* g = info.GetParameter();
   g->handle.Reset();
@@ -186,15 +201,7 @@ void JS_switchTo(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (to->has(kFinished)) return Throw(env, "cannot switch to a dead greenlet");
   if (!to->has(kStarted)) {
     int rc = PrepareStart(env, to);
-    if (rc < 0) {
-      std::string reason = strerror(-rc);
-      return Throw(env,
-                   "cannot start a greenlet: creating its thread failed: " + reason + " (" +
-                       ErrnoName(-rc) + "). Each greenlet that has started and not finished "
-                       "holds a thread: raise the limits (ulimit -u, kernel.threads-max, "
-                       "kernel.pid_max, vm.max_map_count) or finish greenlets sooner",
-                   false, rc);
-    }
+    if (rc < 0) return Throw(env, StartFailure(-rc, to->stack_size), false, rc);
   }
 
   SwitchTo(env, from, to);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -32,6 +33,15 @@ uintptr_t CurrentStackPointer() {
 #else
   return reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
 #endif
+}
+
+// glibc reports a stack it could not map as EAGAIN, like a thread limit;
+// mapping the same size the same way tells the two apart.
+bool StackReservable(size_t bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (p == MAP_FAILED) return false;
+  munmap(p, bytes);
+  return true;
 }
 
 size_t PageRound(size_t n) {
@@ -99,7 +109,9 @@ int OwnerPool::Acquire(int spin, size_t stack_size, OwnerThread** out) {
 int OwnerPool::CreateBatch(size_t stack_size, size_t count, std::vector<OwnerThread*>* into) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
-  int rc = pthread_attr_setstacksize(&attr, PageRound(stack_size + kNativeHeadroom + kOwnerReserve));
+  size_t thread_stack = PageRound(stack_size + kNativeHeadroom + kOwnerReserve);
+  int rc = pthread_attr_setstacksize(&attr, thread_stack);
+  if (rc != 0) rc = ENOMEM;
   // Owner threads block every signal: a signal handler run on a sleeping
   // owner would share the TLS of the greenlet that is running elsewhere.
   sigset_t all, previous;
@@ -122,6 +134,7 @@ int OwnerPool::CreateBatch(size_t stack_size, size_t count, std::vector<OwnerThr
     WaitFor(&owner->ready, 0);
     into->push_back(owner);
   }
+  if (rc == EAGAIN && !StackReservable(thread_stack)) rc = ENOMEM;
   created_ += started.size();
   // All but the one about to be handed out count as idle.
   if (!started.empty()) idle_count_ += started.size() - 1;

@@ -45,7 +45,8 @@ void RunGreenletOnOwnerThread(Greenlet* g);
 class OwnerPool {
  public:
   // Returns 0 and an owner for a greenlet with `stack_size` bytes of JS stack,
-  // or a negative errno when no thread can be created.
+  // or a negative errno when no thread can be created: -ENOMEM when its stack
+  // cannot be mapped, -EAGAIN (or another) when the thread itself is refused.
   // `spin`: how long the owner polls for its next job (0: it only sleeps).
   int Acquire(int spin, size_t stack_size, OwnerThread** out);
   // Takes back the owner of a finished greenlet. Never ends a thread: the
