@@ -196,6 +196,7 @@ void JS_switchTo(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (to == nullptr) return Throw(env, "switchTo expects a greenlet handle", true);
   if (to->env != env) return Throw(env, "cannot switch to a greenlet of another thread");
   if (env->tearing_down) return Throw(env, "this thread's greenlets are being torn down");
+  if (env->unwinding) return TerminateResumedGreenlet(env);
   Greenlet* from = env->current;
   if (to == from) return;
   if (to->has(kFinished)) return Throw(env, "cannot switch to a dead greenlet");
@@ -205,6 +206,7 @@ void JS_switchTo(const v8::FunctionCallbackInfo<v8::Value>& info) {
   }
 
   SwitchTo(env, from, to);
+  if (env->unwinding) return TerminateResumedGreenlet(env);
 
   // Back in `from`. Only here, on a stack no pooled owner serves, may the pool
   // end surplus threads.
@@ -250,6 +252,7 @@ void JS_stats(const v8::FunctionCallbackInfo<v8::Value>& info) {
 
 void Cleanup(void* arg) {
   auto* env = static_cast<Env*>(arg);
+  UnwindParkedGreenlets(env);
   EndParkedGreenlets(env);
   for (JsGreenlet* g : env->all) {
     g->handle.Reset();

@@ -41,6 +41,9 @@ struct Env {
   std::unordered_set<JsGreenlet*> all;  // every greenlet object, freed at teardown
 
   bool tearing_down = false;
+  // Set while teardown resumes parked greenlets to unwind them.
+  bool unwinding = false;
+  v8::Global<v8::Function> empty_function;  // what an unwound greenlet calls
   // Set by a greenlet that ends abnormally, consumed by the one it resumes.
   bool terminate_after_resume = false;
   v8::Global<v8::Value> rethrow_after_resume;
