@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "futex.h"
 #include "v8_compat.h"
@@ -318,13 +319,14 @@ void UnwindParkedGreenlets(Env* env) {
     }
   }
   if (!env->empty_function.IsEmpty()) {
-    env->unwinding = true;
-    while (env->live.live_next != &env->live) {
-      Greenlet* g = env->live.live_next;
-      if (!g->has(kLaunched)) break;  // never ran: nothing of it is archived
-      SwitchTo(env, &env->root, g);
-      if (g->parked_or_running()) break;  // did not unwind: left to EndParkedGreenlets
+    std::vector<Greenlet*> parked;
+    for (Greenlet* g = env->live.live_next; g != &env->live; g = g->live_next) {
+      if (g->has(kLaunched)) parked.push_back(g);  // one that never ran has nothing archived
     }
+    env->unwinding = true;
+    // Each returns here finished (RunEntry unlinks it); whatever did not is
+    // left to EndParkedGreenlets.
+    for (Greenlet* g : parked) SwitchTo(env, &env->root, g);
     env->unwinding = false;
     env->empty_function.Reset();
   }
