@@ -91,7 +91,8 @@ std::string StartFailure(int err, size_t stack_size) {
   if (err == ENOMEM) {
     return "cannot start a greenlet: its stack of " + std::to_string(stack_size + kNativeHeadroom) +
            " bytes (stackSize " + std::to_string(stack_size) +
-           " plus 128 KiB for native code) could not be reserved (mmap: " + reason +
+           " plus " + std::to_string(kNativeHeadroom / 1024) + " KiB for native code) could not be reserved (mmap: " +
+           reason +
            "). Use a smaller stackSize, or allow more virtual memory (ulimit -v, vm.overcommit_memory)";
   }
   return "cannot start a greenlet: creating its thread failed: " + reason +
