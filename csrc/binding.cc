@@ -17,6 +17,7 @@
 
 #include "env.h"
 #include "handoff.h"
+#include "v8_compat.h"
 
 namespace greenloop {
 
@@ -32,7 +33,7 @@ constexpr size_t kMinStackSize = 64 * 1024;
 constexpr int kSpinIterations = 200;
 
 Env* EnvOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  return static_cast<Env*>(info.Data().As<v8::External>()->Value());
+  return static_cast<Env*>(ExternalValue(info.Data()));
 }
 
 v8::Local<v8::String> Str(v8::Isolate* isolate, const std::string& s) {
@@ -55,7 +56,20 @@ JsGreenlet* Unwrap(v8::Local<v8::Value> value) {
   if (!value->IsObject()) return nullptr;
   v8::Local<v8::Object> obj = value.As<v8::Object>();
   if (obj->InternalFieldCount() != 1) return nullptr;
-  return static_cast<JsGreenlet*>(obj->GetAlignedPointerFromInternalField(0));
+  return static_cast<JsGreenlet*>(GetHandlePointer(obj));
+}
+
+// The size of the calling thread's stack mapping, as pthread reports it (for
+// the main thread: up to RLIMIT_STACK). See ClaimCentralStack in handoff.cc.
+size_t StackExtentOfThisThread() {
+  constexpr size_t kFallback = 64u << 20;
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return kFallback;
+  void* addr = nullptr;
+  size_t size = 0;
+  int rc = pthread_attr_getstack(&attr, &addr, &size);
+  pthread_attr_destroy(&attr);
+  return rc == 0 && size > 0 ? size : kFallback;
 }
 
 const char* BackendName(Backend b) { return b == Backend::kUserSpace ? "user-space" : "threads"; }
@@ -68,6 +82,22 @@ std::string ErrnoName(int err) {
     case EPERM: return "EPERM";
     default: return "errno " + std::to_string(err);
   }
+}
+
+// Why a greenlet could not start: its stack could not be mapped, or the
+// kernel refused another thread.
+std::string StartFailure(int err, size_t stack_size) {
+  std::string reason = std::string(strerror(err)) + " (" + ErrnoName(err) + ")";
+  if (err == ENOMEM) {
+    return "cannot start a greenlet: its stack of " + std::to_string(stack_size + kNativeHeadroom) +
+           " bytes (stackSize " + std::to_string(stack_size) +
+           " plus " + std::to_string(kNativeHeadroom / 1024) + " KiB for native code) could not be reserved (mmap: " +
+           reason +
+           "). Use a smaller stackSize, or allow more virtual memory (ulimit -v, vm.overcommit_memory)";
+  }
+  return "cannot start a greenlet: creating its thread failed: " + reason +
+         ". Each greenlet that has started and not finished holds a thread: raise the limits (ulimit -u, "
+         "kernel.threads-max, kernel.pid_max, vm.max_map_count) or finish greenlets sooner";
 }
 
 void OnHandleCollected(const v8::WeakCallbackInfo<JsGreenlet>& info) {
@@ -99,7 +129,7 @@ void JS_init(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   v8::Local<v8::Object> root;
   if (!env->handle_template.Get(isolate)->NewInstance(context).ToLocal(&root)) return;
-  root->SetAlignedPointerInInternalField(0, &env->root);
+  SetHandlePointer(root, &env->root);
   env->root.handle.Reset(isolate, root);
 
   v8::Local<v8::Object> result = v8::Object::New(isolate);
@@ -152,7 +182,7 @@ void JS_create(const v8::FunctionCallbackInfo<v8::Value>& info) {
   auto* g = new JsGreenlet();
   g->env = env;
   g->stack_size = stack_size;
-  handle->SetAlignedPointerInInternalField(0, g);
+  SetHandlePointer(handle, g);
   g->handle.Reset(isolate, handle);
   g->handle.SetWeak(g, OnHandleCollected, v8::WeakCallbackType::kParameter);
   env->all.insert(g);
@@ -167,23 +197,17 @@ void JS_switchTo(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (to == nullptr) return Throw(env, "switchTo expects a greenlet handle", true);
   if (to->env != env) return Throw(env, "cannot switch to a greenlet of another thread");
   if (env->tearing_down) return Throw(env, "this thread's greenlets are being torn down");
+  if (env->unwinding) return TerminateResumedGreenlet(env);
   Greenlet* from = env->current;
   if (to == from) return;
   if (to->has(kFinished)) return Throw(env, "cannot switch to a dead greenlet");
   if (!to->has(kStarted)) {
     int rc = PrepareStart(env, to);
-    if (rc < 0) {
-      std::string reason = strerror(-rc);
-      return Throw(env,
-                   "cannot start a greenlet: creating its thread failed: " + reason + " (" +
-                       ErrnoName(-rc) + "). Each greenlet that has started and not finished "
-                       "holds a thread: raise the limits (ulimit -u, kernel.threads-max, "
-                       "kernel.pid_max, vm.max_map_count) or finish greenlets sooner",
-                   false, rc);
-    }
+    if (rc < 0) return Throw(env, StartFailure(-rc, to->stack_size), false, rc);
   }
 
   SwitchTo(env, from, to);
+  if (env->unwinding) return TerminateResumedGreenlet(env);
 
   // Back in `from`. Only here, on a stack no pooled owner serves, may the pool
   // end surplus threads.
@@ -229,6 +253,7 @@ void JS_stats(const v8::FunctionCallbackInfo<v8::Value>& info) {
 
 void Cleanup(void* arg) {
   auto* env = static_cast<Env*>(arg);
+  UnwindParkedGreenlets(env);
   EndParkedGreenlets(env);
   for (JsGreenlet* g : env->all) {
     g->handle.Reset();
@@ -252,14 +277,15 @@ void SetMethod(Env* env, v8::Local<v8::Object> exports, const char* name, v8::Fu
   v8::Isolate* isolate = env->isolate;
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   v8::Local<v8::FunctionTemplate> tmpl =
-      v8::FunctionTemplate::New(isolate, fn, v8::External::New(isolate, env));
+      v8::FunctionTemplate::New(isolate, fn, NewExternal(isolate, env));
   exports->Set(context, Str(isolate, name), tmpl->GetFunction(context).ToLocalChecked()).Check();
 }
 
 }  // namespace
 
 void Initialize(v8::Local<v8::Object> exports, v8::Local<v8::Context> context) {
-  v8::Isolate* isolate = context->GetIsolate();
+  // Context::GetIsolate is gone in V8 14; module init runs in its isolate.
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
   if (!v8::Locker::IsLocked(isolate)) {
     isolate->ThrowException(v8::Exception::Error(
         Str(isolate, "greenloop needs an isolate that runs under a v8::Locker (as Node's main thread and "
@@ -292,6 +318,7 @@ void Initialize(v8::Local<v8::Object> exports, v8::Local<v8::Context> context) {
     env->live.live_next = env->live.live_prev = &env->live;
     env->current = &env->root;
     env->backend = UserSpaceSwitchAvailable() ? Backend::kUserSpace : Backend::kThreads;
+    env->root_stack_extent = StackExtentOfThisThread();
     // Spinning only helps when the thread being waited for can run meanwhile.
     cpu_set_t allowed;
     int cpus = sched_getaffinity(0, sizeof(allowed), &allowed) == 0 ? CPU_COUNT(&allowed) : 1;

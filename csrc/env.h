@@ -18,7 +18,7 @@ struct JsGreenlet : Greenlet {
   // V8's continuation-preserved embedder data is per isolate, not per thread,
   // so V8's thread archive does not keep it: it is kept here while parked.
   // Node 24 builds AsyncLocalStorage on it (AsyncContextFrame).
-  v8::Global<v8::Value> continuation_data;
+  v8::Global<v8::Data> continuation_data;
 };
 
 struct Env {
@@ -41,9 +41,15 @@ struct Env {
   std::unordered_set<JsGreenlet*> all;  // every greenlet object, freed at teardown
 
   bool tearing_down = false;
+  // Set while teardown resumes parked greenlets to unwind them.
+  bool unwinding = false;
+  v8::Global<v8::Function> empty_function;  // what an unwound greenlet calls
   // Set by a greenlet that ends abnormally, consumed by the one it resumes.
   bool terminate_after_resume = false;
   v8::Global<v8::Value> rethrow_after_resume;
+
+  // Bytes of stack the root's thread has (see ClaimCentralStack in handoff.cc).
+  size_t root_stack_extent = 0;
 
   uint64_t switches = 0;
 };

@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "futex.h"
+#include "v8_compat.h"
 
 extern "C" {
 void gl_swap(void** save_sp, void* load_sp);
@@ -63,6 +65,49 @@ void* PrepareFirstFrame(uintptr_t top, Greenlet* g, uintptr_t fs_base) {
 #endif
 }
 
+// V8 14 (Node 26) keeps, per isolate and not per thread, the size of the
+// thread's "central stack" (the one WebAssembly stack switching returns to):
+// Isolate::SetStackLimit(limit) stores GetStackStart() - limit, where
+// GetStackStart() is the calling thread's stack top (a thread_local read
+// from pthread_getattr_np, so an owner's under either backend). Every throw
+// then CHECKs that the stack pointer lies within [start - size - 40 KiB,
+// start] (Isolate::Throw, IsOnCentralStack), and a miss aborts the process.
+// ThreadManager's archive keeps each thread's StackGuard limit but not this
+// size, so whoever ran last decides it for everyone. Measured on Node 26.12.1:
+// after a greenlet of 64 KiB had run, the root's stack overflow, and even a
+// plain `throw` 3,000 frames deep on the root, aborted with "Check failed:
+// IsOnCentralStack()"; so did a 984 KiB greenlet overflowing after a smaller
+// one had started.
+//
+// So the size is claimed on every resume: a greenlet calls SetStackLimit with
+// its own limit each time it gets the isolate back (its real limit is the same
+// value V8 restored from the archive). The root's real limit is V8's or
+// Node's (Workers set one) and cannot be read back, so a greenlet that hands
+// control away leaves a size that covers the root's whole stack: it sets its
+// own limit (archived with it, reset on its next resume) so far below its
+// stack top that GetStackStart() - limit is the root thread's stack extent.
+// The root's own limit is never touched. WebAssembly JSPI records the central
+// stack once, on first use, so JSPI after greenlets have run is unsupported
+// (docs/node-lines.md).
+void ClaimCentralStack(Env* env, Greenlet* g) {
+#if V8_MAJOR_VERSION >= 14
+  if (g->owner != nullptr) env->isolate->SetStackLimit(g->owner->js_limit);
+#else
+  (void)env, (void)g;
+#endif
+}
+
+void LeaveCentralStackToRoot(Env* env, Greenlet* g) {
+#if V8_MAJOR_VERSION >= 14
+  if (g->owner == nullptr) return;
+  uintptr_t high = g->owner->stack_high;
+  uintptr_t limit = high > env->root_stack_extent + 4096 ? high - env->root_stack_extent : 4096;
+  env->isolate->SetStackLimit(limit);
+#else
+  (void)env, (void)g;
+#endif
+}
+
 // Threads backend: lets the thread that runs `to` go on (or begin).
 void WakeThreadOf(Greenlet* to) {
   if (to->has(kLaunched)) {
@@ -112,11 +157,14 @@ Greenlet* RunEntry(Greenlet* self) {
     v8::TryCatch try_catch(isolate);
     v8::Local<v8::Value> arg = g->handle.Get(isolate);
     v8::Local<v8::Value> result;
-    if (env->entry.Get(isolate)->Call(context, v8::Undefined(isolate), 1, &arg).ToLocal(&result) &&
-        result->IsObject()) {
+    bool returned = env->entry.Get(isolate)->Call(context, v8::Undefined(isolate), 1, &arg).ToLocal(&result);
+    if (env->unwinding) {
+      // Teardown unwound it (UnwindParkedGreenlets): back to the root, which
+      // unwinds the next one.
+    } else if (returned && result->IsObject()) {
       v8::Local<v8::Object> obj = result.As<v8::Object>();
       if (obj->InternalFieldCount() == 1) {
-        auto* target = static_cast<JsGreenlet*>(obj->GetAlignedPointerFromInternalField(0));
+        auto* target = static_cast<JsGreenlet*>(GetHandlePointer(obj));
         if (target != nullptr && target->env == env && !target->has(kFinished)) next = target;
       }
     } else if (!try_catch.HasCaught()) {
@@ -141,6 +189,7 @@ Greenlet* RunEntry(Greenlet* self) {
         next = &env->root;
       }
     }
+    LeaveCentralStackToRoot(env, g);
   }  // ~Locker frees this thread's V8 state and unlocks the isolate
   g->set(kFinished);
   UnlinkLive(env, g);
@@ -194,10 +243,11 @@ void SwitchTo(Env* env, Greenlet* from, Greenlet* to) {
   auto* parked = static_cast<JsGreenlet*>(from);
   {
     v8::HandleScope scope(isolate);
-    v8::Local<v8::Value> data = isolate->GetContinuationPreservedEmbedderData();
-    if (!data->IsUndefined()) parked->continuation_data.Reset(isolate, data);
+    v8::Local<v8::Data> data = GetContinuationData(isolate);
+    if (!(data->IsValue() && data.As<v8::Value>()->IsUndefined())) parked->continuation_data.Reset(isolate, data);
   }
 #endif
+  if (from != &env->root) LeaveCentralStackToRoot(env, from);
   // Leave the isolate completely: V8 keeps one isolate-wide stack of entries,
   // which only stays consistent if a parked greenlet holds none of them.
   int depth = 0;
@@ -224,17 +274,72 @@ void SwitchTo(Env* env, Greenlet* from, Greenlet* to) {
   isolate->Exit();
 #endif
   for (int i = 0; i < depth; i++) isolate->Enter();
+  if (from != &env->root) ClaimCentralStack(env, from);
 #if V8_MAJOR_VERSION >= 12
   {
     v8::HandleScope scope(isolate);
     if (parked->continuation_data.IsEmpty()) {
-      isolate->SetContinuationPreservedEmbedderData(v8::Undefined(isolate));
+      SetContinuationData(isolate, v8::Undefined(isolate));
     } else {
-      isolate->SetContinuationPreservedEmbedderData(parked->continuation_data.Get(isolate));
+      SetContinuationData(isolate, parked->continuation_data.Get(isolate));
       parked->continuation_data.Reset();
     }
   }
 #endif
+}
+
+// A parked greenlet's V8 thread state (its handle blocks, ~8 KiB each, and
+// the vectors that list them) is archived by V8's ThreadManager and freed only
+// when that thread takes the isolate back and closes its handle scopes: ending
+// its owner thread without that left ~6 KiB per parked greenlet behind each
+// Worker (measured: 5.9 KiB user-space, 7.5 KiB threads, per parked greenlet).
+// So each one is resumed once more, under TerminateExecution: V8 unwinds its JS
+// frames without running any catch or finally block, its entry call returns,
+// and ~Locker frees its thread state. V8 acts on a termination request only at
+// a stack check in JS, so the resumed greenlet calls an empty JS function to
+// make it happen before any of its own JS runs. Node's FreeEnvironment forbids
+// calling into JS while cleanup hooks run; the calls here happen under
+// AllowJavascriptExecutionScope and run nothing but that empty function.
+void UnwindParkedGreenlets(Env* env) {
+  v8::Isolate* isolate = env->isolate;
+  if (env->current != &env->root || env->live.live_next == &env->live) return;
+  v8::HandleScope scope(isolate);
+  v8::Local<v8::Context> context = env->context.Get(isolate);
+  v8::Context::Scope context_scope(context);
+  v8::Isolate::AllowJavascriptExecutionScope allow_js(isolate);
+  bool was_terminating = isolate->IsExecutionTerminating();
+  if (was_terminating) isolate->CancelTerminateExecution();
+  {
+    v8::TryCatch try_catch(isolate);
+    v8::Local<v8::Script> script;
+    v8::Local<v8::Value> fn;
+    if (v8::Script::Compile(context, v8::String::NewFromUtf8Literal(isolate, "(function () {})")).ToLocal(&script) &&
+        script->Run(context).ToLocal(&fn) && fn->IsFunction()) {
+      env->empty_function.Reset(isolate, fn.As<v8::Function>());
+    }
+  }
+  if (!env->empty_function.IsEmpty()) {
+    std::vector<Greenlet*> parked;
+    for (Greenlet* g = env->live.live_next; g != &env->live; g = g->live_next) {
+      if (g->has(kLaunched)) parked.push_back(g);  // one that never ran has nothing archived
+    }
+    env->unwinding = true;
+    // Each returns here finished (RunEntry unlinks it); whatever did not is
+    // left to EndParkedGreenlets.
+    for (Greenlet* g : parked) SwitchTo(env, &env->root, g);
+    env->unwinding = false;
+    env->empty_function.Reset();
+  }
+  if (was_terminating) isolate->TerminateExecution();
+}
+
+void TerminateResumedGreenlet(Env* env) {
+  v8::Isolate* isolate = env->isolate;
+  isolate->TerminateExecution();
+  v8::HandleScope scope(isolate);
+  v8::Local<v8::Context> context = env->context.Get(isolate);
+  v8::MaybeLocal<v8::Value> terminated = env->empty_function.Get(isolate)->Call(context, v8::Undefined(isolate), 0, nullptr);
+  (void)terminated;
 }
 
 void EndParkedGreenlets(Env* env) {

@@ -24,6 +24,14 @@ int PrepareStart(Env* env, JsGreenlet* g);
 // back to `from`. Must be called holding the isolate's lock, on `from`'s stack.
 void SwitchTo(Env* env, Greenlet* from, Greenlet* to);
 
+// At teardown, on the root: resumes every parked greenlet once more under
+// TerminateExecution, so that V8 frees its thread state (see handoff.cc).
+void UnwindParkedGreenlets(Env* env);
+
+// In a greenlet resumed by UnwindParkedGreenlets: makes the termination take
+// effect before its JS goes on.
+void TerminateResumedGreenlet(Env* env);
+
 // Ends the owner threads of every parked greenlet; called at teardown, when no
 // greenlet will run again.
 void EndParkedGreenlets(Env* env);

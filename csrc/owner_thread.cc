@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,6 +35,15 @@ uintptr_t CurrentStackPointer() {
 #endif
 }
 
+// glibc reports a stack it could not map as EAGAIN, like a thread limit;
+// mapping the same size the same way tells the two apart.
+bool StackReservable(size_t bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (p == MAP_FAILED) return false;
+  munmap(p, bytes);
+  return true;
+}
+
 size_t PageRound(size_t n) {
   size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   return (n + page - 1) / page * page;
@@ -51,6 +61,7 @@ void* OwnerMain(void* arg) {
   }
   owner->fs_base = ReadFsBase();
   owner->stack_low = reinterpret_cast<uintptr_t>(stack_addr);
+  owner->stack_high = owner->stack_low + stack_len;
   // Greenlets start just below this frame: while it sleeps (the futex loop
   // below makes no calls under the user-space backend) the owner uses nothing
   // beneath its stack pointer, so their frames share its last stack page.
@@ -98,7 +109,9 @@ int OwnerPool::Acquire(int spin, size_t stack_size, OwnerThread** out) {
 int OwnerPool::CreateBatch(size_t stack_size, size_t count, std::vector<OwnerThread*>* into) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
-  int rc = pthread_attr_setstacksize(&attr, PageRound(stack_size + kNativeHeadroom + kOwnerReserve));
+  size_t thread_stack = PageRound(stack_size + kNativeHeadroom + kOwnerReserve);
+  int rc = pthread_attr_setstacksize(&attr, thread_stack);
+  if (rc != 0) rc = ENOMEM;
   // Owner threads block every signal: a signal handler run on a sleeping
   // owner would share the TLS of the greenlet that is running elsewhere.
   sigset_t all, previous;
@@ -121,6 +134,7 @@ int OwnerPool::CreateBatch(size_t stack_size, size_t count, std::vector<OwnerThr
     WaitFor(&owner->ready, 0);
     into->push_back(owner);
   }
+  if (rc == EAGAIN && !StackReservable(thread_stack)) rc = ENOMEM;
   created_ += started.size();
   // All but the one about to be handed out count as idle.
   if (!started.empty()) idle_count_ += started.size() - 1;

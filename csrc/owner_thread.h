@@ -28,6 +28,7 @@ struct OwnerThread {
   size_t stack_size = 0;     // the JS stack size it was made for (pool key)
   uintptr_t fs_base = 0;     // its TCB, loaded into FS by the user-space switch
   uintptr_t stack_low = 0;   // lowest usable address of its stack
+  uintptr_t stack_high = 0;  // its stack's upper end (what V8 takes as the stack start)
   uintptr_t stack_top = 0;   // where greenlet frames may begin (below its own)
   uintptr_t js_limit = 0;    // what SetStackLimit gets for greenlets on it
 
@@ -44,7 +45,8 @@ void RunGreenletOnOwnerThread(Greenlet* g);
 class OwnerPool {
  public:
   // Returns 0 and an owner for a greenlet with `stack_size` bytes of JS stack,
-  // or a negative errno when no thread can be created.
+  // or a negative errno when no thread can be created: -ENOMEM when its stack
+  // cannot be mapped, -EAGAIN (or another) when the thread itself is refused.
   // `spin`: how long the owner polls for its next job (0: it only sleeps).
   int Acquire(int spin, size_t stack_size, OwnerThread** out);
   // Takes back the owner of a finished greenlet. Never ends a thread: the

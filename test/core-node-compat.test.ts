@@ -49,3 +49,28 @@ describe('Node internals with per-thread state', () => {
     expect(lastJson(run)).toEqual({ made: 9, replies: 3, parkedFinished: true });
   });
 });
+
+describe('stack limits across greenlets of different stack sizes', () => {
+  // Node 26 (V8 14) keeps one "central stack" size per isolate; a throw outside
+  // it aborted the process ("Check failed: IsOnCentralStack()").
+  const expected = {
+    rootThrowAfterSmall: 'plain',
+    rootOverflowAfterSmall: 'RangeError@deep',
+    bigAfterSmall: 'RangeError@deep',
+    smallAfterBig: 'RangeError@deep',
+    greenletToGreenlet: 'RangeError@deep',
+    rootOverflowAfterAll: 'RangeError@deep',
+    rootThrowAfterAll: 'plain',
+  };
+
+  it('deep throws and overflows on the root and in greenlets stay catchable, on the main thread and in a Worker', () => {
+    const run = runFixture('central-stack.js');
+    expect(run.signal, run.stderr).toBeNull();
+    expect(run.status, run.stderr).toBe(0);
+    const s = lastJson(run);
+    expect(s.main).toEqual(expected);
+    expect(s.worker).toEqual(expected);
+    expect(s.workerExit).toBe(0);
+  });
+});
+
