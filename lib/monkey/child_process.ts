@@ -16,7 +16,7 @@
  * @internal
  * @module
  */
-import cp = require('node:child_process');
+import cp from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { parkOn, replacement } from './_emulate.js';
 import { callOriginal, withCallerStack } from './rule.js';

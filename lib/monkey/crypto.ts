@@ -7,7 +7,7 @@
  * @internal
  * @module
  */
-import crypto = require('node:crypto');
+import crypto from 'node:crypto';
 import { parkOn, replacement } from './_emulate.js';
 import { callOriginal } from './rule.js';
 

@@ -11,7 +11,7 @@
  * @internal
  * @module
  */
-import fs = require('node:fs');
+import fs from 'node:fs';
 import { type Done, parkOn, replacement, viaCallback } from './_emulate.js';
 import { callOriginal } from './rule.js';
 

@@ -33,12 +33,12 @@
  * ```
  * @module greenloop/monkey
  */
-import childProcess = require('node:child_process');
-import crypto = require('node:crypto');
-import fs = require('node:fs');
+import childProcess from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import Module, { syncBuiltinESMExports } from 'node:module';
 import { dirname, sep } from 'node:path';
-import zlib = require('node:zlib');
+import zlib from 'node:zlib';
 import { childProcessReplacements } from './child_process.js';
 import { cryptoReplacements } from './crypto.js';
 import { fsReplacements } from './fs.js';

@@ -6,7 +6,7 @@
  * @internal
  * @module
  */
-import zlib = require('node:zlib');
+import zlib from 'node:zlib';
 import { parkOn, replacement } from './_emulate.js';
 import { callOriginal } from './rule.js';
 
