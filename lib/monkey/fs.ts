@@ -100,13 +100,36 @@ function closeLate(fd: unknown): void {
 /** True for fds whose writes must keep process.stdout/stderr's order. */
 const isStdio = (fd: unknown): boolean => fd === 1 || fd === 2;
 
+/**
+ * Puts `error`'s own properties in `order` first (the rest after), as the
+ * sync original has them: Node 20-26's writeSync errors come as `errno,
+ * syscall, code`, fs.write's as `errno, code, syscall`.
+ */
+function reorder(error: unknown, order: readonly string[]): unknown {
+  if (!(error instanceof Error)) return error;
+  const e = error as unknown as Record<string, unknown>;
+  const rest = Object.keys(e).filter((key) => !order.includes(key));
+  for (const key of [...order, ...rest]) {
+    if (!Object.prototype.hasOwnProperty.call(e, key)) continue;
+    const value = e[key];
+    delete e[key];
+    e[key] = value;
+  }
+  return error;
+}
+
+const WRITE_ERROR_ORDER = ['errno', 'syscall', 'code'] as const;
+
 /** writeSync: fds 1 and 2 run the original, others park on `fs.write`. */
 function write(): AnyFunction {
   const original = F.writeSync!;
   return replacement(original, (patched, self, args) => {
     if (isStdio(args[0])) return callOriginal(original, self, args);
     return parkOn(patched, original, self, args, label('writeSync'), (done) =>
-      Reflect.apply(fs.write, self, [...args, (error: unknown, written: number) => done(error, written)]),
+      Reflect.apply(fs.write, self, [
+        ...args,
+        (error: unknown, written: number) => done(reorder(error, WRITE_ERROR_ORDER), written),
+      ]),
     );
   });
 }
