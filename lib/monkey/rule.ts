@@ -20,6 +20,20 @@ import { getHub, kTask } from '../hub/hub.js';
 
 /** Greenlets not run by the hub that may still park in patched calls (the runner's main greenlet). */
 const parkable = new WeakSet<RawGreenlet>();
+/** Builtin modules patched now: a replacement kept after unpatch() behaves as the original. */
+const active = new Set<string>();
+
+/** Marks builtin `module` as patched (or not). */
+export function setActive(module: string, on: boolean): void {
+  if (on) active.add(module);
+  else active.delete(module);
+}
+
+/** Whether builtin `module` is patched now. */
+export function isActive(module: string): boolean {
+  return active.has(module);
+}
+
 /** > 0 while an original runs on behalf of a patched call: everything it calls runs its original too. */
 let originalDepth = 0;
 
