@@ -79,6 +79,10 @@ describe('greenloop/monkey: the rule', () => {
     expect(out.badModule).toMatch(/^TypeError: patch\(\): module must be one of 'fs', .* got string "net"$/);
   });
 
+  it("ES modules' named imports see the patch", () => {
+    expect(out.esmNamedImportPatched).toBe(true);
+  });
+
   it('unpatch() restores the originals, ESM named imports included', () => {
     expect(out.unpatched).toEqual({
       identity: true,
