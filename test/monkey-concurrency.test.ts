@@ -76,6 +76,28 @@ describe('greenloop/monkey: unchanged sync code runs concurrently in greenlets',
     }
   });
 
+  it('a readSync(0) on a pipe interrupted by a Timeout stops waiting (the process can exit)', async () => {
+    const fixture = join(__dirname, 'fixtures', 'monkey-concurrency.js');
+    const child = spawn('sh', ['-c', 'cat | "$0" "$1" stdin-timeout', process.execPath, fixture], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    const exited = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 20_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk;
+        if (stdout.includes('"exited"')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+    });
+    child.stdin.end(); // stdin stayed open (no data, no EOF) until now
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(exited, stdout).toBe(true);
+    expect(stdout).toContain('{"interrupted":"TimeoutError"}');
+  });
+
   it('greenlets waiting in readSync(0) on a pipe do not hold the thread pool', async () => {
     // `cat |` gives the fixture a real pipe as stdin (Node's own stdio pipes are socket pairs).
     const fixture = join(__dirname, 'fixtures', 'monkey-concurrency.js');

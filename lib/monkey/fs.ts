@@ -166,32 +166,54 @@ const mayWait = (type: number): boolean => type !== -1 && type !== S_IFREG && ty
 const POLL_FIRST_MS = 1;
 const POLL_MAX_MS = 25;
 
+/** Stops a wait for data started by {@link readWaiting} (the park was interrupted). */
+type Cancel = () => void;
+
 /**
  * Reads at most `length` bytes from `fd` (a pipe, FIFO, TTY or character
  * device) without holding a pool thread while no data is there: through a
  * second, non-blocking open file description of the same file, polled with a
  * backoff while it says EAGAIN. Resolves `done(error, bytesRead)`; falls back
  * to a plain `fs.read` where `/proc/self/fd/<fd>` cannot be opened (sockets).
+ * The returned function stops the polling (no data is consumed after it).
  */
-function readWaiting(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, done: Done): void {
+function readWaiting(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, done: Done): Cancel {
+  let cancelled = false;
+  let timer: NodeJS.Timeout | undefined;
+  let dup = -1;
   const plain = (): void => fs.read(fd, buffer, offset, length, null, (error, n) => done(error, n));
-  fs.open(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK, (openError, dup) => {
-    if (openError) return plain();
+  const closeDup = (): void => {
+    if (dup >= 0) fs.close(dup, () => {});
+    dup = -1;
+  };
+  fs.open(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK, (openError, opened) => {
+    if (openError) return cancelled ? undefined : plain();
+    dup = opened;
+    if (cancelled) return closeDup();
     let delay = POLL_FIRST_MS;
     const attempt = (): void => {
+      timer = undefined;
       fs.read(dup, buffer, offset, length, null, (error, n) => {
-        if ((error as NodeJS.ErrnoException | null)?.code === 'EAGAIN') {
-          setTimeout(attempt, delay);
+        if ((error as NodeJS.ErrnoException | null)?.code === 'EAGAIN' && !cancelled) {
+          timer = setTimeout(attempt, delay);
           delay = Math.min(delay * 2, POLL_MAX_MS);
           return;
         }
-        fs.close(dup, () => {});
+        closeDup();
+        if (cancelled) return;
         if (error) return plain(); // let the original descriptor report it as Node would
         done(null, n);
       });
     };
     attempt();
   });
+  return () => {
+    cancelled = true;
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      closeDup();
+    }
+  };
 }
 
 /** The `(offset, length)` of a `readSync(fd, buffer, ...)` call with plain arguments, else null. */
@@ -220,29 +242,44 @@ function read(): AnyFunction {
   return replacement('fs', original, (patched, self, args) => {
     const fd = args[0];
     const plain = typeof fd === 'number' && mayWait(fileType(fd)) ? plainRead(args) : null;
-    return parkOn(patched, original, self, args, label('readSync'), (done) => {
-      if (plain !== null && plain.length !== 0) {
-        readWaiting(fd as number, plain.buffer, plain.offset, plain.length, done);
-      } else {
-        Reflect.apply(fs.read, self, [...args, (error: unknown, n: number) => done(error, n)]);
-      }
-    });
+    let cancel: Cancel | undefined;
+    return parkOn(
+      patched,
+      original,
+      self,
+      args,
+      label('readSync'),
+      (done) => {
+        if (plain !== null && plain.length !== 0) {
+          cancel = readWaiting(fd as number, plain.buffer, plain.offset, plain.length, done);
+        } else {
+          Reflect.apply(fs.read, self, [...args, (error: unknown, n: number) => done(error, n)]);
+        }
+      },
+      { interrupted: () => cancel?.() },
+    );
   });
 }
 
-/** Reads `fd` (a pipe, TTY, ...) to its end with {@link readWaiting}. */
-function readAllWaiting(fd: number, done: Done): void {
+/** Reads `fd` (a pipe, TTY, ...) to its end with {@link readWaiting}; returns what stops it. */
+function readAllWaiting(fd: number, done: Done): Cancel {
   const chunks: Buffer[] = [];
+  let cancel: Cancel | undefined;
+  let cancelled = false;
   const next = (): void => {
     const chunk = Buffer.allocUnsafe(65536);
-    readWaiting(fd, chunk, 0, chunk.length, (error, n) => {
+    cancel = readWaiting(fd, chunk, 0, chunk.length, (error, n) => {
       if (error) return done(error);
       if (n === 0) return done(null, Buffer.concat(chunks));
       chunks.push(chunk.subarray(0, n as number));
-      next();
+      if (!cancelled) next();
     });
   };
   next();
+  return () => {
+    cancelled = true;
+    cancel?.();
+  };
 }
 
 function encodingOf(options: unknown): BufferEncoding | null {
@@ -327,24 +364,55 @@ function readFile(): AnyFunction {
       (done: Done): Done =>
       (error, data) =>
         error ? done(error) : done(null, encoding === null ? data : (data as Buffer).toString(encoding));
+    // A wait for data on a pipe stops when the park is interrupted (a file being read finishes).
+    let cancel: Cancel | undefined;
+    let interrupted = false;
+    const hooks = {
+      interrupted: () => {
+        interrupted = true;
+        cancel?.();
+      },
+    };
     if (typeof file === 'number') {
       const waiting = mayWait(fileType(file));
-      return parkOn(patched, original, self, args, label('readFileSync'), (done) =>
-        waiting ? readAllWaiting(file, decoded(done)) : Reflect.apply(fs.readFile, self, [...args, done]),
+      return parkOn(
+        patched,
+        original,
+        self,
+        args,
+        label('readFileSync'),
+        (done) => {
+          if (waiting) cancel = readAllWaiting(file, decoded(done));
+          else Reflect.apply(fs.readFile, self, [...args, done]);
+        },
+        hooks,
       );
     }
-    return parkOn(patched, original, self, args, label('readFileSync'), (done) => {
-      fs.open(file as fs.PathLike, flag as fs.OpenMode, 0o666, (openError, fd) => {
-        if (openError) return done(openError);
-        // Always closes, also when the park was interrupted meanwhile.
-        const finish: Done = (error, data) =>
-          fs.close(fd, (closeError) => (error || closeError ? done(error ?? closeError) : decoded(done)(null, data)));
-        const info = fdInfo(fd);
-        if (info === null) return readRegular(fd, 0, finish);
-        if (mayWait(info.type)) return readAllWaiting(fd, finish);
-        readRegular(fd, info.size, finish);
-      });
-    });
+    return parkOn(
+      patched,
+      original,
+      self,
+      args,
+      label('readFileSync'),
+      (done) => {
+        fs.open(file as fs.PathLike, flag as fs.OpenMode, 0o666, (openError, fd) => {
+          if (openError) return done(openError);
+          // Always closes, also when the park was interrupted meanwhile.
+          const finish: Done = (error, data) =>
+            fs.close(fd, (closeError) => (error || closeError ? done(error ?? closeError) : decoded(done)(null, data)));
+          const info = fdInfo(fd);
+          if (info === null) return readRegular(fd, 0, finish);
+          if (!mayWait(info.type)) return readRegular(fd, info.size, finish);
+          if (interrupted) return fs.close(fd, () => {});
+          const stop = readAllWaiting(fd, finish);
+          cancel = () => {
+            stop();
+            fs.close(fd, () => {});
+          };
+        });
+      },
+      hooks,
+    );
   });
 }
 
