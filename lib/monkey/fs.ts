@@ -374,7 +374,9 @@ function readFile(): AnyFunction {
       },
     };
     if (typeof file === 'number') {
-      const waiting = mayWait(fileType(file));
+      // As the original: from the fd's current position, `size` bytes of a regular file.
+      const info = fdInfo(file);
+      if (info === null) return callOriginal(original, self, args); // EBADF, ERR_OUT_OF_RANGE: Node's own
       return parkOn(
         patched,
         original,
@@ -382,8 +384,8 @@ function readFile(): AnyFunction {
         args,
         label('readFileSync'),
         (done) => {
-          if (waiting) cancel = readAllWaiting(file, decoded(done));
-          else Reflect.apply(fs.readFile, self, [...args, done]);
+          if (mayWait(info.type)) cancel = readAllWaiting(file, decoded(done));
+          else readRegular(file, info.size, decoded(done));
         },
         hooks,
       );
@@ -416,6 +418,36 @@ function readFile(): AnyFunction {
   });
 }
 
+/**
+ * Takes `path` off an error whose sync original names none (opendirSync's:
+ * `ENOENT: no such file or directory, opendir`), message included.
+ */
+function withoutPath(error: unknown): unknown {
+  const e = error as NodeJS.ErrnoException | null;
+  if (e instanceof Error && typeof e.path === 'string') {
+    const suffix = ` '${e.path}'`;
+    if (e.message.endsWith(suffix)) e.message = e.message.slice(0, -suffix.length);
+    delete e.path;
+  }
+  return error;
+}
+
+/** opendirSync: its errors name no path; `fs.opendir`'s do. */
+function opendir(): AnyFunction {
+  const original = F.opendirSync!;
+  return replacement('fs', original, (patched, self, args) =>
+    parkOn(
+      patched,
+      original,
+      self,
+      args,
+      label('opendirSync'),
+      (done) => Reflect.apply(fs.opendir, self, [...args, (error: unknown, dir: unknown) => done(withoutPath(error), dir)]),
+      { late: (dir) => (dir as fs.Dir).close(() => {}) },
+    ),
+  );
+}
+
 /** realpathSync and realpathSync.native, each on its own callback twin. */
 function realpath(): AnyFunction {
   const original = F.realpathSync! as AnyFunction & { native: AnyFunction };
@@ -438,7 +470,7 @@ export function fsReplacements(): Record<string, AnyFunction> {
   out.existsSync = exists();
   out.openSync = viaCallback('fs', F.openSync!, fs.open, label('openSync'), closeLate);
   out.mkdtempSync = viaCallback('fs', F.mkdtempSync!, fs.mkdtemp, label('mkdtempSync'));
-  out.opendirSync = viaCallback('fs', F.opendirSync!, fs.opendir, label('opendirSync'), (dir) => (dir as fs.Dir).close(() => {}));
+  out.opendirSync = opendir();
   out.readSync = read();
   out.writeSync = write();
   out.readFileSync = readFile();
