@@ -42,6 +42,12 @@ describe('greenloop/monkey: unchanged sync code runs concurrently in greenlets',
     expect(r.patched.ms).toBeLessThan((r.n - 1) * WAIT_MS);
   });
 
+  it('scryptSync, pbkdf2Sync, gzipSync and gunzipSync let other greenlets run while they work', () => {
+    const r = fixtureSummary<{ patched: number; unpatched: number }>('monkey-concurrency.js', { args: ['crypto-zlib'] });
+    expect(r.unpatched).toBe(0); // the originals block every greenlet
+    expect(r.patched).toBeGreaterThanOrEqual(3);
+  });
+
   it('a sync reader and a sync writer of one FIFO in two greenlets both complete', () => {
     expect(fixtureSummary('monkey-concurrency.js', { args: ['fifo'] })).toEqual({
       read: 'through the fifo',
