@@ -5,12 +5,12 @@
  * A patched call parks only in a greenlet the hub schedules (one made with
  * `spawn()` / `new Greenlet()`, or one the runner marked with
  * {@link allowParking}), outside a nested async scope, not inside another
- * patched call that runs its original, and not called by Node's own code
- * (the CommonJS and ES module loaders call `fs.readFileSync`,
- * `fs.realpathSync` and friends through the module object, and so do sync
- * functions that build on each other, `readFileSync` -> `openSync`: the
- * latter always run under {@link callOriginal}, the former are recognised by
- * their caller's file name while a `Module._load` runs).
+ * patched call that runs its original, and not called by Node's module
+ * loaders (the CommonJS and ES module loaders call `fs.readFileSync`,
+ * `fs.realpathSync` and friends through the module object: they are
+ * recognised by their caller's file name while a `Module._load` or
+ * `Module._resolveFilename` runs; sync functions that build on each other,
+ * `readFileSync` -> `openSync`, run under {@link callOriginal}).
  * Everywhere else (the root, timer and promise callbacks, finalizers,
  * `'exit'` handlers, raw greenlets) the original runs, with nothing changed.
  * @internal
@@ -115,7 +115,8 @@ export function mayPark(fn: Function): boolean {
     // async scope (AsyncResource#runInAsyncScope) makes parking unsafe.
     getHub().enterPark('a patched call');
   } catch (error) {
-    if (error instanceof GreenletError) return false;
+    // The nested-scope refusal (a pending error that happens to be a GreenletError is raised).
+    if (error instanceof GreenletError && error.message.includes('nested async scope')) return false;
     throw error;
   }
   return true;
