@@ -373,30 +373,17 @@ function readFile(): AnyFunction {
         cancel?.();
       },
     };
+    let begin: (done: Done) => void;
     if (typeof file === 'number') {
       // As the original: from the fd's current position, `size` bytes of a regular file.
       const info = fdInfo(file);
       if (info === null) return callOriginal(original, self, args); // EBADF, ERR_OUT_OF_RANGE: Node's own
-      return parkOn(
-        patched,
-        original,
-        self,
-        args,
-        label('readFileSync'),
-        (done) => {
-          if (mayWait(info.type)) cancel = readAllWaiting(file, decoded(done));
-          else readRegular(file, info.size, decoded(done));
-        },
-        hooks,
-      );
-    }
-    return parkOn(
-      patched,
-      original,
-      self,
-      args,
-      label('readFileSync'),
-      (done) => {
+      begin = (done) => {
+        if (mayWait(info.type)) cancel = readAllWaiting(file, decoded(done));
+        else readRegular(file, info.size, decoded(done));
+      };
+    } else {
+      begin = (done) =>
         fs.open(file as fs.PathLike, flag as fs.OpenMode, 0o666, (openError, fd) => {
           if (openError) return done(openError);
           // Always closes, also when the park was interrupted meanwhile.
@@ -412,9 +399,8 @@ function readFile(): AnyFunction {
             fs.close(fd, () => {});
           };
         });
-      },
-      hooks,
-    );
+    }
+    return parkOn(patched, original, self, args, label('readFileSync'), begin, hooks);
   });
 }
 
