@@ -25,3 +25,5 @@ for (const entry of entries) {
   fs.writeFileSync(path.join(esmDir, `${name}.mjs`), lines.join('\n'));
   fs.writeFileSync(path.join(esmDir, `${name}.d.mts`), `export * from '../cjs/${entry}.js';\n`);
 }
+// The `greenloop` bin runs straight from the build (npm also sets this when it links bins).
+fs.chmodSync(path.join(root, 'dist', 'cjs', 'cli.js'), 0o755);
