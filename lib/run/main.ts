@@ -121,14 +121,12 @@ function isEntryAsync(error: unknown, entry: string): boolean {
 }
 
 /** The main greenlet's body: loads the entry; says so if Node's ESM loader must do it. */
-function loadEntry(main: string, entry: string | null): typeof USE_ESM_LOADER | undefined {
-  if (entry === null || entryFormat(entry) === 'commonjs') {
+function loadEntry(main: string, entry: string | null, format: Format): typeof USE_ESM_LOADER | undefined {
+  if (entry === null || format === 'commonjs') {
     // As `node` does: the loader makes it require.main, with module.id '.'.
     loader._load(main, null, true);
     return undefined;
   }
-  // An ES module entry is no process.mainModule under node either.
-  (process as { mainModule?: unknown }).mainModule = undefined;
   try {
     requireEntry(entry);
   } catch (error) {
@@ -141,32 +139,44 @@ function loadEntry(main: string, entry: string | null): typeof USE_ESM_LOADER | 
 
 /**
  * Runs the script `main` (as `node main` would load it) with its top level in
- * a new greenlet named `main`, started at once. Returns when the top level
- * has finished or first parks. An error escaping the top level becomes an
- * uncaught exception: thrown from here if it escapes before the first park,
- * else from a `process.nextTick` after the hub's pass it escaped in.
+ * a new greenlet named `main`. A CommonJS entry starts at once and this
+ * returns when its top level has finished or first parks; an ES module entry
+ * starts from a microtask queued here, because Node evaluates ES module
+ * entries from a promise job (so their promise callbacks run before their
+ * `process.nextTick` callbacks). An error escaping the top level becomes an
+ * uncaught exception: thrown where the greenlet was started if it escapes
+ * before the first park, else from a `process.nextTick` after the hub's pass
+ * it escaped in.
  */
 export function runMainInGreenlet(main: string = process.argv[1] ?? ''): void {
   const entry = resolveEntry(main);
+  const format: Format = entry === null ? 'commonjs' : entryFormat(entry);
+  if (format === 'commonjs') {
+    startMain(main, entry, format);
+    return;
+  }
+  // An ES module entry is no process.mainModule under node either.
+  (process as { mainModule?: unknown }).mainModule = undefined;
+  queueMicrotask(() => startMain(main, entry, format));
+}
+
+function startMain(main: string, entry: string | null, format: Format): void {
   const greenlet = new Greenlet(function runEntry() {
-    return loadEntry(main, entry);
+    return loadEntry(main, entry, format);
   }, { name: 'main' });
   // The runner reports its error the way node does, not as an unjoined greenlet.
   greenlet[kObserve]();
   let parked = false;
   greenlet[kRawlink]((g) => {
-    if (parked && !g.successful()) {
-      const error = g.exception;
-      process.nextTick(rethrowUncaught, error);
-    }
+    if (parked && !g.successful()) process.nextTick(rethrowUncaught, g.exception);
   });
-  // Started here rather than with start(): the hub would run it at its next pass.
+  // Switched to here rather than start()ed: the hub would run it at its next pass.
   greenlet.switch();
   if (!greenlet.dead) {
     parked = true;
     return;
   }
-  if (!greenlet.successful()) rethrowUncaught(greenlet.exception);
+  if (!greenlet.successful()) rethrowUncaught(greenlet.exception, format === 'commonjs');
   if (greenlet.value === USE_ESM_LOADER) nodeRunMain.call(Module, main);
 }
 

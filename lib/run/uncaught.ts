@@ -14,6 +14,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * A stack Node has already put the source line on (errors that escaped an ES
+ * module's evaluation): Node prints that one itself.
+ */
+const DECORATED = /^(?:file:\/\/|\/|node:)[^\n]*:\d+\n/;
 /** `    at fn (file:line:col)` or `    at file:line:col`: the file, line and column. */
 const FRAME = /^\s+at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/;
 
@@ -36,7 +41,7 @@ export function errorSource(error: unknown): string | null {
   } catch {
     return null;
   }
-  if (typeof stack !== 'string') return null;
+  if (typeof stack !== 'string' || DECORATED.test(stack)) return null;
   const frame = stack
     .split('\n')
     .map((line) => FRAME.exec(line))
@@ -67,9 +72,11 @@ export function errorSource(error: unknown): string | null {
  * Throws `error` as an uncaught exception would be thrown from the user's
  * code: `'uncaughtException'` listeners see it unchanged; without one, Node
  * prints it (after the source line printed here) and exits with status 1.
+ * @param addSource - print the source line; false where Node finds it itself
+ *   (a throw from a `queueMicrotask` callback: Node takes it from the error).
  */
-export function rethrowUncaught(error: unknown): never {
-  if (process.listenerCount('uncaughtException') === 0 && !process.hasUncaughtExceptionCaptureCallback()) {
+export function rethrowUncaught(error: unknown, addSource = true): never {
+  if (addSource && process.listenerCount('uncaughtException') === 0 && !process.hasUncaughtExceptionCaptureCallback()) {
     const source = errorSource(error);
     if (source !== null) process.stderr.write(`${source}\n`);
   }

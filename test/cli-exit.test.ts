@@ -1,0 +1,159 @@
+// How a script run by greenloop ends, compared with the same script under
+// plain node: exit statuses, how an uncaught error is printed (source line,
+// caret, stack), and the order of callbacks its top level schedules.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeRun, makeProject, runCli, runNode, type Run } from './cli-helpers.js';
+
+/** The first `lines` lines of stderr: the part Node prints above the stack's frames. */
+function head(run: Run, lines: number): string {
+  return run.stderr.split('\n').slice(0, lines).join('\n');
+}
+
+describe('exit status and uncaught errors', () => {
+  const dir = makeProject({
+    'throws.js': "const x = 1;\n  throw new Error('boom at top level');\n",
+    'typeerror.js': 'const o = null;\nconsole.log(o.field);\n',
+    'made-elsewhere.js': "const e = new Error('made on line 1');\nif (e) throw e;\n",
+    'throws.mjs': "export const x = 1;\nthrow new RangeError('from an ES module');\n",
+    'throws-after-park.js': "const { sleep } = require('greenloop');\nsleep(20);\nthrow new TypeError('after parking');\n",
+    'exit-code.js': 'process.exitCode = 3;\nsetTimeout(() => {}, 10);\n',
+    'exit-call.js': "const { sleep } = require('greenloop');\nsleep(10);\nprocess.exit(4);\nconsole.log('not reached');\n",
+    'exit-call-top.js': "process.on('exit', (c) => console.log('exit event', c));\nprocess.exit(5);\n",
+    'rejects.js': "Promise.reject(new Error('nobody handles this'));\n",
+    'handled.js': [
+      "process.on('uncaughtException', (e) => console.log('handler saw', e.message));",
+      "setTimeout(() => console.log('still running'), 20);",
+      "throw new Error('handled at top');",
+      '',
+    ].join('\n'),
+    'throws-string.js': "throw 'a string';\n",
+    'pending.js': [
+      "const { spawn, sleep } = require('greenloop');",
+      "spawn(() => { sleep(80); console.log('greenlet finished'); });",
+      "console.log('top level done');",
+      '',
+    ].join('\n'),
+  });
+
+  it('an error thrown by the top level exits 1, printed as node prints it: file:line, source line, caret, stack', () => {
+    const plain = runNode(dir, ['throws.js']);
+    const run = runCli(dir, ['throws.js']);
+    expect(run.status, describeRun(run)).toBe(1);
+    expect(head(run, 6)).toBe(head(plain, 6));
+    expect(head(run, 6)).toBe(
+      `${join(dir, 'throws.js')}:2\n  throw new Error('boom at top level');\n  ^\n\nError: boom at top level\n` +
+        `    at Object.<anonymous> (${join(dir, 'throws.js')}:2:9)`,
+    );
+    expect(run.stderr).toContain(`Node.js ${process.version}`);
+  });
+
+  it('a runtime TypeError gets its caret where node puts it', () => {
+    const plain = runNode(dir, ['typeerror.js']);
+    const run = runCli(dir, ['typeerror.js']);
+    expect(run.status).toBe(1);
+    expect(head(run, 6)).toBe(head(plain, 6));
+  });
+
+  it('an error made on another line shows the line it was made on (node shows the throw; documented)', () => {
+    const run = runCli(dir, ['made-elsewhere.js']);
+    expect(run.status).toBe(1);
+    expect(head(run, 5)).toBe(`${join(dir, 'made-elsewhere.js')}:1\nconst e = new Error('made on line 1');\n          ^\n\nError: made on line 1`);
+  });
+
+  it('an ES module entry\'s error is printed with its file URL, as node prints it', () => {
+    const plain = runNode(dir, ['throws.mjs']);
+    const run = runCli(dir, ['throws.mjs']);
+    expect(run.status).toBe(1);
+    expect(head(run, 6)).toBe(head(plain, 6));
+  });
+
+  it('an error after the top level parked exits 1 too, with its source line', () => {
+    const run = runCli(dir, ['throws-after-park.js']);
+    expect(run.status, describeRun(run)).toBe(1);
+    expect(head(run, 5)).toBe(
+      `${join(dir, 'throws-after-park.js')}:3\nthrow new TypeError('after parking');\n^\n\nTypeError: after parking`,
+    );
+    expect(run.stderr).not.toContain('nobody joined it');
+  });
+
+  it('process.exitCode and process.exit(n) are kept', () => {
+    expect(runCli(dir, ['exit-code.js']).status).toBe(3);
+    const run = runCli(dir, ['exit-call.js']);
+    expect(run.status, describeRun(run)).toBe(4);
+    expect(run.stdout).not.toContain('not reached');
+    const top = runCli(dir, ['exit-call-top.js']);
+    expect(top).toMatchObject({ status: 5, stdout: 'exit event 5\n' });
+  });
+
+  it('an unhandled rejection fails as under node', () => {
+    const plain = runNode(dir, ['rejects.js']);
+    const run = runCli(dir, ['rejects.js']);
+    expect(run.status).toBe(plain.status);
+    expect(run.status).toBe(1);
+    expect(head(run, 6)).toBe(head(plain, 6));
+  });
+
+  it('an uncaughtException listener gets the top level\'s error and the process goes on', () => {
+    const run = runCli(dir, ['handled.js']);
+    expect(run).toMatchObject({ status: 0, stdout: 'handler saw handled at top\nstill running\n', stderr: '' });
+  });
+
+  it('a thrown non-error exits 1 and shows the value, as under node', () => {
+    const run = runCli(dir, ['throws-string.js']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('a string');
+  });
+
+  it('the process stays alive while greenlets are pending, then exits 0', () => {
+    const run = runCli(dir, ['pending.js']);
+    expect(run).toMatchObject({ status: 0, stdout: 'top level done\ngreenlet finished\n' });
+  });
+});
+
+const ordering = `
+const fs = require('fs');
+const log = [];
+const say = (what) => log.push(what);
+say('sync 1');
+process.nextTick(() => { say('tick 1'); Promise.resolve().then(() => say('promise in tick')); });
+Promise.resolve().then(() => { say('promise 1'); process.nextTick(() => say('tick in promise')); });
+queueMicrotask(() => say('microtask'));
+setImmediate(() => { say('immediate 1'); process.nextTick(() => say('tick in immediate')); });
+setTimeout(() => say('timeout 30'), 30);
+setTimeout(() => say('timeout 60'), 60);
+fs.readFile(__filename, () => {
+  say('readFile callback');
+  setTimeout(() => say('timeout 0 in io'), 0);
+  setImmediate(() => say('immediate in io'));
+});
+(async () => { say('async fn sync part'); await null; say('after await'); })();
+process.nextTick(() => say('tick 2'));
+say('sync 2');
+process.on('exit', () => console.log(JSON.stringify(log)));
+`;
+
+describe('callbacks scheduled by the top level', () => {
+  const dir = makeProject({ 'order.js': ordering, 'order.mjs': ordering.replace("const fs = require('fs');", "import fs from 'node:fs';\nconst __filename = import.meta.filename;") });
+
+  it('run in the same order as under plain node (nextTick, promises, immediates, timers, IO)', () => {
+    const plain = runNode(dir, ['order.js']);
+    expect(plain.status, describeRun(plain)).toBe(0);
+    const expected = JSON.parse(plain.stdout);
+    expect(expected.slice(0, 8)).toEqual(['sync 1', 'async fn sync part', 'sync 2', 'tick 1', 'tick 2', 'promise 1', 'microtask', 'after await']);
+    for (const args of [['--no-patch', 'order.js'], ['order.js']]) {
+      const run = runCli(dir, args);
+      expect(run.status, describeRun(run)).toBe(0);
+      expect(JSON.parse(run.stdout), args.join(' ')).toEqual(expected);
+    }
+    expect(JSON.parse(runNode(dir, ['-r', 'greenloop/run', 'order.js']).stdout)).toEqual(expected);
+  });
+
+  it('in an ES module entry too', () => {
+    const plain = runNode(dir, ['order.mjs']);
+    expect(plain.status, describeRun(plain)).toBe(0);
+    const run = runCli(dir, ['order.mjs']);
+    expect(run.status, describeRun(run)).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual(JSON.parse(plain.stdout));
+  });
+});
