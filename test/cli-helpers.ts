@@ -32,6 +32,9 @@ export function makeProject(files: Record<string, string>): string {
   made.push(dir);
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(packageRoot, join(dir, 'node_modules', 'greenloop'), 'dir');
+  // What npm links for the package's bin, so `npx greenloop` finds it here.
+  mkdirSync(join(dir, 'node_modules', '.bin'));
+  symlinkSync(cliPath, join(dir, 'node_modules', '.bin', 'greenloop'));
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);
@@ -59,6 +62,16 @@ export function runNode(dir: string, args: string[], options: RunOptions = {}): 
     timeout: options.timeoutMs ?? 60_000,
   });
   return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs `command ...args` in `dir` (found on PATH). */
+export function runCommand(dir: string, command: string, args: string[], options: RunOptions = {}): Run {
+  const env = { ...process.env, ...options.env };
+  delete env.NODE_OPTIONS;
+  // The shebang's `env node` must find this Node.
+  env.PATH = `${dirname(process.execPath)}:${env.PATH ?? ''}`;
+  const result = spawnSync(command, args, { cwd: dir, encoding: 'utf8', env, timeout: options.timeoutMs ?? 60_000 });
+  return { status: result.status, signal: result.signal, stdout: result.stdout ?? '', stderr: result.stderr ?? String(result.error ?? '') };
 }
 
 /** Runs `greenloop ...args` (the built bin, with this Node) in `dir`. */
