@@ -7,13 +7,14 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 // Each entry is a path under dist/cjs without `.js`; its ES module face is
-// dist/esm/<basename>.mjs (so 'io/net' becomes dist/esm/net.mjs).
-const entries = ['index', 'greenlet', 'io/net', 'io/fs', 'io/child_process', 'io/dns', 'io/http'];
+// dist/esm/<basename>.mjs (so 'io/net' becomes dist/esm/net.mjs; a folder's
+// index takes the folder's name: 'monkey/index' becomes dist/esm/monkey.mjs).
+const entries = ['index', 'greenlet', 'io/net', 'io/fs', 'io/child_process', 'io/dns', 'io/http', 'monkey/index'];
 const esmDir = path.join(root, 'dist', 'esm');
 fs.mkdirSync(esmDir, { recursive: true });
 
 for (const entry of entries) {
-  const name = path.posix.basename(entry);
+  const name = entry.endsWith('/index') ? path.posix.basename(path.posix.dirname(entry)) : path.posix.basename(entry);
   const cjsPath = path.join(root, 'dist', 'cjs', `${entry}.js`);
   const names = Object.keys(require(cjsPath)).filter((key) => key !== 'default' && key !== '__esModule');
   const lines = [

@@ -1,0 +1,282 @@
+/**
+ * Patched `node:fs` sync functions: each parks on its callback twin
+ * (`statSync` on `fs.stat`, ...), run on libuv's thread pool, and maps the
+ * result back, so results and errors are the originals'.
+ *
+ * Reads from pipes, FIFOs, character devices and TTYs do not hold a pool
+ * thread while they wait for data: they poll a non-blocking descriptor of
+ * the same file (opened through `/proc/self/fd`), so a reader waiting on
+ * stdin cannot starve the 4 pool threads. Writes to fds 1 and 2 always run
+ * the original, keeping `console.log` and `process.stdout` in order.
+ * @internal
+ * @module
+ */
+import fs from 'node:fs';
+import { type Done, parkOn, replacement, viaCallback } from './_emulate.js';
+import { callOriginal } from './rule.js';
+
+type AnyFunction = (...args: any[]) => any;
+const F = fs as unknown as Record<string, AnyFunction>;
+
+/** Sync functions patched by parking on their callback twin with the same arguments. */
+const PLAIN = [
+  'accessSync',
+  'chmodSync',
+  'chownSync',
+  'closeSync',
+  'copyFileSync',
+  'fchmodSync',
+  'fchownSync',
+  'fdatasyncSync',
+  'fsyncSync',
+  'ftruncateSync',
+  'futimesSync',
+  'lchownSync',
+  'linkSync',
+  'lutimesSync',
+  'mkdirSync',
+  'readdirSync',
+  'readlinkSync',
+  'readvSync',
+  'renameSync',
+  'rmdirSync',
+  'rmSync',
+  'statfsSync',
+  'symlinkSync',
+  'truncateSync',
+  'unlinkSync',
+  'utimesSync',
+  'writevSync',
+] as const;
+
+const label = (name: string): string => `fs.${name}()`;
+
+/** Whether `statSync(..., { throwIfNoEntry: false })` returns undefined for ENOTDIR on this Node (22+). */
+let enotdirIsNoEntry: boolean | undefined;
+function noEntryCodes(original: AnyFunction): readonly string[] {
+  if (enotdirIsNoEntry === undefined) {
+    try {
+      enotdirIsNoEntry = callOriginal(original, fs, ['/dev/null/greenloop-probe', { throwIfNoEntry: false }]) === undefined;
+    } catch {
+      enotdirIsNoEntry = false;
+    }
+  }
+  return enotdirIsNoEntry ? ['ENOENT', 'ENOTDIR'] : ['ENOENT'];
+}
+
+/** statSync / lstatSync: `throwIfNoEntry: false` is sync-only, so it is applied here. */
+function stat(name: 'statSync' | 'lstatSync'): AnyFunction {
+  const original = F[name]!;
+  const async = F[name.slice(0, -4)]!;
+  return replacement(original, (patched, self, args) => {
+    const options = args[1] as { throwIfNoEntry?: boolean } | undefined;
+    const quiet = options !== null && typeof options === 'object' && options.throwIfNoEntry === false;
+    return parkOn(patched, original, self, args, label(name), (done) =>
+      Reflect.apply(async, self, [
+        ...args,
+        quiet
+          ? (error: NodeJS.ErrnoException | null, stats: fs.Stats) =>
+              error && noEntryCodes(original).includes(error.code!) ? done(null, undefined) : done(error, stats)
+          : done,
+      ]),
+    );
+  });
+}
+
+/** existsSync: true/false from `fs.access`; invalid paths go to the original (false). */
+function exists(): AnyFunction {
+  const original = F.existsSync!;
+  return replacement(original, (patched, self, args) =>
+    parkOn(patched, original, self, args, label('existsSync'), (done) =>
+      fs.access(args[0] as fs.PathLike, fs.constants.F_OK, (error) => done(null, !error)),
+    ),
+  );
+}
+
+function closeLate(fd: unknown): void {
+  if (typeof fd === 'number') fs.close(fd, () => {});
+}
+
+/** True for fds whose writes must keep process.stdout/stderr's order. */
+const isStdio = (fd: unknown): boolean => fd === 1 || fd === 2;
+
+/** writeSync: fds 1 and 2 run the original, others park on `fs.write`. */
+function write(): AnyFunction {
+  const original = F.writeSync!;
+  return replacement(original, (patched, self, args) => {
+    if (isStdio(args[0])) return callOriginal(original, self, args);
+    return parkOn(patched, original, self, args, label('writeSync'), (done) =>
+      Reflect.apply(fs.write, self, [...args, (error: unknown, written: number) => done(error, written)]),
+    );
+  });
+}
+
+/** writeFileSync / appendFileSync: the original for fds 1 and 2. */
+function writeWhole(name: 'writeFileSync' | 'appendFileSync'): AnyFunction {
+  const original = F[name]!;
+  const async = F[name.slice(0, -4)]!;
+  return replacement(original, (patched, self, args) => {
+    if (isStdio(args[0])) return callOriginal(original, self, args);
+    return parkOn(patched, original, self, args, label(name), (done) => Reflect.apply(async, self, [...args, done]));
+  });
+}
+
+const S_IFMT = fs.constants.S_IFMT;
+const S_IFREG = fs.constants.S_IFREG;
+const S_IFBLK = fs.constants.S_IFBLK;
+const S_IFDIR = fs.constants.S_IFDIR;
+
+const originalFstat = fs.fstatSync;
+
+/** The file type bits of `fd`, or -1 if it cannot be stat'ed (the caller then lets Node report it). */
+function fileType(fd: number): number {
+  try {
+    return (callOriginal(originalFstat, fs, [fd]) as fs.Stats).mode & S_IFMT;
+  } catch {
+    return -1;
+  }
+}
+
+/** Whether reads from a file of this type may wait indefinitely (pipes, sockets, TTYs, char devices). */
+const mayWait = (type: number): boolean => type !== -1 && type !== S_IFREG && type !== S_IFBLK && type !== S_IFDIR;
+
+const POLL_FIRST_MS = 1;
+const POLL_MAX_MS = 25;
+
+/**
+ * Reads at most `length` bytes from `fd` (a pipe, FIFO, TTY or character
+ * device) without holding a pool thread while no data is there: through a
+ * second, non-blocking open file description of the same file, polled with a
+ * backoff while it says EAGAIN. Resolves `done(error, bytesRead)`; falls back
+ * to a plain `fs.read` where `/proc/self/fd/<fd>` cannot be opened (sockets).
+ */
+function readWaiting(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, done: Done): void {
+  const plain = (): void => fs.read(fd, buffer, offset, length, null, (error, n) => done(error, n));
+  fs.open(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK, (openError, dup) => {
+    if (openError) return plain();
+    let delay = POLL_FIRST_MS;
+    const attempt = (): void => {
+      fs.read(dup, buffer, offset, length, null, (error, n) => {
+        if ((error as NodeJS.ErrnoException | null)?.code === 'EAGAIN') {
+          setTimeout(attempt, delay);
+          delay = Math.min(delay * 2, POLL_MAX_MS);
+          return;
+        }
+        fs.close(dup, () => {});
+        if (error) return plain(); // let the original descriptor report it as Node would
+        done(null, n);
+      });
+    };
+    attempt();
+  });
+}
+
+/** The `(offset, length)` of a `readSync(fd, buffer, ...)` call with plain arguments, else null. */
+function plainRead(args: IArguments): { buffer: NodeJS.ArrayBufferView; offset: number; length: number } | null {
+  const buffer = args[1] as NodeJS.ArrayBufferView;
+  if (!ArrayBuffer.isView(buffer)) return null;
+  let offset: unknown = args[2];
+  let length: unknown = args[3];
+  let position: unknown = args[4];
+  if (offset !== null && typeof offset === 'object') {
+    ({ offset, length, position } = offset as { offset?: number; length?: number; position?: unknown });
+  }
+  offset ??= 0;
+  length ??= buffer.byteLength - (offset as number);
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) return null;
+  const o = offset as number;
+  const n = length as number;
+  if (o < 0 || n < 0 || o + n > buffer.byteLength) return null;
+  if (position !== undefined && position !== null && position !== -1 && position !== -1n) return null;
+  return { buffer, offset: o, length: n };
+}
+
+/** readSync: regular files park on `fs.read`; pipes and TTYs on {@link readWaiting}. */
+function read(): AnyFunction {
+  const original = F.readSync!;
+  return replacement(original, (patched, self, args) => {
+    const fd = args[0];
+    const plain = typeof fd === 'number' && mayWait(fileType(fd)) ? plainRead(args) : null;
+    return parkOn(patched, original, self, args, label('readSync'), (done) => {
+      if (plain !== null && plain.length !== 0) {
+        readWaiting(fd as number, plain.buffer, plain.offset, plain.length, done);
+      } else {
+        Reflect.apply(fs.read, self, [...args, (error: unknown, n: number) => done(error, n)]);
+      }
+    });
+  });
+}
+
+/** Reads `fd` (a pipe, TTY, ...) to its end with {@link readWaiting}. */
+function readAllWaiting(fd: number, done: Done): void {
+  const chunks: Buffer[] = [];
+  const next = (): void => {
+    const chunk = Buffer.allocUnsafe(65536);
+    readWaiting(fd, chunk, 0, chunk.length, (error, n) => {
+      if (error) return done(error);
+      if (n === 0) return done(null, Buffer.concat(chunks));
+      chunks.push(chunk.subarray(0, n as number));
+      next();
+    });
+  };
+  next();
+}
+
+function encodingOf(options: unknown): BufferEncoding | null {
+  if (typeof options === 'string') return options as BufferEncoding;
+  if (options !== null && typeof options === 'object') return ((options as { encoding?: BufferEncoding }).encoding ?? null);
+  return null;
+}
+
+/**
+ * readFileSync: a path or regular file parks on `fs.readFile`; an fd that is
+ * a pipe or TTY (`readFileSync(0)`) is read to its end without holding a
+ * pool thread.
+ */
+function readFile(): AnyFunction {
+  const original = F.readFileSync!;
+  return replacement(original, (patched, self, args) => {
+    const fd = args[0];
+    const waiting = typeof fd === 'number' && mayWait(fileType(fd));
+    const encoding = encodingOf(args[1]);
+    if (waiting && encoding !== null && !Buffer.isEncoding(encoding)) return callOriginal(original, self, args);
+    return parkOn(patched, original, self, args, label('readFileSync'), (done) => {
+      if (!waiting) return Reflect.apply(fs.readFile, self, [...args, done]);
+      readAllWaiting(fd as number, (error, data) =>
+        error ? done(error) : done(null, encoding === null ? data : (data as Buffer).toString(encoding)),
+      );
+    });
+  });
+}
+
+/** realpathSync and realpathSync.native, each on its own callback twin. */
+function realpath(): AnyFunction {
+  const original = F.realpathSync! as AnyFunction & { native: AnyFunction };
+  const patched = viaCallback(original, fs.realpath, label('realpathSync')) as AnyFunction & { native: AnyFunction };
+  patched.native = viaCallback(original.native, fs.realpath.native, label('realpathSync.native'));
+  return patched;
+}
+
+/** The replacements for `node:fs`, by name. */
+export function fsReplacements(): Record<string, AnyFunction> {
+  const out: Record<string, AnyFunction> = {};
+  for (const name of PLAIN) {
+    const original = F[name];
+    const async = F[name.slice(0, -4)];
+    if (typeof original === 'function' && typeof async === 'function') out[name] = viaCallback(original, async, label(name));
+  }
+  out.statSync = stat('statSync');
+  out.lstatSync = stat('lstatSync');
+  out.fstatSync = viaCallback(F.fstatSync!, fs.fstat, label('fstatSync'));
+  out.existsSync = exists();
+  out.openSync = viaCallback(F.openSync!, fs.open, label('openSync'), closeLate);
+  out.mkdtempSync = viaCallback(F.mkdtempSync!, fs.mkdtemp, label('mkdtempSync'));
+  out.opendirSync = viaCallback(F.opendirSync!, fs.opendir, label('opendirSync'), (dir) => (dir as fs.Dir).close(() => {}));
+  out.readSync = read();
+  out.writeSync = write();
+  out.readFileSync = readFile();
+  out.writeFileSync = writeWhole('writeFileSync');
+  out.appendFileSync = writeWhole('appendFileSync');
+  out.realpathSync = realpath();
+  return out;
+}
