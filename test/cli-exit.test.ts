@@ -28,6 +28,14 @@ describe('exit status and uncaught errors', () => {
       '',
     ].join('\n'),
     'throws-string.js': "throw 'a string';\n",
+    'stuck.js': "const { Event } = require('greenloop');\nnew Event().wait();\nconsole.log('not reached');\n",
+    'stuck-then-exit.js': [
+      "const { Event, spawn, sleep } = require('greenloop');",
+      'spawn(() => { sleep(10); process.exit(0); });',
+      'new Event().wait();',
+      '',
+    ].join('\n'),
+    'stuck-exit-code.js': "const { Event } = require('greenloop');\nprocess.exitCode = 2;\nnew Event().wait();\n",
     'pending.js': [
       "const { spawn, sleep } = require('greenloop');",
       "spawn(() => { sleep(80); console.log('greenlet finished'); });",
@@ -103,6 +111,18 @@ describe('exit status and uncaught errors', () => {
     const run = runCli(dir, ['throws-string.js']);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('a string');
+  });
+
+  it('a top level still parked when the loop runs out of work exits 13 (node\'s status for unsettled top-level await), saying where it waits', () => {
+    const run = runCli(dir, ['stuck.js']);
+    expect(run.status, describeRun(run)).toBe(13);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('greenloop: LoopExit: the event loop is about to exit, but 1 greenlet is still parked');
+    expect(run.stderr).toContain('greenlet "main" waits in Event.wait()');
+    expect(run.stderr).toContain(`${join(dir, 'stuck.js')}:2`);
+    // process.exit(0) and a process.exitCode set before keep their status.
+    expect(runCli(dir, ['stuck-then-exit.js']).status).toBe(0);
+    expect(runCli(dir, ['stuck-exit-code.js']).status).toBe(2);
   });
 
   it('the process stays alive while greenlets are pending, then exits 0', () => {

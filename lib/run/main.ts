@@ -41,6 +41,9 @@ const USE_ESM_LOADER: unique symbol = Symbol('greenloop.useEsmLoader');
 
 type Format = 'commonjs' | 'module';
 
+/** Node's exit status for an entry whose top-level await never settled. */
+const UNFINISHED_TOP_LEVEL = 13;
+
 /** The `type` of the package.json nearest to `file` (Node's package scope), or null. */
 function packageType(file: string): string | null {
   for (let dir = dirname(file); ; ) {
@@ -174,6 +177,12 @@ function startMain(main: string, entry: string | null, format: Format): void {
   greenlet.switch();
   if (!greenlet.dead) {
     parked = true;
+    // As node does for an ES module whose top-level await never settles: the
+    // loop ran out of work with the top level unfinished (the hub's LoopExit
+    // report says where it waits). An explicit process.exit(n) keeps n.
+    process.on('exit', () => {
+      if (!greenlet.dead) process.exitCode ??= UNFINISHED_TOP_LEVEL;
+    });
     return;
   }
   if (!greenlet.successful()) rethrowUncaught(greenlet.exception, format === 'commonjs');
