@@ -168,6 +168,7 @@ const require = createRequire(import.meta.url);
 require('./tla-dep.mjs');
 `,
     'tla-dep.mjs': 'await 1;\n',
+    'typeless/tla.js': "await new Promise((resolve) => setTimeout(resolve, 10));\nconsole.log(JSON.stringify({ ran: true, cjs: typeof require !== 'undefined' }));\n",
   });
 
   it('falls back to Node\'s ESM loader: its top level runs on the root, greenlets it spawns work', () => {
@@ -179,6 +180,11 @@ require('./tla-dep.mjs');
       url: pathToFileURL(join(dir, 'tla.mjs')).href,
     });
     expect(summary(runNode(dir, ['-r', 'greenloop/run', 'tla.mjs'])).value).toBe('spawned greenlet slept');
+  });
+
+  it('a .js with only top-level await and no declared type runs as an ES module, as under node', () => {
+    expect(summary(runNode(dir, ['typeless/tla.js']))).toEqual({ ran: true, cjs: false });
+    expect(summary(runCli(dir, ['typeless/tla.js']))).toEqual({ ran: true, cjs: false });
   });
 
   it('a require() of a top-level-await module from the body is the body\'s error, not a fallback (the body runs once)', () => {

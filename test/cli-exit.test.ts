@@ -27,6 +27,7 @@ describe('exit status and uncaught errors', () => {
       "throw new Error('handled at top');",
       '',
     ].join('\n'),
+    'syntax.js': 'const x = 1;\nx(;\n',
     'throws-string.js': "throw 'a string';\n",
     'stuck.js': "const { Event } = require('greenloop');\nnew Event().wait();\nconsole.log('not reached');\n",
     'stuck-then-exit.js': [
@@ -105,6 +106,14 @@ describe('exit status and uncaught errors', () => {
   it('an uncaughtException listener gets the top level\'s error and the process goes on', () => {
     const run = runCli(dir, ['handled.js']);
     expect(run).toMatchObject({ status: 0, stdout: 'handler saw handled at top\nstill running\n', stderr: '' });
+  });
+
+  it('a syntax error in the entry is reported as node reports it', () => {
+    const plain = runNode(dir, ['syntax.js']);
+    const run = runCli(dir, ['syntax.js']);
+    expect(run.status).toBe(1);
+    expect(head(run, 5)).toBe(head(plain, 5));
+    expect(head(run, 5)).toContain('SyntaxError');
   });
 
   it('a thrown non-error exits 1 and shows the value, as under node', () => {

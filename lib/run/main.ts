@@ -63,11 +63,16 @@ function packageType(file: string): string | null {
   }
 }
 
-/** Messages V8 gives ES module syntax compiled as a CommonJS function body. */
+/**
+ * Messages V8 gives ES module syntax compiled as a CommonJS function body
+ * (top-level await included: Node runs such a file as a module too, through
+ * its ESM loader, which the runner falls back to).
+ */
 const ESM_SYNTAX = [
   'Cannot use import statement outside a module',
   "Unexpected token 'export'",
   "Cannot use 'import.meta' outside a module",
+  'await is only valid in async functions and the top level bodies of modules',
 ];
 
 /** Whether a file with no declared type holds ES module syntax (Node's module syntax detection). */
