@@ -89,6 +89,9 @@ function main(): void {
       // As `node script.js args` shows them: [node, /abs/script.js, ...args].
       const script = resolve(command.script);
       process.argv = [process.argv[0]!, script, ...command.args];
+      // Workers and fork()ed children start with process.execArgv: they run
+      // under greenloop too, as with `node -r greenloop/run script.js`.
+      if (command.patch) process.execArgv = [...process.execArgv, '--require', join(__dirname, 'run.js')];
       runMainInGreenlet(script);
     }
   }

@@ -187,12 +187,39 @@ require('./tla-dep.mjs');
     expect(summary(runCli(dir, ['typeless/tla.js']))).toEqual({ ran: true, cjs: false });
   });
 
-  it('a require() of a top-level-await module from the body is the body\'s error, not a fallback (the body runs once)', () => {
+  it('a require() of a top-level-await module from the body is the body\'s error: the body runs once, exit 1', () => {
     const run = runCli(dir, ['nested.mjs']);
     expect(run.status, describeRun(run)).toBe(1);
     expect(run.stdout.match(/body ran in/g)).toEqual(['body ran in']);
     expect(run.stdout).toContain('body ran in main');
     expect(run.stderr).toContain('ERR_REQUIRE_ASYNC_MODULE');
+  });
+});
+
+const blockingChild = `
+const { sleep, getcurrent } = require('greenloop');
+sleep(20);
+const message = 'child top level slept in ' + getcurrent().name + ', fs patched: ' + require('greenloop/monkey').isPatched('fs');
+if (process.send) process.send(message); else require('worker_threads').parentPort.postMessage(message);
+`;
+
+describe('processes and threads the script starts', () => {
+  const dir = makeProject({
+    'child.js': blockingChild,
+    'fork.js': "require('child_process').fork(__dirname + '/child.js').on('message', (m) => { console.log(m); process.exit(0); });\n",
+    'worker.js': "new (require('worker_threads').Worker)(__dirname + '/child.js').on('message', (m) => console.log(m));\n",
+  });
+
+  it('a fork()ed child runs under greenloop too (it starts with process.execArgv); not with --no-patch', () => {
+    const run = runCli(dir, ['fork.js']);
+    expect(run, describeRun(run)).toMatchObject({ status: 0, stdout: 'child top level slept in main, fs patched: true\n' });
+    const unpatched = runCli(dir, ['--no-patch', 'fork.js'], { timeoutMs: 10_000 });
+    expect(unpatched.stderr).toContain("would block the event loop's own greenlet");
+  });
+
+  it('a Worker runs its entry in its own main greenlet under node -r greenloop/run', () => {
+    const run = runNode(dir, ['-r', 'greenloop/run', 'worker.js']);
+    expect(run, describeRun(run)).toMatchObject({ status: 0, stdout: 'child top level slept in main, fs patched: true\n' });
   });
 });
 
