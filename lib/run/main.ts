@@ -4,13 +4,16 @@
  *
  * Node starts a script by calling `Module.runMain(path)` once its preloads
  * have run. The runner takes that call: it makes a gevent-level
- * {@link Greenlet} named `main` and switches into it at once (not at the hub's
- * next pass), so the entry's top level runs synchronously inside
- * `Module.runMain`, exactly where plain `node` runs it, and everything it
- * schedules (`process.nextTick`, promises, timers) keeps its order. Because it
- * is a greenlet the hub schedules, the top level may park (`sleep()`, green
- * IO, patched sync calls): the switch then comes back here, `runMain` returns,
- * and the hub resumes the greenlet from the event loop like any other.
+ * {@link Greenlet} named `main` and switches into it itself instead of
+ * `start()`ing it (the hub would run it only at its next pass), so a
+ * CommonJS entry's top level runs synchronously inside `Module.runMain`,
+ * exactly where plain `node` runs it, and everything it schedules
+ * (`process.nextTick`, promises, timers) keeps its order; an ES module entry
+ * starts from a microtask, as Node evaluates ES module entries from a promise
+ * job. Because it is a greenlet the hub schedules, the top level may park
+ * (`sleep()`, green IO, patched sync calls): the switch then comes back here,
+ * `runMain` returns, and the hub resumes the greenlet from the event loop
+ * like any other.
  * @internal
  * @module
  */
