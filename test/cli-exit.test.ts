@@ -2,6 +2,7 @@
 // plain node: exit statuses, how an uncaught error is printed (source line,
 // caret, stack), and the order of callbacks its top level schedules.
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { describeRun, makeProject, runCli, runNode, type Run } from './cli-helpers.js';
 
@@ -16,6 +17,9 @@ describe('exit status and uncaught errors', () => {
     'typeerror.js': 'const o = null;\nconsole.log(o.field);\n',
     'made-elsewhere.js': "const e = new Error('made on line 1');\nif (e) throw e;\n",
     'throws.mjs': "export const x = 1;\nthrow new RangeError('from an ES module');\n",
+    'throws-after-park.mjs': "import { sleep } from 'greenloop';\nsleep(20);\n  throw new Error('esm after parking');\n",
+    'throwing-dep.mjs': "export const x = 1;\nthrow new Error('from a required ES module');\n",
+    'requires-throwing-esm.js': "require('./throwing-dep.mjs');\n",
     'throws-after-park.js': "const { sleep } = require('greenloop');\nsleep(20);\nthrow new TypeError('after parking');\n",
     'exit-code.js': 'process.exitCode = 3;\nsetTimeout(() => {}, 10);\n',
     'exit-call.js': "const { sleep } = require('greenloop');\nsleep(10);\nprocess.exit(4);\nconsole.log('not reached');\n",
@@ -84,6 +88,18 @@ describe('exit status and uncaught errors', () => {
       `${join(dir, 'throws-after-park.js')}:3\nthrow new TypeError('after parking');\n^\n\nTypeError: after parking`,
     );
     expect(run.stderr).not.toContain('nobody joined it');
+  });
+
+  it('an ES module entry\'s error after it parked, and an error of an ES module a CommonJS entry requires, print their source line once', () => {
+    const run = runCli(dir, ['throws-after-park.mjs']);
+    expect(run.status, describeRun(run)).toBe(1);
+    expect(head(run, 5)).toBe(
+      `${pathToFileURL(join(dir, 'throws-after-park.mjs')).href}:3\n  throw new Error('esm after parking');\n        ^\n\nError: esm after parking`,
+    );
+    const plain = runNode(dir, ['requires-throwing-esm.js']);
+    const viaCjs = runCli(dir, ['requires-throwing-esm.js']);
+    expect(viaCjs.status).toBe(1);
+    expect(head(viaCjs, 6)).toBe(head(plain, 6));
   });
 
   it('process.exitCode and process.exit(n) are kept', () => {

@@ -179,7 +179,7 @@ function startMain(main: string, entry: string | null, format: Format): void {
   greenlet[kObserve]();
   let parked = false;
   greenlet[kRawlink]((g) => {
-    if (parked && !g.successful()) process.nextTick(rethrowUncaught, g.exception);
+    if (parked && !g.successful()) process.nextTick(rethrowUncaught, g.exception, format === 'commonjs');
   });
   // Switched to here rather than start()ed: the hub would run it at its next pass.
   greenlet.switch();

@@ -15,10 +15,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
- * A stack Node has already put the source line on (errors that escaped an ES
- * module's evaluation): Node prints that one itself.
+ * A frame of Node's ES module evaluation: an error thrown while an ES module
+ * body runs gets its source line attached by Node as it leaves the module,
+ * and Node prints that one itself.
  */
-const DECORATED = /^(?:file:\/\/|\/|node:)[^\n]*:\d+\n/;
+const ESM_EVALUATION = '(node:internal/modules/esm/module_job:';
 /** `    at fn (file:line:col)` or `    at file:line:col`: the file, line and column. */
 const FRAME = /^\s+at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/;
 
@@ -41,7 +42,7 @@ export function errorSource(error: unknown): string | null {
   } catch {
     return null;
   }
-  if (typeof stack !== 'string' || DECORATED.test(stack)) return null;
+  if (typeof stack !== 'string' || stack.includes(ESM_EVALUATION)) return null;
   const frame = stack
     .split('\n')
     .map((line) => FRAME.exec(line))
@@ -72,8 +73,8 @@ export function errorSource(error: unknown): string | null {
  * Throws `error` as an uncaught exception would be thrown from the user's
  * code: `'uncaughtException'` listeners see it unchanged; without one, Node
  * prints it (after the source line printed here) and exits with status 1.
- * @param addSource - print the source line; false where Node finds it itself
- *   (a throw from a `queueMicrotask` callback: Node takes it from the error).
+ * @param addSource - print the source line; false where Node has it (errors
+ *   of an ES module entry: see {@link ESM_EVALUATION}).
  */
 export function rethrowUncaught(error: unknown, addSource = true): never {
   if (addSource && process.listenerCount('uncaughtException') === 0 && !process.hasUncaughtExceptionCaptureCallback()) {
