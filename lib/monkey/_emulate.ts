@@ -6,7 +6,7 @@
  * @module
  */
 import { Waiter } from '../hub/waiter.js';
-import { callOriginal, mayPark, withCallerStack } from './rule.js';
+import { callOriginal, isActive, mayPark, withCallerStack } from './rule.js';
 
 /** An error delivered by the operation itself (as opposed to a kill or Timeout ending the park). */
 class Failure {
@@ -87,16 +87,18 @@ export function dressAs<F extends Function>(patched: F, original: Function): F {
 }
 
 /**
- * A replacement for the sync function `original` that, where it may park,
- * runs `emulate` (which parks through {@link parkOn}), and the original
- * everywhere else.
+ * A replacement for the sync function `original` of builtin `module` that,
+ * where it may park, runs `emulate` (which parks through {@link parkOn}), and
+ * the original everywhere else, and always once `module` is unpatched (a
+ * copy taken while it was patched then behaves as the original).
  */
 export function replacement(
+  module: string,
   original: (...args: any[]) => any,
   emulate: (patched: Function, self: unknown, args: IArguments) => unknown,
 ): (...args: any[]) => any {
   const patched = function (this: unknown): unknown {
-    if (!mayPark(patched)) return callOriginal(original, this, arguments);
+    if (!isActive(module) || !mayPark(patched)) return callOriginal(original, this, arguments);
     return emulate(patched, this, arguments);
   };
   return dressAs(patched, original);
@@ -107,12 +109,13 @@ export function replacement(
  * its callback twin called with the same arguments.
  */
 export function viaCallback(
+  module: string,
   original: (...args: any[]) => any,
   async: (...args: any[]) => void,
   label: string,
   late?: (...values: unknown[]) => void,
 ): (...args: any[]) => any {
-  return replacement(original, (patched, self, args) =>
+  return replacement(module, original, (patched, self, args) =>
     parkOn(patched, original, self, args, label, (done) => Reflect.apply(async, self, [...args, done]), { late }),
   );
 }

@@ -258,7 +258,7 @@ function execSyncError(ret: SpawnSyncResult, args: string[] | undefined, command
 
 function spawnSync(): AnyFunction {
   const original = cp.spawnSync as AnyFunction;
-  return replacement(original, (patched, self, args) => {
+  return replacement('child_process', original, (patched, self, args) => {
     const p = plan(args[0], args[1], args[2]);
     if (p === null) return callOriginal(original, self, args);
     const result = runChild(patched, original, self, args, p, 'child_process.spawnSync()');
@@ -270,7 +270,7 @@ function spawnSync(): AnyFunction {
 
 function execSync(): AnyFunction {
   const original = cp.execSync as AnyFunction;
-  return replacement(original, (patched, self, args) => {
+  return replacement('child_process', original, (patched, self, args) => {
     const command = args[0];
     let options = args[1];
     if (typeof command !== 'string' || command.includes('\0')) return callOriginal(original, self, args);
@@ -290,7 +290,7 @@ function execSync(): AnyFunction {
 
 function execFileSync(): AnyFunction {
   const original = cp.execFileSync as AnyFunction;
-  return replacement(original, (patched, self, args) => {
+  return replacement('child_process', original, (patched, self, args) => {
     const file = args[0];
     let list = args[1];
     let options = args[2];

@@ -22,7 +22,7 @@ const SLOW_KEY_TYPES = new Set(['rsa', 'rsa-pss', 'dsa', 'dh']);
 
 function pbkdf2Sync(): AnyFunction {
   const original = crypto.pbkdf2Sync as AnyFunction;
-  return replacement(original, (patched, self, args) => {
+  return replacement('crypto', original, (patched, self, args) => {
     if (!(typeof args[2] === 'number' && args[2] >= PBKDF2_MIN_ITERATIONS)) return callOriginal(original, self, args);
     return parkOn(patched, original, self, args, 'crypto.pbkdf2Sync()', (done) =>
       crypto.pbkdf2(args[0], args[1], args[2], args[3], args[4], done as never),
@@ -32,7 +32,7 @@ function pbkdf2Sync(): AnyFunction {
 
 function scryptSync(): AnyFunction {
   const original = crypto.scryptSync as AnyFunction;
-  return replacement(original, (patched, self, args) =>
+  return replacement('crypto', original, (patched, self, args) =>
     parkOn(patched, original, self, args, 'crypto.scryptSync()', (done) =>
       Reflect.apply(crypto.scrypt, self, [args[0], args[1], args[2], args[3] ?? {}, done]),
     ),
@@ -41,7 +41,7 @@ function scryptSync(): AnyFunction {
 
 function generateKeyPairSync(): AnyFunction {
   const original = crypto.generateKeyPairSync as AnyFunction;
-  return replacement(original, (patched, self, args) => {
+  return replacement('crypto', original, (patched, self, args) => {
     if (!SLOW_KEY_TYPES.has(args[0] as string)) return callOriginal(original, self, args);
     return parkOn(patched, original, self, args, 'crypto.generateKeyPairSync()', (done) =>
       Reflect.apply(crypto.generateKeyPair, self, [
@@ -55,7 +55,7 @@ function generateKeyPairSync(): AnyFunction {
 
 function randomFillSync(): AnyFunction {
   const original = crypto.randomFillSync as AnyFunction;
-  return replacement(original, (patched, self, args) => {
+  return replacement('crypto', original, (patched, self, args) => {
     const buffer = args[0] as NodeJS.ArrayBufferView;
     if (!ArrayBuffer.isView(buffer) || buffer.byteLength < RANDOM_FILL_MIN_BYTES) return callOriginal(original, self, args);
     return parkOn(patched, original, self, args, 'crypto.randomFillSync()', (done) =>

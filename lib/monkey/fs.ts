@@ -68,7 +68,7 @@ function noEntryCodes(original: AnyFunction): readonly string[] {
 function stat(name: 'statSync' | 'lstatSync'): AnyFunction {
   const original = F[name]!;
   const async = F[name.slice(0, -4)]!;
-  return replacement(original, (patched, self, args) => {
+  return replacement('fs', original, (patched, self, args) => {
     const options = args[1] as { throwIfNoEntry?: boolean } | undefined;
     const quiet = options !== null && typeof options === 'object' && options.throwIfNoEntry === false;
     return parkOn(patched, original, self, args, label(name), (done) =>
@@ -86,7 +86,7 @@ function stat(name: 'statSync' | 'lstatSync'): AnyFunction {
 /** existsSync: true/false from `fs.access`; invalid paths go to the original (false). */
 function exists(): AnyFunction {
   const original = F.existsSync!;
-  return replacement(original, (patched, self, args) =>
+  return replacement('fs', original, (patched, self, args) =>
     parkOn(patched, original, self, args, label('existsSync'), (done) =>
       fs.access(args[0] as fs.PathLike, fs.constants.F_OK, (error) => done(null, !error)),
     ),
@@ -100,13 +100,36 @@ function closeLate(fd: unknown): void {
 /** True for fds whose writes must keep process.stdout/stderr's order. */
 const isStdio = (fd: unknown): boolean => fd === 1 || fd === 2;
 
+/**
+ * Puts `error`'s own properties in `order` first (the rest after), as the
+ * sync original has them: Node 20-26's writeSync errors come as `errno,
+ * syscall, code`, fs.write's as `errno, code, syscall`.
+ */
+function reorder(error: unknown, order: readonly string[]): unknown {
+  if (!(error instanceof Error)) return error;
+  const e = error as unknown as Record<string, unknown>;
+  const rest = Object.keys(e).filter((key) => !order.includes(key));
+  for (const key of [...order, ...rest]) {
+    if (!Object.prototype.hasOwnProperty.call(e, key)) continue;
+    const value = e[key];
+    delete e[key];
+    e[key] = value;
+  }
+  return error;
+}
+
+const WRITE_ERROR_ORDER = ['errno', 'syscall', 'code'] as const;
+
 /** writeSync: fds 1 and 2 run the original, others park on `fs.write`. */
 function write(): AnyFunction {
   const original = F.writeSync!;
-  return replacement(original, (patched, self, args) => {
+  return replacement('fs', original, (patched, self, args) => {
     if (isStdio(args[0])) return callOriginal(original, self, args);
     return parkOn(patched, original, self, args, label('writeSync'), (done) =>
-      Reflect.apply(fs.write, self, [...args, (error: unknown, written: number) => done(error, written)]),
+      Reflect.apply(fs.write, self, [
+        ...args,
+        (error: unknown, written: number) => done(reorder(error, WRITE_ERROR_ORDER), written),
+      ]),
     );
   });
 }
@@ -115,7 +138,7 @@ function write(): AnyFunction {
 function writeWhole(name: 'writeFileSync' | 'appendFileSync'): AnyFunction {
   const original = F[name]!;
   const async = F[name.slice(0, -4)]!;
-  return replacement(original, (patched, self, args) => {
+  return replacement('fs', original, (patched, self, args) => {
     if (isStdio(args[0])) return callOriginal(original, self, args);
     return parkOn(patched, original, self, args, label(name), (done) => Reflect.apply(async, self, [...args, done]));
   });
@@ -194,7 +217,7 @@ function plainRead(args: IArguments): { buffer: NodeJS.ArrayBufferView; offset: 
 /** readSync: regular files park on `fs.read`; pipes and TTYs on {@link readWaiting}. */
 function read(): AnyFunction {
   const original = F.readSync!;
-  return replacement(original, (patched, self, args) => {
+  return replacement('fs', original, (patched, self, args) => {
     const fd = args[0];
     const plain = typeof fd === 'number' && mayWait(fileType(fd)) ? plainRead(args) : null;
     return parkOn(patched, original, self, args, label('readSync'), (done) => {
@@ -228,23 +251,43 @@ function encodingOf(options: unknown): BufferEncoding | null {
   return null;
 }
 
+const originalStat = fs.statSync;
+
+/** The file type bits of the file at `path`, or -1 (missing, not a path: Node reports it). */
+function pathType(path: unknown): number {
+  if (typeof path !== 'string' && !Buffer.isBuffer(path) && !(path instanceof URL)) return -1;
+  try {
+    const stats = callOriginal(originalStat, fs, [path, { throwIfNoEntry: false }]) as fs.Stats | undefined;
+    return stats === undefined ? -1 : stats.mode & S_IFMT;
+  } catch {
+    return -1;
+  }
+}
+
 /**
- * readFileSync: a path or regular file parks on `fs.readFile`; an fd that is
- * a pipe or TTY (`readFileSync(0)`) is read to its end without holding a
- * pool thread.
+ * readFileSync: a regular file parks on `fs.readFile`; a pipe, FIFO or TTY
+ * (`readFileSync(0)`, `readFileSync('/dev/stdin')`, a named pipe) is read to
+ * its end without holding a pool thread while it waits for data (opening a
+ * FIFO still waits for its writer on one).
  */
 function readFile(): AnyFunction {
   const original = F.readFileSync!;
-  return replacement(original, (patched, self, args) => {
-    const fd = args[0];
-    const waiting = typeof fd === 'number' && mayWait(fileType(fd));
-    const encoding = encodingOf(args[1]);
+  return replacement('fs', original, (patched, self, args) => {
+    const file = args[0];
+    const options = args[1];
+    const waiting = mayWait(typeof file === 'number' ? fileType(file) : pathType(file));
+    const encoding = encodingOf(options);
     if (waiting && encoding !== null && !Buffer.isEncoding(encoding)) return callOriginal(original, self, args);
+    const flag = options !== null && typeof options === 'object' ? (options as { flag?: string }).flag ?? 'r' : 'r';
     return parkOn(patched, original, self, args, label('readFileSync'), (done) => {
       if (!waiting) return Reflect.apply(fs.readFile, self, [...args, done]);
-      readAllWaiting(fd as number, (error, data) =>
-        error ? done(error) : done(null, encoding === null ? data : (data as Buffer).toString(encoding)),
-      );
+      const decode: Done = (error, data) =>
+        error ? done(error) : done(null, encoding === null ? data : (data as Buffer).toString(encoding));
+      if (typeof file === 'number') return readAllWaiting(file, decode);
+      fs.open(file as fs.PathLike, flag, (error, fd) => {
+        if (error) return done(error);
+        readAllWaiting(fd, (readError, data) => fs.close(fd, () => decode(readError, data)));
+      });
     });
   });
 }
@@ -252,8 +295,8 @@ function readFile(): AnyFunction {
 /** realpathSync and realpathSync.native, each on its own callback twin. */
 function realpath(): AnyFunction {
   const original = F.realpathSync! as AnyFunction & { native: AnyFunction };
-  const patched = viaCallback(original, fs.realpath, label('realpathSync')) as AnyFunction & { native: AnyFunction };
-  patched.native = viaCallback(original.native, fs.realpath.native, label('realpathSync.native'));
+  const patched = viaCallback('fs', original, fs.realpath, label('realpathSync')) as AnyFunction & { native: AnyFunction };
+  patched.native = viaCallback('fs', original.native, fs.realpath.native, label('realpathSync.native'));
   return patched;
 }
 
@@ -263,15 +306,15 @@ export function fsReplacements(): Record<string, AnyFunction> {
   for (const name of PLAIN) {
     const original = F[name];
     const async = F[name.slice(0, -4)];
-    if (typeof original === 'function' && typeof async === 'function') out[name] = viaCallback(original, async, label(name));
+    if (typeof original === 'function' && typeof async === 'function') out[name] = viaCallback('fs', original, async, label(name));
   }
   out.statSync = stat('statSync');
   out.lstatSync = stat('lstatSync');
-  out.fstatSync = viaCallback(F.fstatSync!, fs.fstat, label('fstatSync'));
+  out.fstatSync = viaCallback('fs', F.fstatSync!, fs.fstat, label('fstatSync'));
   out.existsSync = exists();
-  out.openSync = viaCallback(F.openSync!, fs.open, label('openSync'), closeLate);
-  out.mkdtempSync = viaCallback(F.mkdtempSync!, fs.mkdtemp, label('mkdtempSync'));
-  out.opendirSync = viaCallback(F.opendirSync!, fs.opendir, label('opendirSync'), (dir) => (dir as fs.Dir).close(() => {}));
+  out.openSync = viaCallback('fs', F.openSync!, fs.open, label('openSync'), closeLate);
+  out.mkdtempSync = viaCallback('fs', F.mkdtempSync!, fs.mkdtemp, label('mkdtempSync'));
+  out.opendirSync = viaCallback('fs', F.opendirSync!, fs.opendir, label('opendirSync'), (dir) => (dir as fs.Dir).close(() => {}));
   out.readSync = read();
   out.writeSync = write();
   out.readFileSync = readFile();

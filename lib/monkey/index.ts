@@ -43,6 +43,7 @@ import { childProcessReplacements } from './child_process.js';
 import { cryptoReplacements } from './crypto.js';
 import { fsReplacements } from './fs.js';
 import { installModuleLock, removeModuleLock } from './loader.js';
+import { setActive } from './rule.js';
 import { zlibReplacements } from './zlib.js';
 import { describe } from '../hub/validate.js';
 
@@ -133,6 +134,7 @@ function patchOne(name: PatchableModule): void {
     m.originals.set(key, m.target[key]);
     m.target[key] = fn;
   }
+  setActive(name, true);
   warnLateReferences(name, m.originals);
 }
 
@@ -140,6 +142,7 @@ function unpatchOne(name: PatchableModule): void {
   const m = modules[name];
   for (const [key, original] of m.originals) m.target[key] = original;
   m.originals.clear();
+  setActive(name, false);
 }
 
 function afterChange(): void {

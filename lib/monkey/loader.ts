@@ -17,7 +17,7 @@ import Module from 'node:module';
 import { GreenletError } from '../errors.js';
 import { type Greenlet as RawGreenlet, getcurrent } from '../greenlet.js';
 import { Waiter } from '../hub/waiter.js';
-import { inOriginal, isParkable } from './rule.js';
+import { enterLoader, inOriginal, isParkable, leaveLoader } from './rule.js';
 
 type AnyFunction = (...args: any[]) => any;
 interface ModuleStatics {
@@ -96,7 +96,12 @@ function waitForLoad(request: unknown, parent: unknown, isMain: unknown): void {
 
 function lockedModuleLoad(this: unknown, request: unknown, parent: unknown, isMain: unknown): unknown {
   if (loading.size !== 0) waitForLoad(request, parent, isMain);
-  return Reflect.apply(originalModuleLoad!, this, arguments);
+  enterLoader();
+  try {
+    return Reflect.apply(originalModuleLoad!, this, arguments);
+  } finally {
+    leaveLoader();
+  }
 }
 
 let installed = false;

@@ -8,7 +8,9 @@
  * patched call that runs its original, and not called by Node's own code
  * (the CommonJS and ES module loaders call `fs.readFileSync`,
  * `fs.realpathSync` and friends through the module object, and so do sync
- * functions that build on each other, `readFileSync` -> `openSync`).
+ * functions that build on each other, `readFileSync` -> `openSync`: the
+ * latter always run under {@link callOriginal}, the former are recognised by
+ * their caller's file name while a `Module._load` runs).
  * Everywhere else (the root, timer and promise callbacks, finalizers,
  * `'exit'` handlers, raw greenlets) the original runs, with nothing changed.
  * @internal
@@ -20,6 +22,31 @@ import { getHub, kTask } from '../hub/hub.js';
 
 /** Greenlets not run by the hub that may still park in patched calls (the runner's main greenlet). */
 const parkable = new WeakSet<RawGreenlet>();
+/** Builtin modules patched now: a replacement kept after unpatch() behaves as the original. */
+const active = new Set<string>();
+
+/** Marks builtin `module` as patched (or not). */
+export function setActive(module: string, on: boolean): void {
+  if (on) active.add(module);
+  else active.delete(module);
+}
+
+/** Whether builtin `module` is patched now. */
+export function isActive(module: string): boolean {
+  return active.has(module);
+}
+
+/** > 0 while `Module._load` runs (a require, the entry's top level), in any greenlet. */
+let loaderDepth = 0;
+
+/** Called around every `Module._load` while patched (see loader.ts). */
+export function enterLoader(): void {
+  loaderDepth++;
+}
+export function leaveLoader(): void {
+  loaderDepth--;
+}
+
 /** > 0 while an original runs on behalf of a patched call: everything it calls runs its original too. */
 let originalDepth = 0;
 
@@ -78,7 +105,11 @@ export function mayPark(fn: Function): boolean {
   if (originalDepth !== 0) return false;
   const g = getcurrent();
   if (!isParkable(g)) return false;
-  if (calledByNode(fn)) return false;
+  // Node's own code calls patched functions through the module object from
+  // its loaders (under Module._load; the ES module loader's sync path for
+  // require(esm) too); elsewhere its sync internals run under callOriginal.
+  // So the stack check (~1-3 µs) is only needed while a require is running.
+  if (loaderDepth !== 0 && calledByNode(fn)) return false;
   try {
     // The hub's own checks: a pending kill or timeout is raised; a nested
     // async scope (AsyncResource#runInAsyncScope) makes parking unsafe.

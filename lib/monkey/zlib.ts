@@ -38,7 +38,7 @@ function sizeOf(input: unknown): number {
 }
 
 function viaAsync(name: string, original: AnyFunction, async: AnyFunction): AnyFunction {
-  return replacement(original, (patched, self, args) => {
+  return replacement('zlib', original, (patched, self, args) => {
     const options = args[1] as { info?: boolean } | undefined;
     if (sizeOf(args[0]) < ZLIB_MIN_BYTES || (options !== null && typeof options === 'object' && options.info)) {
       return callOriginal(original, self, args);
