@@ -113,6 +113,45 @@ console.log(JSON.stringify({
 }));
 `;
 
+const alsTopLevel = `
+const { AsyncLocalStorage } = require('async_hooks');
+const { sleep, spawn } = require('greenloop');
+const als = new AsyncLocalStorage();
+const seen = [];
+setImmediate(() => seen.push('root callback made before: ' + als.getStore()));
+als.run('outer', () => {
+  spawn(() => seen.push('spawned inside run: ' + als.getStore()));
+  sleep(10);
+  setTimeout(() => seen.push('timer made inside run: ' + als.getStore()), 1);
+  seen.push('after a park inside run: ' + als.getStore());
+  sleep(10);
+});
+seen.push('after run: ' + als.getStore());
+als.enterWith('entered');
+sleep(1);
+seen.push('after enterWith and a park: ' + als.getStore());
+console.log(JSON.stringify(seen));
+`;
+
+describe('AsyncLocalStorage at the top level', () => {
+  const dir = makeProject({ 'als.js': alsTopLevel, 'als.mjs': alsTopLevel
+      .replace("const { AsyncLocalStorage } = require('async_hooks');", "import { AsyncLocalStorage } from 'node:async_hooks';")
+      .replace("const { sleep, spawn } = require('greenloop');", "import { sleep, spawn } from 'greenloop';") });
+
+  it('a store set with run() around a park is the top level\'s only, and ends with run()', () => {
+    for (const file of ['als.js', 'als.mjs']) {
+      expect(summary(runCli(dir, [file])), file).toEqual([
+        'root callback made before: undefined',
+        'spawned inside run: outer',
+        'after a park inside run: outer',
+        'timer made inside run: outer',
+        'after run: undefined',
+        'after enterWith and a park: entered',
+      ]);
+    }
+  });
+});
+
 describe('an ES module entry', () => {
   const dir = makeProject({
     'e.mjs': esmIdentity,

@@ -22,6 +22,8 @@ import Module from 'node:module';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { Script } from 'node:vm';
 import { Greenlet, kObserve, kRawlink } from '../api/greenlet.js';
+import { captureStores, contextMode, enterContext, hubScope } from '../hub/context.js';
+import { kTask } from '../hub/hub.js';
 import { rethrowUncaught } from './uncaught.js';
 
 /** The parts of Node's CommonJS loader the runner uses (documented as monkey-patchable). */
@@ -181,8 +183,7 @@ function startMain(main: string, entry: string | null, format: Format): void {
   greenlet[kRawlink]((g) => {
     if (parked && !g.successful()) process.nextTick(rethrowUncaught, g.exception, format === 'commonjs');
   });
-  // Switched to here rather than start()ed: the hub would run it at its next pass.
-  greenlet.switch();
+  switchIntoMain(greenlet);
   if (!greenlet.dead) {
     parked = true;
     // As node does for an ES module whose top-level await never settles: the
@@ -195,6 +196,28 @@ function startMain(main: string, entry: string | null, format: Format): void {
   }
   if (!greenlet.successful()) rethrowUncaught(greenlet.exception, format === 'commonjs');
   if (greenlet.value === USE_ESM_LOADER) nodeRunMain.call(Module, main);
+}
+
+/**
+ * Switches into the main greenlet now (start() would wait for the hub's next
+ * pass). In resource mode (see hub/context.ts) it runs as the hub runs every
+ * greenlet: inside the hub's async resource, showing a context of its own
+ * (the stores current here, copied). Otherwise an AsyncLocalStorage store its
+ * top level sets would be written to the top-level resource of the root and
+ * stay there after a park: `als.run()` could not take it back, and the root
+ * would see it.
+ */
+function switchIntoMain(greenlet: Greenlet<unknown>): void {
+  if (contextMode === 'frame') {
+    greenlet.switch(); // the core switches AsyncLocalStorage's frame with the greenlet
+    return;
+  }
+  const task = greenlet[kTask];
+  task.ctx = captureStores();
+  hubScope.runInAsyncScope(() => {
+    enterContext(task.ctx!);
+    greenlet.switch();
+  });
 }
 
 /**
