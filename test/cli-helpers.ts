@@ -49,29 +49,28 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-/** Runs this Node binary with `args` in `dir`. */
-export function runNode(dir: string, args: string[], options: RunOptions = {}): Run {
-  const env = { ...process.env, ...options.env };
-  // The test runner's own preloads and options are not the script's.
-  delete env.NODE_OPTIONS;
-  if (options.env?.NODE_OPTIONS !== undefined) env.NODE_OPTIONS = options.env.NODE_OPTIONS;
-  const result = spawnSync(process.execPath, args, {
-    cwd: dir,
-    encoding: 'utf8',
-    env,
-    timeout: options.timeoutMs ?? 60_000,
-  });
-  return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** Runs `command ...args` in `dir` (found on PATH). */
+/**
+ * Runs `command ...args` in `dir`, with this process's environment plus
+ * `options.env`, minus the test runner's NODE_OPTIONS, and this Node first on
+ * PATH (for shebangs and npx).
+ */
 export function runCommand(dir: string, command: string, args: string[], options: RunOptions = {}): Run {
   const env = { ...process.env, ...options.env };
-  delete env.NODE_OPTIONS;
-  // The shebang's `env node` must find this Node.
+  // The test runner's own preloads and options are not the script's.
+  if (options.env?.NODE_OPTIONS === undefined) delete env.NODE_OPTIONS;
   env.PATH = `${dirname(process.execPath)}:${env.PATH ?? ''}`;
   const result = spawnSync(command, args, { cwd: dir, encoding: 'utf8', env, timeout: options.timeoutMs ?? 60_000 });
-  return { status: result.status, signal: result.signal, stdout: result.stdout ?? '', stderr: result.stderr ?? String(result.error ?? '') };
+  return {
+    status: result.status,
+    signal: result.signal,
+    stdout: result.stdout ?? '',
+    stderr: result.stderr ?? String(result.error ?? ''),
+  };
+}
+
+/** Runs this Node binary with `args` in `dir` (see {@link runCommand}). */
+export function runNode(dir: string, args: string[], options: RunOptions = {}): Run {
+  return runCommand(dir, process.execPath, args, options);
 }
 
 /** Runs `greenloop ...args` (the built bin, with this Node) in `dir`. */
