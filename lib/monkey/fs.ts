@@ -251,6 +251,20 @@ function encodingOf(options: unknown): BufferEncoding | null {
   return null;
 }
 
+/**
+ * readFileSync's errors from read(2) (EISDIR, EIO) name no path; Node 26's
+ * fs.readFile adds it: take it off again.
+ */
+function withoutReadPath(error: unknown): unknown {
+  const e = error as NodeJS.ErrnoException | null;
+  if (e instanceof Error && e.syscall === 'read' && typeof e.path === 'string') {
+    const suffix = ` '${e.path}'`;
+    if (e.message.endsWith(suffix)) e.message = e.message.slice(0, -suffix.length);
+    delete e.path;
+  }
+  return error;
+}
+
 const originalStat = fs.statSync;
 
 /** The file type bits of the file at `path`, or -1 (missing, not a path: Node reports it). */
@@ -280,7 +294,7 @@ function readFile(): AnyFunction {
     if (waiting && encoding !== null && !Buffer.isEncoding(encoding)) return callOriginal(original, self, args);
     const flag = options !== null && typeof options === 'object' ? (options as { flag?: string }).flag ?? 'r' : 'r';
     return parkOn(patched, original, self, args, label('readFileSync'), (done) => {
-      if (!waiting) return Reflect.apply(fs.readFile, self, [...args, done]);
+      if (!waiting) return Reflect.apply(fs.readFile, self, [...args, (error: unknown, data: unknown) => done(withoutReadPath(error), data)]);
       const decode: Done = (error, data) =>
         error ? done(error) : done(null, encoding === null ? data : (data as Buffer).toString(encoding));
       if (typeof file === 'number') return readAllWaiting(file, decode);

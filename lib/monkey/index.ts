@@ -107,13 +107,10 @@ function warnLateReferences(name: PatchableModule, originals: Map<string, unknow
     const exports = cache[file]?.exports;
     if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) continue;
     for (const key of Object.keys(exports)) {
-      let value: unknown;
-      try {
-        value = (exports as Record<string, unknown>)[key];
-      } catch {
-        continue;
-      }
-      const original = byValue.get(value);
+      // Data properties only: a getter may load or compute something.
+      const descriptor = Object.getOwnPropertyDescriptor(exports, key);
+      if (descriptor === undefined || !('value' in descriptor)) continue;
+      const original = byValue.get(descriptor.value);
       if (original === undefined) continue;
       warned.add(name);
       process.emitWarning(

@@ -6,7 +6,8 @@
  *
  * Keyed by the resolved filename, taken in `Module.prototype.load` (a module
  * being loaded for the first time) and waited for in `Module._load` (every
- * `require`). A wait that would close a cycle across greenlets (A waits for
+ * `require`). `Module._load` and `Module._resolveFilename` also mark, for the
+ * rule, that Node's loader may be the caller of a patched call. A wait that would close a cycle across greenlets (A waits for
  * B's module while B waits for A's) does not wait: it gets the partial
  * exports, as a require cycle does under Node. The root cannot wait either
  * (it gets the partial exports, as it would have without greenlets).
@@ -39,6 +40,7 @@ const waitingFor = new Map<RawGreenlet, string>();
 
 let originalLoad: AnyFunction | null = null;
 let originalModuleLoad: AnyFunction | null = null;
+let originalResolve: AnyFunction | null = null;
 
 function lockedLoad(this: unknown, filename: string): unknown {
   const g = getcurrent();
@@ -73,7 +75,7 @@ function waitForLoad(request: unknown, parent: unknown, isMain: unknown): void {
   if (!isParkable(g) || inOriginal()) return;
   let filename: unknown;
   try {
-    filename = M._resolveFilename(request, parent, isMain);
+    filename = Reflect.apply(trackedResolve, M, [request, parent, isMain]);
   } catch {
     return; // Module._load reports it
   }
@@ -104,6 +106,16 @@ function lockedModuleLoad(this: unknown, request: unknown, parent: unknown, isMa
   }
 }
 
+/** `Module._resolveFilename` (also `require.resolve()`) reads the file system through `fs` too. */
+function trackedResolve(this: unknown): unknown {
+  enterLoader();
+  try {
+    return Reflect.apply(originalResolve!, this, arguments);
+  } finally {
+    leaveLoader();
+  }
+}
+
 let installed = false;
 
 /** Installs the module lock (idempotent). */
@@ -118,6 +130,10 @@ export function installModuleLock(): void {
     originalModuleLoad = M._load;
     M._load = lockedModuleLoad;
   }
+  if (M._resolveFilename !== trackedResolve) {
+    originalResolve = M._resolveFilename;
+    M._resolveFilename = trackedResolve;
+  }
 }
 
 /**
@@ -129,4 +145,5 @@ export function removeModuleLock(): void {
   installed = false;
   if (M.prototype.load === lockedLoad) M.prototype.load = originalLoad!;
   if (M._load === lockedModuleLoad) M._load = originalModuleLoad!;
+  if (M._resolveFilename === trackedResolve) M._resolveFilename = originalResolve!;
 }

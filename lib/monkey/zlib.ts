@@ -13,8 +13,12 @@ import { callOriginal } from './rule.js';
 type AnyFunction = (...args: any[]) => any;
 const Z = zlib as unknown as Record<string, AnyFunction>;
 
-/** Input sizes from which a call parks, in bytes (smaller ones take less than a park). */
-export const ZLIB_MIN_BYTES = 16 * 1024;
+/**
+ * Input sizes from which a call parks, in bytes. Measured (Node 20, busy
+ * 2-core VM): gzip of 16 KiB 77 µs, 149 µs parked (the async stream
+ * machinery costs more than the work); of 64 KiB 193 µs, 256 µs parked.
+ */
+export const ZLIB_MIN_BYTES = 64 * 1024;
 
 const NAMES = [
   'deflateSync',
