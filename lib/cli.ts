@@ -58,9 +58,8 @@ function parseArgs(argv: readonly string[]): Command {
       patch = false;
       continue;
     }
-    if (arg.startsWith('-') && arg !== '-') {
-      return { kind: 'error', message: `unknown option ${JSON.stringify(arg)}` };
-    }
+    if (arg === '-') return { kind: 'error', message: 'a script from stdin ("-") is not supported: give a file' };
+    if (arg.startsWith('-')) return { kind: 'error', message: `unknown option ${JSON.stringify(arg)}` };
     return { kind: 'run', patch, script: arg, args: argv.slice(i + 1) };
   }
   return { kind: 'error', message: 'no script given' };

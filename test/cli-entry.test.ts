@@ -284,6 +284,7 @@ describe('the greenloop command line', () => {
     expect(run.status).toBe(9);
     expect(run.stderr).toMatch(/^greenloop: unknown option "--nope"\n/);
     expect(run.stdout).toBe('');
+    expect(runCli(dir, ['-']).stderr).toMatch(/^greenloop: a script from stdin \("-"\) is not supported: give a file\n/);
   });
 
   it('no script is an error; options after the script are the script\'s', () => {
