@@ -93,6 +93,17 @@ describe('greenloop/monkey: the rule', () => {
     expect(out.mainError).toBeUndefined();
   });
 
+  it("unpatch() leaves a wrapper put over a patched function (graceful-fs's closeSync); copies act as originals", () => {
+    expect(fixtureSummary('monkey-rule.js', { args: ['wrapped'] })).toEqual({
+      wrapped: true,
+      fseUsesPatched: true,
+      wrapperKept: true,
+      readFileSyncRestored: true,
+      copyAfterUnpatch: { value: true, parked: false },
+      warnings: [],
+    });
+  });
+
   it('warns once, naming the module, when a package loaded before patching holds an original', () => {
     const late = fixtureSummary('monkey-rule.js', { args: ['late'] });
     expect(late.warnings).toHaveLength(1);

@@ -251,56 +251,98 @@ function encodingOf(options: unknown): BufferEncoding | null {
   return null;
 }
 
-/**
- * readFileSync's errors from read(2) (EISDIR, EIO) name no path; Node 26's
- * fs.readFile adds it: take it off again.
- */
-function withoutReadPath(error: unknown): unknown {
-  const e = error as NodeJS.ErrnoException | null;
-  if (e instanceof Error && e.syscall === 'read' && typeof e.path === 'string') {
-    const suffix = ` '${e.path}'`;
-    if (e.message.endsWith(suffix)) e.message = e.message.slice(0, -suffix.length);
-    delete e.path;
-  }
+/** Node's own read size for files whose size is unknown (procfs), and its largest file. */
+const UNKNOWN_SIZE_CHUNK = 64 * 1024;
+const MAX_FILE_SIZE = 2 ** 31 - 1;
+
+/** Node's error for a file too large for one Buffer (readFileSync throws it too). */
+function fileTooLarge(size: number): RangeError {
+  const error = new RangeError(`File size (${size}) is greater than 2 GiB`) as RangeError & { code: string };
+  error.code = 'ERR_FS_FILE_TOO_LARGE';
   return error;
 }
 
-const originalStat = fs.statSync;
+/**
+ * Reads an open regular file from its current position as readFileSync
+ * does: `size` bytes at most (read until EOF when the size is unknown, 0).
+ */
+function readRegular(fd: number, size: number, done: Done): void {
+  if (size > MAX_FILE_SIZE) return done(fileTooLarge(size));
+  if (size === 0) {
+    const chunks: Buffer[] = [];
+    const next = (): void => {
+      const chunk = Buffer.allocUnsafe(UNKNOWN_SIZE_CHUNK);
+      fs.read(fd, chunk, 0, chunk.length, -1, (error, n) => {
+        if (error) return done(error);
+        if (n === 0) return done(null, Buffer.concat(chunks));
+        chunks.push(chunk.subarray(0, n));
+        next();
+      });
+    };
+    return next();
+  }
+  const buffer = Buffer.allocUnsafe(size);
+  let pos = 0;
+  const next = (): void => {
+    fs.read(fd, buffer, pos, size - pos, -1, (error, n) => {
+      if (error) return done(error);
+      pos += n;
+      if (n !== 0 && pos < size) return next();
+      done(null, pos < size ? buffer.subarray(0, pos) : buffer);
+    });
+  };
+  next();
+}
 
-/** The file type bits of the file at `path`, or -1 (missing, not a path: Node reports it). */
-function pathType(path: unknown): number {
-  if (typeof path !== 'string' && !Buffer.isBuffer(path) && !(path instanceof URL)) return -1;
+/** The size and type of an open fd (sync: fstat does not wait), or null if it cannot be stat'ed. */
+function fdInfo(fd: number): { type: number; size: number } | null {
   try {
-    const stats = callOriginal(originalStat, fs, [path, { throwIfNoEntry: false }]) as fs.Stats | undefined;
-    return stats === undefined ? -1 : stats.mode & S_IFMT;
+    const stats = callOriginal(originalFstat, fs, [fd]) as fs.Stats;
+    const type = stats.mode & S_IFMT;
+    return { type, size: type === S_IFREG ? stats.size : 0 };
   } catch {
-    return -1;
+    return null;
   }
 }
 
 /**
- * readFileSync: a regular file parks on `fs.readFile`; a pipe, FIFO or TTY
- * (`readFileSync(0)`, `readFileSync('/dev/stdin')`, a named pipe) is read to
- * its end without holding a pool thread while it waits for data (opening a
- * FIFO still waits for its writer on one).
+ * readFileSync. A path: open, read and close parked on the thread pool (3
+ * round trips, where `fs.readFile` takes 4), or, for a pipe, FIFO or TTY,
+ * read to its end without holding a pool thread while it waits for data
+ * (opening a FIFO still waits for its writer on one). An fd: `fs.readFile`,
+ * or the same pipe reader (`readFileSync(0)`).
  */
 function readFile(): AnyFunction {
   const original = F.readFileSync!;
   return replacement('fs', original, (patched, self, args) => {
     const file = args[0];
     const options = args[1];
-    const waiting = mayWait(typeof file === 'number' ? fileType(file) : pathType(file));
+    if (options !== undefined && options !== null && typeof options !== 'string' && typeof options !== 'object') {
+      return callOriginal(original, self, args); // Node's own ERR_INVALID_ARG_TYPE
+    }
     const encoding = encodingOf(options);
-    if (waiting && encoding !== null && !Buffer.isEncoding(encoding)) return callOriginal(original, self, args);
-    const flag = options !== null && typeof options === 'object' ? (options as { flag?: string }).flag ?? 'r' : 'r';
-    return parkOn(patched, original, self, args, label('readFileSync'), (done) => {
-      if (!waiting) return Reflect.apply(fs.readFile, self, [...args, (error: unknown, data: unknown) => done(withoutReadPath(error), data)]);
-      const decode: Done = (error, data) =>
+    if (encoding !== null && !Buffer.isEncoding(encoding)) return callOriginal(original, self, args);
+    const flag = options !== null && typeof options === 'object' ? ((options as { flag?: unknown }).flag ?? 'r') : 'r';
+    const decoded =
+      (done: Done): Done =>
+      (error, data) =>
         error ? done(error) : done(null, encoding === null ? data : (data as Buffer).toString(encoding));
-      if (typeof file === 'number') return readAllWaiting(file, decode);
-      fs.open(file as fs.PathLike, flag, (error, fd) => {
-        if (error) return done(error);
-        readAllWaiting(fd, (readError, data) => fs.close(fd, () => decode(readError, data)));
+    if (typeof file === 'number') {
+      const waiting = mayWait(fileType(file));
+      return parkOn(patched, original, self, args, label('readFileSync'), (done) =>
+        waiting ? readAllWaiting(file, decoded(done)) : Reflect.apply(fs.readFile, self, [...args, done]),
+      );
+    }
+    return parkOn(patched, original, self, args, label('readFileSync'), (done) => {
+      fs.open(file as fs.PathLike, flag as fs.OpenMode, 0o666, (openError, fd) => {
+        if (openError) return done(openError);
+        // Always closes, also when the park was interrupted meanwhile.
+        const finish: Done = (error, data) =>
+          fs.close(fd, (closeError) => (error || closeError ? done(error ?? closeError) : decoded(done)(null, data)));
+        const info = fdInfo(fd);
+        if (info === null) return readRegular(fd, 0, finish);
+        if (mayWait(info.type)) return readAllWaiting(fd, finish);
+        readRegular(fd, info.size, finish);
       });
     });
   });

@@ -91,6 +91,12 @@ function checkModule(name: unknown, where: string): PatchableModule {
 /** greenloop's own folder, whose modules may hold originals on purpose. */
 const ownDir = `${dirname(__dirname)}${sep}`;
 const warned = new Set<PatchableModule>();
+/**
+ * Node's own functions of each module, as found at the first patch (a
+ * re-patch may find a wrapper someone put around ours since: holding that is
+ * not holding an original).
+ */
+const builtinFunctions = Object.fromEntries(names.map((n) => [n, new Set<unknown>()])) as Record<PatchableModule, Set<unknown>>;
 
 /**
  * Warns once per builtin when a module loaded before patching holds one of
@@ -100,7 +106,8 @@ const warned = new Set<PatchableModule>();
 function warnLateReferences(name: PatchableModule, originals: Map<string, unknown>): void {
   if (warned.has(name)) return;
   const byValue = new Map<unknown, string>();
-  for (const [key, value] of originals) byValue.set(value, key);
+  const builtin = builtinFunctions[name];
+  for (const [key, value] of originals) if (builtin.has(value)) byValue.set(value, key);
   const cache = (Module as unknown as { _cache: Record<string, { exports?: unknown } | undefined> })._cache;
   for (const file of Object.keys(cache)) {
     if (file.startsWith(ownDir)) continue;
@@ -126,7 +133,10 @@ function warnLateReferences(name: PatchableModule, originals: Map<string, unknow
 function patchOne(name: PatchableModule): void {
   const m = modules[name];
   if (m.originals.size !== 0) return;
-  m.replacements ??= m.make();
+  if (m.replacements === null) {
+    m.replacements = m.make();
+    for (const key of Object.keys(m.replacements)) builtinFunctions[name].add(m.target[key]);
+  }
   for (const [key, fn] of Object.entries(m.replacements)) {
     m.originals.set(key, m.target[key]);
     m.target[key] = fn;
@@ -137,7 +147,11 @@ function patchOne(name: PatchableModule): void {
 
 function unpatchOne(name: PatchableModule): void {
   const m = modules[name];
-  for (const [key, original] of m.originals) m.target[key] = original;
+  for (const [key, original] of m.originals) {
+    // A wrapper someone installed over ours since (graceful-fs wraps fs.closeSync) stays: it
+    // calls our replacement, which acts as the original once the module is not active.
+    if (m.target[key] === m.replacements![key]) m.target[key] = original;
+  }
   m.originals.clear();
   setActive(name, false);
 }
@@ -194,7 +208,9 @@ export function patchAll(options: PatchAllOptions = {}): void {
 /**
  * Restores the originals of the given modules (all of them without
  * arguments), so that `fs.readFileSync === getOriginal('fs', 'readFileSync')`
- * again. Idempotent.
+ * again. Idempotent. A function someone else replaced after patching (a
+ * wrapper around the patched one) is left in place; the patched function it
+ * wraps then behaves as the original.
  * @throws TypeError naming the value received for an unknown module.
  * @example
  * ```js
