@@ -31,3 +31,5 @@ for (const entry of entries) {
     : `export * from '../cjs/${entry}.js';\n`;
   fs.writeFileSync(path.join(esmDir, `${name}.d.mts`), types);
 }
+// The `greenloop` bin runs straight from the build (npm also sets this when it links bins).
+fs.chmodSync(path.join(root, 'dist', 'cjs', 'cli.js'), 0o755);
