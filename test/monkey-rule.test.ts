@@ -35,10 +35,25 @@ describe('greenloop/monkey: the rule', () => {
     expect(out.spawned.execSync.value).toBe('ok\n');
   });
 
-  it.each(['root', 'timer', 'promise', 'rawGreenlet', 'finalizer', 'exitHandler', 'nestedScope'])(
+  it.each(['root', 'timer', 'promise', 'rawGreenlet', 'finalizer', 'exitHandler'])(
     'in a %s the original runs, exactly',
     (where) => expectOriginal(out[where]),
   );
+
+  it('inside a nested async scope a patched call parks, and the scope is still current after it', () => {
+    for (const probe of Object.values(out.nestedScope as Calls)) expect(probe).toMatchObject({ parked: true });
+    expect(out.nestedScope.execSync.value).toBe('ok\n');
+    expect(out.nestedScopeKept).toBe(true);
+  });
+
+  it('where async scopes cannot follow greenlets (GREENLOOP_ASYNC_STACK=refuse), a nested scope runs the original, exactly', () => {
+    const refused = fixtureSummary('monkey-rule.js', {
+      flags: ['--expose-gc'],
+      env: { ...process.env, GREENLOOP_ASYNC_STACK: 'refuse' },
+    });
+    expectOriginal(refused.nestedScope);
+    expect(refused.nestedScopeKept).toBe(true);
+  });
 
   it("Node's CommonJS loader does not park; the module's body does", () => {
     expect(out.loader).toEqual({ turnedBeforeBody: false, text: true, turnedInBody: true });

@@ -4,15 +4,16 @@
  *
  * A patched call parks only in a greenlet the hub schedules (one made with
  * `spawn()` / `new Greenlet()`, or one the runner marked with
- * {@link allowParking}), outside a nested async scope, not inside another
- * patched call that runs its original, and not called by Node's module
- * loaders (the CommonJS and ES module loaders call `fs.readFileSync`,
+ * {@link allowParking}), not inside another patched call that runs its
+ * original, and not called by Node's module loaders (the CommonJS and ES module loaders call `fs.readFileSync`,
  * `fs.realpathSync` and friends through the module object: they are
  * recognised by their caller's file name while a `Module._load` or
  * `Module._resolveFilename` runs; sync functions that build on each other,
  * `readFileSync` -> `openSync`, run under {@link callOriginal}).
  * Everywhere else (the root, timer and promise callbacks, finalizers,
  * `'exit'` handlers, raw greenlets) the original runs, with nothing changed.
+ * Inside a nested async scope it parks where the greenlet's scopes can
+ * follow it across the switch (async-stack.ts), else runs the original.
  * @internal
  * @module
  */
@@ -112,7 +113,8 @@ export function mayPark(fn: Function): boolean {
   if (loaderDepth !== 0 && calledByNode(fn)) return false;
   try {
     // The hub's own checks: a pending kill or timeout is raised; a nested
-    // async scope (AsyncResource#runInAsyncScope) makes parking unsafe.
+    // async scope (AsyncResource#runInAsyncScope) is refused only where the
+    // greenlet's async scopes cannot follow it (see async-stack.ts).
     getHub().enterPark('a patched call');
   } catch (error) {
     // The nested-scope refusal (a pending error that happens to be a GreenletError is raised).
