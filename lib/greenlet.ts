@@ -107,6 +107,12 @@ class GreenletState {
   ref: WeakRef<Greenlet> | null = null;
   isRoot = false;
   parent: Greenlet | null;
+  /**
+   * Where this greenlet's end goes instead of its parent, set by the hub just
+   * before a greenlet it runs returns (see {@link handOffDeath}). Read once at
+   * death and cleared, so no finished greenlet keeps another one alive.
+   */
+  deathTarget: GreenletState | null = null;
   started = false;
   dead = false;
   stackSize: number | undefined;
@@ -157,8 +163,12 @@ function outcomeOf(error: unknown): Transfer {
  * ancestor. An ancestor that has not started is started by a value (it becomes
  * `run`'s argument) and killed by an error, which passes on up.
  */
-function routeOutcome(ended: GreenletState, outcome: Transfer): [GreenletState, Transfer] {
-  let target = liveAncestor(ended);
+function routeOutcome(
+  ended: GreenletState,
+  outcome: Transfer,
+  deathTarget: GreenletState | null = null,
+): [GreenletState, Transfer] {
+  let target = deathTarget !== null && deathTarget.started && !deathTarget.dead ? deathTarget : liveAncestor(ended);
   while (!target.started) {
     if (!outcome.throws) return [target, { throws: false, value: undefined, args: [outcome.value] }];
     target.started = true;
@@ -233,11 +243,23 @@ export function runOnRoot<T>(fn: () => T): T {
   return deliver(back) as T;
 }
 
+/**
+ * Makes the end of `g` (its `run` returning or throwing) go to `target`
+ * instead of its parent, if `target` is started and alive by then; `null`
+ * undoes it. The link is dropped when `g` ends, so it keeps nothing alive.
+ * The hub uses it to hand a dying greenlet's control straight to the next
+ * ready one without changing its `parent`.
+ * @internal
+ */
+export function setDeathTarget(g: Greenlet, target: Greenlet | null): void {
+  stateOf(g).deathTarget = target === null ? null : stateOf(target);
+}
+
 /** From its first park on, a greenlet's state refers to its public object weakly. */
 function holdWeakly(state: GreenletState, self: Greenlet): void {
   state.ref = new WeakRef(self);
   state.self = null;
-  unreachable.register(self, state);
+  unreachable.register(self, state, state);
 }
 
 function createHandle(state: GreenletState): NativeHandle {
@@ -270,7 +292,13 @@ function entry(handle: NativeHandle): NativeHandle {
     result = outcomeOf(error);
   }
   state.dead = true;
-  const [target, outcome] = routeOutcome(state, result);
+  // From here on nothing outside this greenlet's object may hold its state: a
+  // registered state is a strong root, and its links would chain finished
+  // greenlets together (each kept alive by the one that died before it).
+  unreachable.unregister(state);
+  const deathTarget = state.deathTarget;
+  state.deathTarget = null;
+  const [target, outcome] = routeOutcome(state, result, deathTarget);
   try {
     trace('switch', state, target);
   } catch {
@@ -286,7 +314,7 @@ const unreachable = new FinalizationRegistry<GreenletState>((state) => {
   if (!state.started || state.dead || native === undefined) return;
   // As python-greenlet does: unwind it with GreenletExit so that its finally
   // blocks run, returning here when it ends.
-  state.parent = publicOf(current);
+  state.deathTarget = current;
   try {
     transferTo(state, { throws: true, value: new GreenletExit('greenlet was garbage collected') }, 'throw');
   } catch (error) {

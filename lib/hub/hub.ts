@@ -17,7 +17,7 @@
 import { executionAsyncId } from 'node:async_hooks';
 import { dirname, sep } from 'node:path';
 import { GreenletError, GreenletExit, LoopExit } from '../errors.js';
-import { type Greenlet as RawGreenlet, getcurrent } from '../greenlet.js';
+import { type Greenlet as RawGreenlet, getcurrent, setDeathTarget } from '../greenlet.js';
 import {
   captureFrame,
   captureStores,
@@ -353,7 +353,7 @@ export class Hub {
     // becomes a parent.
     const next = this.#takeHandOff(false);
     if (!frameMode && this.#inPass) enterContext(next === null ? this.#hubCtx : (next.ctx ??= newContext()));
-    task.greenlet.parent = next === null ? this.greenlet : next.greenlet;
+    setDeathTarget(task.greenlet, next === null ? this.greenlet : next.greenlet);
     if (next === null && !this.#inPass && this.#queue.length !== 0) this.#schedulePass();
   }
 
