@@ -136,6 +136,8 @@ let tracer: TraceFunction | null = null;
 let defaultStackSize: number | undefined;
 /** What the switch in progress carries to its target. */
 let pending: Transfer | undefined;
+/** The hub's check of switch()/throw() calls made by user code; see {@link setSwitchCheck}. */
+let switchCheck: ((target: Greenlet, operation: 'switch' | 'throw') => void) | null = null;
 
 function liveAncestor(state: GreenletState): GreenletState {
   let s = state;
@@ -201,9 +203,12 @@ function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw
       // The switch itself failed (e.g. no thread could be created): nothing ran.
       setCurrent(origin);
       pending = undefined;
+    } else {
+      arrivals.count++;
     }
     throw error;
   }
+  arrivals.count++;
   let back = pending!;
   // Only the root is asked to run calls (runOnRoot): run each on its own
   // identity and hand the outcome back to the greenlet that asked.
@@ -218,6 +223,7 @@ function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw
     pending = outcome;
     setCurrent(caller);
     native.switchTo(caller.handle!);
+    arrivals.count++;
     back = pending!;
   }
   origin.asyncResource = executionAsyncResource();
@@ -238,9 +244,43 @@ export function runOnRoot<T>(fn: () => T): T {
   pending = { throws: false, value: undefined, call: fn, caller };
   setCurrent(rootState);
   native.switchTo(rootState.handle!);
+  arrivals.count++;
   const back = pending!;
   pending = undefined;
   return deliver(back) as T;
+}
+
+/**
+ * `count`: how many times control has arrived in a greenlet of this thread by
+ * a switch (a resume, a start, or the return to the parent of one that ended).
+ * A `switch()` that throws without having changed it moved no control at all:
+ * its target did not run (a stack overflow before the switch, a thread that
+ * could not be created, a tracer that threw). A property, not a function, so
+ * that reading it needs no stack at the stack's very edge.
+ * @internal
+ */
+export const arrivals = { count: 0 };
+
+/**
+ * Installs the hub's check of `switch()`/`throw()` calls (it refuses those
+ * into a greenlet the hub owns at that point). The hub itself switches with
+ * {@link resume} and {@link resumeThrowing}, which skip it.
+ * @internal
+ */
+export function setSwitchCheck(check: ((target: Greenlet, operation: 'switch' | 'throw') => void) | null): void {
+  switchCheck = check;
+}
+
+/** `g.switch(value)` without the hub's check: how the hub resumes greenlets. @internal */
+export function resume(g: Greenlet, value?: unknown): unknown {
+  const target = liveAncestor(stateOf(g));
+  const t: Transfer = target.started ? { throws: false, value } : { throws: false, value: undefined, args: [] };
+  return transferTo(target, t, 'switch');
+}
+
+/** Raises `error` in the started, live greenlet `g` where it stands, without the hub's check. @internal */
+export function resumeThrowing(g: Greenlet, error: unknown): unknown {
+  return transferTo(stateOf(g), { throws: true, value: error }, 'throw');
 }
 
 /**
@@ -274,6 +314,7 @@ function createHandle(state: GreenletState): NativeHandle {
  */
 function entry(handle: NativeHandle): NativeHandle {
   const state = handle.state as GreenletState;
+  arrivals.count++;
   let result: Transfer;
   try {
     const start = pending!;
@@ -388,6 +429,7 @@ export class Greenlet {
    *   an error that escapes a child greenlet's `run`.
    */
   switch(...args: unknown[]): unknown {
+    if (switchCheck !== null) switchCheck(this, 'switch');
     const target = liveAncestor(stateOf(this));
     const t: Transfer = target.started ? { throws: false, value: args[0] } : { throws: false, value: undefined, args };
     return transferTo(target, t, 'switch');
@@ -402,6 +444,7 @@ export class Greenlet {
    * @param error - default: a new {@link GreenletExit}.
    */
   throw(error: unknown = new GreenletExit()): unknown {
+    if (switchCheck !== null) switchCheck(this, 'throw');
     const self = stateOf(this);
     if (self.started && !self.dead) return transferTo(self, { throws: true, value: error }, 'throw');
     // Unstarted or dead: it ends with `error` where it stands, without running.

@@ -4,6 +4,7 @@
  */
 import { getHub, type Task } from './hub.js';
 import { GreenletError } from '../errors.js';
+import { clearTimer, setTimer } from './timer.js';
 
 const EMPTY = 0;
 const VALUE = 1;
@@ -125,10 +126,11 @@ export class Waiter<T = unknown> {
   yield(): void {
     const hub = getHub();
     const task = hub.enterPark(this.label);
+    // Settled before anyone waits on it; park() queues the greenlet itself.
+    this.#state = VALUE;
     this.#task = task;
-    this.#settle(VALUE, undefined);
     try {
-      hub.park(task, this);
+      hub.park(task, this, true);
     } finally {
       this.#task = null;
     }
@@ -157,10 +159,10 @@ function expire(w: Waiter<any>): void {
  */
 export function getWithTimeout<T>(w: Waiter<T>, ms: number | null): T | typeof TIMED_OUT {
   if (ms === null || w.ready) return w.get();
-  const timer = setTimeout(expire, ms, w);
+  const timer = setTimer(expire, ms, w);
   try {
     return w.get();
   } finally {
-    clearTimeout(timer);
+    clearTimer(timer);
   }
 }
