@@ -22,7 +22,7 @@
  * @module
  */
 import { executionAsyncResource } from 'node:async_hooks';
-import { GreenletError, GreenletExit } from './errors.js';
+import { describeValue as describe, GreenletError, GreenletExit } from './errors.js';
 import { installNodeCompat } from './node-compat.js';
 import { native, type NativeHandle } from './native.js';
 
@@ -131,6 +131,7 @@ class GreenletState {
 }
 
 let stateOf: (g: Greenlet) => GreenletState;
+let isGreenlet: (value: unknown) => boolean;
 let publicOf: (state: GreenletState) => Greenlet;
 let tracer: TraceFunction | null = null;
 let defaultStackSize: number | undefined;
@@ -339,11 +340,15 @@ function entry(handle: NativeHandle): NativeHandle {
   unreachable.unregister(state);
   const deathTarget = state.deathTarget;
   state.deathTarget = null;
-  const [target, outcome] = routeOutcome(state, result, deathTarget);
+  let [target, outcome] = routeOutcome(state, result, deathTarget);
   try {
     trace('switch', state, target);
-  } catch {
-    // A tracer that throws here has nowhere to report to; the switch goes on.
+  } catch (error) {
+    // A dying greenlet's switch cannot be aborted. As python-greenlet does
+    // with every tracer error, the switch becomes a throw: the greenlet that
+    // gets control gets the tracer's error in place of the outcome (an
+    // unstarted one is killed by it, which passes it on up).
+    [target, outcome] = routeOutcome(state, { throws: true, value: error }, deathTarget);
   }
   if (target.handle === null) target.handle = createHandle(target);
   pending = outcome;
@@ -390,9 +395,7 @@ export class Greenlet {
     if (run != null && typeof run !== 'function') {
       throw new TypeError(`run must be a function, got ${typeof run}`);
     }
-    if (parent != null && !(parent instanceof Greenlet)) {
-      throw new TypeError(`parent must be a Greenlet, got ${describe(parent)}`);
-    }
+    if (parent != null) checkGreenlet('parent', parent);
     const adopted = Greenlet.#adopting;
     Greenlet.#adopting = null;
     const stackSize = options?.stackSize;
@@ -406,8 +409,17 @@ export class Greenlet {
   /** Set while {@link Greenlet.#face} builds an object for an existing state. */
   static #adopting: GreenletState | null = null;
 
+  /** Whether `value` is a Greenlet made by this class (not a Proxy of one, nor an object inheriting from it). */
+  static #isGreenlet(value: unknown): boolean {
+    return typeof value === 'object' && value !== null && #state in value;
+  }
+
   static {
-    stateOf = (g) => g.#state;
+    isGreenlet = (value) => Greenlet.#isGreenlet(value);
+    stateOf = (g) => {
+      if (!Greenlet.#isGreenlet(g)) throw new TypeError(`expected a Greenlet, got ${describeNonGreenlet(g)}`);
+      return g.#state;
+    };
     publicOf = (state) => state.self ?? state.ref?.deref() ?? Greenlet.#face(state);
   }
 
@@ -463,9 +475,7 @@ export class Greenlet {
   }
 
   set parent(parent: Greenlet | null) {
-    if (!(parent instanceof Greenlet)) {
-      throw new TypeError(`parent must be a Greenlet, got ${describe(parent)}`);
-    }
+    checkGreenlet('parent', parent);
     if (this.#state.isRoot) throw new GreenletError('the root greenlet cannot have a parent');
     for (let p: Greenlet | null = parent; p !== null; p = stateOf(p).parent) {
       if (stateOf(p) === this.#state) throw new GreenletError('cyclic parent chain');
@@ -494,10 +504,17 @@ export class Greenlet {
   }
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
-  return `${typeof value} ${String(value)}`;
+
+/** Says what a value that is not a real Greenlet is, naming the look-alikes that instanceof lets through. */
+function describeNonGreenlet(value: unknown): string {
+  if (value instanceof Greenlet) {
+    return `${describe(value)} that is not one (a Proxy of a Greenlet, or an object made from Greenlet.prototype)`;
+  }
+  return describe(value);
+}
+
+function checkGreenlet(name: string, value: unknown): asserts value is Greenlet {
+  if (!isGreenlet(value)) throw new TypeError(`${name} must be a Greenlet, got ${describeNonGreenlet(value)}`);
 }
 
 function checkStackSize(n: unknown): asserts n is number {
@@ -568,6 +585,9 @@ export function gettrace(): TraceFunction | null {
  *   or `'user-space'` is not available on this machine.
  */
 export function configure(options: CoreOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`configure expects an options object, got ${describe(options)}`);
+  }
   if (options.backend !== undefined) native.setBackend(options.backend);
   if (options.stackSize !== undefined) {
     checkStackSize(options.stackSize);

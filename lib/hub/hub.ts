@@ -430,7 +430,7 @@ export class Hub {
       resumeThrowing(g, error);
     } catch (escaped) {
       // A raw greenlet that ended with it: its error went to its parent, the hub.
-      this.#reportFromPass(escaped, g, 'failed');
+      this.reportError(escaped, g, 'failed');
     }
     if (!frameMode) enterContext(this.#hubCtx);
   };
@@ -468,13 +468,22 @@ export class Hub {
   reportError(error: unknown, greenlet: RawGreenlet, what = 'failed'): void {
     const handler = this.#unjoinedHandler;
     if (handler !== null) {
-      handler(error, greenlet);
+      try {
+        handler(error, greenlet);
+      } catch (fatal) {
+        // The handler made it fatal: its error is an uncaught exception, once
+        // (it is not reported to the handler again).
+        process.nextTick(rethrow, fatal);
+      }
       return;
     }
     const stack = error instanceof Error && error.stack ? error.stack : `${describe(error)}: ${String(error)}`;
     process.stderr.write(
       `greenloop: ${greenletLabel(greenlet)} ${what} and nobody joined it:\n${stack}\n`,
     );
+    // An error nobody handled is a failure of the program, as an uncaught
+    // exception is, but the process goes on; an exit status set already stays.
+    if (!process.exitCode) process.exitCode = 1;
   }
 
   #schedulePass(): void {
@@ -514,7 +523,7 @@ export class Hub {
     try {
       cb.fn(...cb.args);
     } catch (error) {
-      this.#reportFromPass(error, this.greenlet, 'threw from a callback run by the hub');
+      this.reportError(error, this.greenlet, 'threw from a callback run by the hub');
     }
   }
 
@@ -551,13 +560,13 @@ export class Hub {
       if (arrivals.count !== switches) {
         // Only a raw greenlet's error reaches here (gevent-level ones catch
         // everything): it ended and its error went to its parent, the hub.
-        this.#reportFromPass(error, task.greenlet, 'failed');
+        this.reportError(error, task.greenlet, 'failed');
       } else if (this.#isStartRefusal(task, error)) {
         this.#endRefused(task, error);
       } else {
         // The switch failed where it stood (a tracer that threw): the greenlet
         // did not run. Report it and try again at the next pass, not in this one.
-        this.#reportFromPass(error, task.greenlet, 'could not be switched to');
+        this.reportError(error, task.greenlet, 'could not be switched to');
         setImmediate(() => this.wake(task));
       }
     }
@@ -575,7 +584,7 @@ export class Hub {
     const g = task.greenlet;
     const refused = (g as { [kStartRefused]?: (error: unknown) => void })[kStartRefused];
     if (refused !== undefined) refused.call(g, error);
-    else this.#reportFromPass(error, g, 'could not start');
+    else this.reportError(error, g, 'could not start');
   }
 
   /** Whether the pass has used up its time; reads the clock every CHECK_EVERY calls. */
@@ -583,17 +592,6 @@ export class Hub {
     if (--this.#checkIn > 0) return false;
     this.#checkIn = CHECK_EVERY;
     return Date.now() > this.#deadline;
-  }
-
-  #reportFromPass(error: unknown, greenlet: RawGreenlet, what: string): void {
-    try {
-      this.reportError(error, greenlet, what);
-    } catch (fatal) {
-      // The handler made it fatal: rethrow outside the pass.
-      process.nextTick(() => {
-        throw fatal;
-      });
-    }
   }
 
   /**
@@ -694,6 +692,10 @@ export class Hub {
  */
 function isStale(task: Task): boolean {
   return task.site === null && task.greenlet.started;
+}
+
+function rethrow(error: unknown): never {
+  throw error;
 }
 
 function blockingOnHub(operation: string): GreenletError {
