@@ -437,6 +437,10 @@ export class Greenlet {
    * ones deliver `args[0]` as the return value of the `switch()` that parked
    * it. Returns whatever the next switch back to the caller carries.
    * Switching to a dead greenlet goes to its nearest live ancestor.
+   * @throws GreenletError when the target is parked in the hub (only the hub
+   *   resumes it: interrupt it with `kill()` or a `Timeout`) or is a
+   *   gevent-level greenlet that has not started (use `start()`); nothing
+   *   switches then. Also when its thread cannot be created (`errno` set).
    * @throws whatever is thrown into the caller while it is parked, including
    *   an error that escapes a child greenlet's `run`.
    */
@@ -454,6 +458,8 @@ export class Greenlet {
    * stays dead. Either way `error` then reaches the nearest live ancestor as
    * if the greenlet had ended with it (a `GreenletExit` as a value).
    * @param error - default: a new {@link GreenletExit}.
+   * @throws GreenletError into a greenlet parked in the hub, or a gevent-level
+   *   greenlet that has not started, as {@link Greenlet.switch}.
    */
   throw(error: unknown = new GreenletExit()): unknown {
     if (switchCheck !== null) switchCheck(this, 'throw');
@@ -563,7 +569,12 @@ export function getcurrent(): Greenlet {
  * Installs `fn` to be called before every switch (`'switch'`) and every
  * `throw()` (`'throw'`) with the origin and target greenlets, or removes the
  * tracer with `null`. A tracer that throws aborts that switch: the error comes
- * out of the `switch()`/`throw()` call. Returns the previous tracer.
+ * out of the `switch()`/`throw()` call. The last switch of a greenlet that
+ * has finished cannot be aborted: as in python-greenlet, the tracer's error
+ * is then thrown in the greenlet that gets control (out of its pending
+ * `switch()`), in place of the finished greenlet's outcome. Returns the
+ * previous tracer.
+ * @throws TypeError unless `fn` is a function or `null`.
  */
 export function settrace(fn: TraceFunction | null): TraceFunction | null {
   if (fn !== null && typeof fn !== 'function') {
@@ -581,6 +592,7 @@ export function gettrace(): TraceFunction | null {
 
 /**
  * Changes settings of this thread's native core; see {@link CoreOptions}.
+ * @throws TypeError unless `options` is an object, or for a bad `stackSize` or `poolSize`.
  * @throws GreenletError when the backend is changed after a greenlet started,
  *   or `'user-space'` is not available on this machine.
  */

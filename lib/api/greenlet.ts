@@ -294,8 +294,9 @@ export class Greenlet<T = unknown> extends RawGreenlet {
 
   /**
    * Ends the greenlet by raising `error` in it where it is parked (at once if
-   * it is parked, else at its next park). A greenlet that has not started yet
-   * dies at once without running. Killing a finished greenlet does nothing.
+   * it is parked, else at its next park; if its code is switched out by a raw
+   * switch, e.g. into a raw child greenlet, where it stands, from the hub's
+   * next pass). A greenlet that has not started yet dies at once without running. Killing a finished greenlet does nothing.
    * With `block` (the default) waits until it has died.
    * @param error - @default a new {@link GreenletExit}, which makes it end
    *   successfully with the GreenletExit as its value; any other error makes it fail.

@@ -224,8 +224,10 @@ export class Hub {
    * that were ready when it failed have run (and with errors thrown by link
    * callbacks and by raw greenlets the hub resumed). `null`, the
    * default, prints the error's stack and the greenlet's name to stderr, as
-   * gevent does. A handler that throws makes the error an uncaught exception
-   * (by default, fatal).
+   * gevent does, and sets `process.exitCode` to 1 unless the program has set
+   * it already (the process goes on). A handler decides for itself; one that
+   * throws makes its own error an uncaught exception (by default, fatal) and
+   * is not called again with it.
    * @default null
    * @example
    * ```ts
