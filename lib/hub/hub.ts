@@ -287,9 +287,11 @@ export class Hub {
   /** Schedules `task`'s greenlet to run at the next pass (no-op if already scheduled). @internal */
   wake(task: Task): void {
     if (task.scheduled) return;
-    task.scheduled = true;
-    this.#queue.push(task);
+    // Calls first, state last: an overflow at the edge of the stack leaves
+    // the task as it was, not marked scheduled without being queued.
     if (!this.#inPass) this.#schedulePass();
+    this.#queue.push(task);
+    task.scheduled = true;
   }
 
   /**
@@ -349,8 +351,8 @@ export class Hub {
     head.parkedPrev = task;
     this.#parkedCount++;
     this.#parks++;
-    if (yielding) this.wake(task);
     try {
+      if (yielding) this.wake(task);
       let back = this.#switchOut(task);
       if (this.#handOffTarget === task) this.arrived(task);
       while (back === DESCRIBE) {

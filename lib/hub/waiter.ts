@@ -138,9 +138,11 @@ export class Waiter<T = unknown> {
 
   #settle(state: number, value: unknown): boolean {
     if (this.#state !== EMPTY) return false;
+    // Woken first: if that fails (a stack overflow), the waiter stays empty
+    // and the caller gets the error, instead of an outcome nobody is woken for.
+    if (this.#task !== null) getHub().wake(this.#task);
     this.#state = state;
     this.#value = value;
-    if (this.#task !== null) getHub().wake(this.#task);
     return true;
   }
 }
