@@ -175,3 +175,54 @@ describe('kill() and raw switches', () => {
     expect(value).toBe('from child');
   });
 });
+
+describe('a tracer that throws on a switch the hub makes', () => {
+  it("on the hub's switch into a greenlet: reported, and the greenlet runs at the next pass", async () => {
+    const { settrace } = await import('../lib/greenlet.js');
+    const error = new Error('tracer failed');
+    const g = spawn(() => 'ran');
+    let thrown = 0;
+    settrace((_event, _origin, target) => {
+      if (target === g && thrown++ === 0) throw error;
+    });
+    try {
+      const reported = await collectingReports(async () => {
+        expect(await g.promise()).toBe('ran');
+      });
+      expect(reported).toEqual([error]);
+    } finally {
+      settrace(null);
+    }
+  });
+
+  it("on a parking greenlet's hand-off: the parker gets the error, the next greenlet still runs", async () => {
+    const { settrace } = await import('../lib/greenlet.js');
+    const error = new Error('tracer failed');
+    const { Event } = await import('../lib/index.js');
+    const out = await runAsync(() => {
+      const go = new Event();
+      const next = spawn(() => {
+        go.wait();
+        return 'next ran';
+      });
+      sleep(0); // `next` starts and parks
+      go.set(); // `next` is first in the ready queue now
+      const me = getcurrent();
+      let thrown = 0;
+      settrace((_event, origin, target) => {
+        if (origin === me && target === next && thrown++ === 0) throw error;
+      });
+      let caught: unknown;
+      try {
+        sleep(0);
+      } catch (e) {
+        caught = e;
+      } finally {
+        settrace(null);
+      }
+      return { caught, value: next.get({ timeout: 1000 }) };
+    });
+    expect(out.caught).toBe(error);
+    expect(out.value).toBe('next ran');
+  });
+});
