@@ -7,6 +7,20 @@
 
 const kBrand = Symbol.for('greenloop.error.codes');
 
+/**
+ * Describes a received value for an error message: `null`, `undefined`,
+ * `function name`, `string "..."`, `an instance of Class`, `number 5`.
+ * @internal
+ */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
 /** Base class of greenloop's errors. `code` is stable across releases. */
 export class GreenloopError extends Error {
   /** Stable machine-readable code, e.g. `GREENLOOP_ERR_GREENLET`. */

@@ -22,7 +22,7 @@
  * @module
  */
 import { asyncMark, leaveScopes, prepareAsyncStack, reenterScopes, type AsyncMark } from './async-stack.js';
-import { GreenletError, GreenletExit } from './errors.js';
+import { describeValue as describe, GreenletError, GreenletExit } from './errors.js';
 import { installNodeCompat } from './node-compat.js';
 import { native, type NativeHandle } from './native.js';
 
@@ -107,6 +107,12 @@ class GreenletState {
   ref: WeakRef<Greenlet> | null = null;
   isRoot = false;
   parent: Greenlet | null;
+  /**
+   * Where this greenlet's end goes instead of its parent, set by the hub just
+   * before a greenlet it runs returns (see {@link handOffDeath}). Read once at
+   * death and cleared, so no finished greenlet keeps another one alive.
+   */
+  deathTarget: GreenletState | null = null;
   started = false;
   dead = false;
   stackSize: number | undefined;
@@ -126,11 +132,14 @@ class GreenletState {
 }
 
 let stateOf: (g: Greenlet) => GreenletState;
+let isGreenlet: (value: unknown) => boolean;
 let publicOf: (state: GreenletState) => Greenlet;
 let tracer: TraceFunction | null = null;
 let defaultStackSize: number | undefined;
 /** What the switch in progress carries to its target. */
 let pending: Transfer | undefined;
+/** The hub's check of switch()/throw() calls made by user code; see {@link setSwitchCheck}. */
+let switchCheck: ((target: Greenlet, operation: 'switch' | 'throw') => void) | null = null;
 
 function liveAncestor(state: GreenletState): GreenletState {
   let s = state;
@@ -158,8 +167,12 @@ function outcomeOf(error: unknown): Transfer {
  * ancestor. An ancestor that has not started is started by a value (it becomes
  * `run`'s argument) and killed by an error, which passes on up.
  */
-function routeOutcome(ended: GreenletState, outcome: Transfer): [GreenletState, Transfer] {
-  let target = liveAncestor(ended);
+function routeOutcome(
+  ended: GreenletState,
+  outcome: Transfer,
+  deathTarget: GreenletState | null = null,
+): [GreenletState, Transfer] {
+  let target = deathTarget !== null && deathTarget.started && !deathTarget.dead ? deathTarget : liveAncestor(ended);
   while (!target.started) {
     if (!outcome.throws) return [target, { throws: false, value: undefined, args: [outcome.value] }];
     target.started = true;
@@ -188,10 +201,13 @@ function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw
       // The switch itself failed (e.g. no thread could be created): nothing ran.
       setCurrent(origin);
       pending = undefined;
+    } else {
+      arrivals.count++;
     }
     reenterScopes(scopes);
     throw error;
   }
+  arrivals.count++;
   let back = pending!;
   // Only the root is asked to run calls (runOnRoot): run each on its own
   // identity and hand the outcome back to the greenlet that asked.
@@ -206,6 +222,7 @@ function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw
     pending = outcome;
     setCurrent(caller);
     native.switchTo(caller.handle!);
+    arrivals.count++;
     back = pending!;
   }
   origin.asyncMark = asyncMark();
@@ -227,16 +244,62 @@ export function runOnRoot<T>(fn: () => T): T {
   pending = { throws: false, value: undefined, call: fn, caller };
   setCurrent(rootState);
   native.switchTo(rootState.handle!);
+  arrivals.count++;
   const back = pending!;
   pending = undefined;
   return deliver(back) as T;
+}
+
+/**
+ * `count`: how many times control has arrived in a greenlet of this thread by
+ * a switch (a resume, a start, or the return to the parent of one that ended).
+ * A `switch()` that throws without having changed it moved no control at all:
+ * its target did not run (a stack overflow before the switch, a thread that
+ * could not be created, a tracer that threw). A property, not a function, so
+ * that reading it needs no stack at the stack's very edge.
+ * @internal
+ */
+export const arrivals = { count: 0 };
+
+/**
+ * Installs the hub's check of `switch()`/`throw()` calls (it refuses those
+ * into a greenlet the hub owns at that point). The hub itself switches with
+ * {@link resume} and {@link resumeThrowing}, which skip it.
+ * @internal
+ */
+export function setSwitchCheck(check: ((target: Greenlet, operation: 'switch' | 'throw') => void) | null): void {
+  switchCheck = check;
+}
+
+/** `g.switch(value)` without the hub's check: how the hub resumes greenlets. @internal */
+export function resume(g: Greenlet, value?: unknown): unknown {
+  const target = liveAncestor(stateOf(g));
+  const t: Transfer = target.started ? { throws: false, value } : { throws: false, value: undefined, args: [] };
+  return transferTo(target, t, 'switch');
+}
+
+/** Raises `error` in the started, live greenlet `g` where it stands, without the hub's check. @internal */
+export function resumeThrowing(g: Greenlet, error: unknown): unknown {
+  return transferTo(stateOf(g), { throws: true, value: error }, 'throw');
+}
+
+/**
+ * Makes the end of `g` (its `run` returning or throwing) go to `target`
+ * instead of its parent, if `target` is started and alive by then; `null`
+ * undoes it. The link is dropped when `g` ends, so it keeps nothing alive.
+ * The hub uses it to hand a dying greenlet's control straight to the next
+ * ready one without changing its `parent`.
+ * @internal
+ */
+export function setDeathTarget(g: Greenlet, target: Greenlet | null): void {
+  stateOf(g).deathTarget = target === null ? null : stateOf(target);
 }
 
 /** From its first park on, a greenlet's state refers to its public object weakly. */
 function holdWeakly(state: GreenletState, self: Greenlet): void {
   state.ref = new WeakRef(self);
   state.self = null;
-  unreachable.register(self, state);
+  unreachable.register(self, state, state);
 }
 
 function createHandle(state: GreenletState): NativeHandle {
@@ -251,6 +314,7 @@ function createHandle(state: GreenletState): NativeHandle {
  */
 function entry(handle: NativeHandle): NativeHandle {
   const state = handle.state as GreenletState;
+  arrivals.count++;
   let result: Transfer;
   try {
     const start = pending!;
@@ -274,11 +338,21 @@ function entry(handle: NativeHandle): NativeHandle {
   } catch {
     // The fallback cannot take them; nothing better to do than carry on.
   }
-  const [target, outcome] = routeOutcome(state, result);
+  // From here on nothing outside this greenlet's object may hold its state: a
+  // registered state is a strong root, and its links would chain finished
+  // greenlets together (each kept alive by the one that died before it).
+  unreachable.unregister(state);
+  const deathTarget = state.deathTarget;
+  state.deathTarget = null;
+  let [target, outcome] = routeOutcome(state, result, deathTarget);
   try {
     trace('switch', state, target);
-  } catch {
-    // A tracer that throws here has nowhere to report to; the switch goes on.
+  } catch (error) {
+    // A dying greenlet's switch cannot be aborted. As python-greenlet does
+    // with every tracer error, the switch becomes a throw: the greenlet that
+    // gets control gets the tracer's error in place of the outcome (an
+    // unstarted one is killed by it, which passes it on up).
+    [target, outcome] = routeOutcome(state, { throws: true, value: error }, deathTarget);
   }
   if (target.handle === null) target.handle = createHandle(target);
   pending = outcome;
@@ -290,7 +364,7 @@ const unreachable = new FinalizationRegistry<GreenletState>((state) => {
   if (!state.started || state.dead || native === undefined) return;
   // As python-greenlet does: unwind it with GreenletExit so that its finally
   // blocks run, returning here when it ends.
-  state.parent = publicOf(current);
+  state.deathTarget = current;
   try {
     transferTo(state, { throws: true, value: new GreenletExit('greenlet was garbage collected') }, 'throw');
   } catch (error) {
@@ -325,9 +399,7 @@ export class Greenlet {
     if (run != null && typeof run !== 'function') {
       throw new TypeError(`run must be a function, got ${typeof run}`);
     }
-    if (parent != null && !(parent instanceof Greenlet)) {
-      throw new TypeError(`parent must be a Greenlet, got ${describe(parent)}`);
-    }
+    if (parent != null) checkGreenlet('parent', parent);
     const adopted = Greenlet.#adopting;
     Greenlet.#adopting = null;
     const stackSize = options?.stackSize;
@@ -341,8 +413,17 @@ export class Greenlet {
   /** Set while {@link Greenlet.#face} builds an object for an existing state. */
   static #adopting: GreenletState | null = null;
 
+  /** Whether `value` is a Greenlet made by this class (not a Proxy of one, nor an object inheriting from it). */
+  static #isGreenlet(value: unknown): boolean {
+    return typeof value === 'object' && value !== null && #state in value;
+  }
+
   static {
-    stateOf = (g) => g.#state;
+    isGreenlet = (value) => Greenlet.#isGreenlet(value);
+    stateOf = (g) => {
+      if (!Greenlet.#isGreenlet(g)) throw new TypeError(`expected a Greenlet, got ${describeNonGreenlet(g)}`);
+      return g.#state;
+    };
     publicOf = (state) => state.self ?? state.ref?.deref() ?? Greenlet.#face(state);
   }
 
@@ -360,10 +441,15 @@ export class Greenlet {
    * ones deliver `args[0]` as the return value of the `switch()` that parked
    * it. Returns whatever the next switch back to the caller carries.
    * Switching to a dead greenlet goes to its nearest live ancestor.
+   * @throws GreenletError when the target is parked in the hub (only the hub
+   *   resumes it: interrupt it with `kill()` or a `Timeout`) or is a
+   *   gevent-level greenlet that has not started (use `start()`); nothing
+   *   switches then. Also when its thread cannot be created (`errno` set).
    * @throws whatever is thrown into the caller while it is parked, including
    *   an error that escapes a child greenlet's `run`.
    */
   switch(...args: unknown[]): unknown {
+    if (switchCheck !== null) switchCheck(this, 'switch');
     const target = liveAncestor(stateOf(this));
     const t: Transfer = target.started ? { throws: false, value: args[0] } : { throws: false, value: undefined, args };
     return transferTo(target, t, 'switch');
@@ -376,8 +462,11 @@ export class Greenlet {
    * stays dead. Either way `error` then reaches the nearest live ancestor as
    * if the greenlet had ended with it (a `GreenletExit` as a value).
    * @param error - default: a new {@link GreenletExit}.
+   * @throws GreenletError into a greenlet parked in the hub, or a gevent-level
+   *   greenlet that has not started, as {@link Greenlet.switch}.
    */
   throw(error: unknown = new GreenletExit()): unknown {
+    if (switchCheck !== null) switchCheck(this, 'throw');
     const self = stateOf(this);
     if (self.started && !self.dead) return transferTo(self, { throws: true, value: error }, 'throw');
     // Unstarted or dead: it ends with `error` where it stands, without running.
@@ -396,9 +485,7 @@ export class Greenlet {
   }
 
   set parent(parent: Greenlet | null) {
-    if (!(parent instanceof Greenlet)) {
-      throw new TypeError(`parent must be a Greenlet, got ${describe(parent)}`);
-    }
+    checkGreenlet('parent', parent);
     if (this.#state.isRoot) throw new GreenletError('the root greenlet cannot have a parent');
     for (let p: Greenlet | null = parent; p !== null; p = stateOf(p).parent) {
       if (stateOf(p) === this.#state) throw new GreenletError('cyclic parent chain');
@@ -427,10 +514,17 @@ export class Greenlet {
   }
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
-  return `${typeof value} ${String(value)}`;
+
+/** Says what a value that is not a real Greenlet is, naming the look-alikes that instanceof lets through. */
+function describeNonGreenlet(value: unknown): string {
+  if (value instanceof Greenlet) {
+    return `${describe(value)} that is not one (a Proxy of a Greenlet, or an object made from Greenlet.prototype)`;
+  }
+  return describe(value);
+}
+
+function checkGreenlet(name: string, value: unknown): asserts value is Greenlet {
+  if (!isGreenlet(value)) throw new TypeError(`${name} must be a Greenlet, got ${describeNonGreenlet(value)}`);
 }
 
 function checkStackSize(n: unknown): asserts n is number {
@@ -479,7 +573,12 @@ export function getcurrent(): Greenlet {
  * Installs `fn` to be called before every switch (`'switch'`) and every
  * `throw()` (`'throw'`) with the origin and target greenlets, or removes the
  * tracer with `null`. A tracer that throws aborts that switch: the error comes
- * out of the `switch()`/`throw()` call. Returns the previous tracer.
+ * out of the `switch()`/`throw()` call. The last switch of a greenlet that
+ * has finished cannot be aborted: as in python-greenlet, the tracer's error
+ * is then thrown in the greenlet that gets control (out of its pending
+ * `switch()`), in place of the finished greenlet's outcome. Returns the
+ * previous tracer.
+ * @throws TypeError unless `fn` is a function or `null`.
  */
 export function settrace(fn: TraceFunction | null): TraceFunction | null {
   if (fn !== null && typeof fn !== 'function') {
@@ -497,10 +596,14 @@ export function gettrace(): TraceFunction | null {
 
 /**
  * Changes settings of this thread's native core; see {@link CoreOptions}.
+ * @throws TypeError unless `options` is an object, or for a bad `stackSize` or `poolSize`.
  * @throws GreenletError when the backend is changed after a greenlet started,
  *   or `'user-space'` is not available on this machine.
  */
 export function configure(options: CoreOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`configure expects an options object, got ${describe(options)}`);
+  }
   if (options.backend !== undefined) native.setBackend(options.backend);
   if (options.stackSize !== undefined) {
     checkStackSize(options.stackSize);

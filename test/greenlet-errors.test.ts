@@ -245,3 +245,37 @@ describe('errors from inside greenlets keep their identity', () => {
     expect(g.throw(exit)).toBe(exit);
   });
 });
+
+describe('messages name the value received', () => {
+  it('configure(null) and configure(5) say that an options object was expected and what came', () => {
+    expect(thrownBy(() => configure(null as any)).message).toBe('configure expects an options object, got null');
+    expect(thrownBy(() => configure(5 as any)).message).toBe('configure expects an options object, got number 5');
+  });
+
+  it('parent = undefined names undefined (not "undefined undefined")', () => {
+    const g = new Greenlet(() => 0);
+    const e = thrownBy(() => {
+      g.parent = undefined as any;
+    });
+    expect(e).toBeInstanceOf(TypeError);
+    expect(e.message).toBe('parent must be a Greenlet, got undefined');
+  });
+
+  it('a fake parent made from Greenlet.prototype, or a Proxy of a Greenlet, is a TypeError that says so', () => {
+    const real = new Greenlet(() => 0);
+    for (const fake of [Object.create(Greenlet.prototype), new Proxy(real, {})]) {
+      for (const use of [() => new Greenlet(() => 0, fake), () => void (new Greenlet(() => 0).parent = fake)]) {
+        const e = thrownBy(use);
+        expect(e).toBeInstanceOf(TypeError);
+        expect(e.message).toMatch(/^parent must be a Greenlet, got an instance of Greenlet that is not one \(a Proxy of a Greenlet/);
+        expect(e.message).not.toContain('private member');
+      }
+    }
+  });
+
+  it("a Greenlet method called on a look-alike is a TypeError, not V8's private-member error", () => {
+    const e = thrownBy(() => Greenlet.prototype.switch.call(Object.create(Greenlet.prototype)));
+    expect(e).toBeInstanceOf(TypeError);
+    expect(e.message).toMatch(/^expected a Greenlet, got an instance of Greenlet that is not one/);
+  });
+});

@@ -299,3 +299,38 @@ describe('a tracer that throws', () => {
     expect(g.switch('second')).toBe('second');
   });
 });
+
+describe('a tracer that throws on the last switch of a finishing greenlet', () => {
+  it("cannot abort it: as in python-greenlet, the greenlet that gets control gets the tracer's error", () => {
+    const error = new Error('tracer failed');
+    const g = new Greenlet(() => 'returned');
+    settrace((_event, origin) => {
+      if (origin === g) throw error;
+    });
+    try {
+      expect(() => g.switch()).toThrow(error);
+    } finally {
+      settrace(null);
+    }
+    expect(g.dead).toBe(true);
+  });
+
+  it("replaces the greenlet's own error, and kills an unstarted parent on the way up", () => {
+    const error = new Error('tracer failed');
+    const parentRan: string[] = [];
+    const parent = new Greenlet(() => parentRan.push('ran'));
+    const g = new Greenlet(() => {
+      throw new Error('own error');
+    }, parent);
+    settrace((_event, origin) => {
+      if (origin === g) throw error;
+    });
+    try {
+      expect(() => g.switch()).toThrow(error);
+    } finally {
+      settrace(null);
+    }
+    expect(parent.dead).toBe(true);
+    expect(parentRan).toEqual([]);
+  });
+});

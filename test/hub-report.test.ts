@@ -8,7 +8,8 @@ import { lastJson, runFixture } from './helpers.js';
 describe('unjoined errors', () => {
   it('are printed to stderr with the greenlet\'s name and the error\'s stack; handled ones are not', () => {
     const run = runFixture('hub-unjoined.js', [], ['print']);
-    expect(run.status, run.stderr).toBe(0);
+    // The process goes on, and exits with status 1 at the end (as if uncaught).
+    expect(run.status, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/greenloop: greenlet "worker-7" failed and nobody joined it:\nError: kaboom from worker\n\s+at (Greenlet\.)?failingWorker /);
     expect(run.stderr).toMatch(/greenlet "other" failed and nobody joined it:\nTypeError: second unjoined/);
     for (const handled of ['joined one', 'linked one', 'promised one', 'killed one']) {
@@ -22,6 +23,20 @@ describe('unjoined errors', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).not.toContain('kaboom');
     expect(lastJson(run).routed.sort()).toEqual(['other: second unjoined', 'worker-7: kaboom from worker']);
+  });
+
+  it('an exit status set by the program stays', () => {
+    const run = runFixture('hub-unjoined.js', [], ['exitcode']);
+    expect(run.stderr).toContain('kaboom from worker');
+    expect(run.status, run.stderr).toBe(3);
+  });
+
+  it("a handler that throws is called once per error; its own error becomes the uncaught exception", () => {
+    const run = runFixture('hub-unjoined.js', [], ['rethrow']);
+    expect(run.status, run.stderr).toBe(0);
+    const s = lastJson(run);
+    expect(s.routed.sort()).toEqual(['kaboom from worker', 'second unjoined']);
+    expect(s.uncaught.sort()).toEqual(['rethrown: kaboom from worker', 'rethrown: second unjoined']);
   });
 
   it('a handler that throws makes them fatal', () => {

@@ -7,7 +7,8 @@
 import { AsyncResource } from 'node:async_hooks';
 import { GreenletError, GreenletExit, TimeoutError } from '../errors.js';
 import { Greenlet as RawGreenlet, getcurrent, type GreenletOptions as RawGreenletOptions } from '../greenlet.js';
-import { getHub, kTask, Task } from '../hub/hub.js';
+import { getHub, kStartRefused, kTask, Task } from '../hub/hub.js';
+import { clearTimer, setTimer, type Timer } from '../hub/timer.js';
 import { checkDelay, checkFunction, checkOptions, checkTimeout, describe } from '../hub/validate.js';
 import { getWithTimeout, TIMED_OUT, Waiter } from '../hub/waiter.js';
 import { wait } from './wait.js';
@@ -121,7 +122,7 @@ export class Greenlet<T = unknown> extends RawGreenlet {
   #failed = false;
   #observed = false;
   #links: Link[] | null = null;
-  #startTimer: NodeJS.Timeout | null = null;
+  #startTimer: Timer | null = null;
   #promise: Promise<T> | null = null;
 
   /**
@@ -235,7 +236,7 @@ export class Greenlet<T = unknown> extends RawGreenlet {
     this.#args = args;
     const hub = getHub();
     hub.captureContext(this[kTask]);
-    this.#startTimer = setTimeout(() => {
+    this.#startTimer = setTimer(() => {
       this.#startTimer = null;
       if (this.#phase !== Phase.New) return;
       this.#phase = Phase.Scheduled;
@@ -293,8 +294,9 @@ export class Greenlet<T = unknown> extends RawGreenlet {
 
   /**
    * Ends the greenlet by raising `error` in it where it is parked (at once if
-   * it is parked, else at its next park). A greenlet that has not started yet
-   * dies at once without running. Killing a finished greenlet does nothing.
+   * it is parked, else at its next park; if its code is switched out by a raw
+   * switch, e.g. into a raw child greenlet, where it stands, from the hub's
+   * next pass). A greenlet that has not started yet dies at once without running. Killing a finished greenlet does nothing.
    * With `block` (the default) waits until it has died.
    * @param error - @default a new {@link GreenletExit}, which makes it end
    *   successfully with the GreenletExit as its value; any other error makes it fail.
@@ -314,7 +316,7 @@ export class Greenlet<T = unknown> extends RawGreenlet {
     if (this.#phase === Phase.Done) return;
     if (!super.started) {
       this[kTask].cancelled = true;
-      if (this.#startTimer !== null) clearTimeout(this.#startTimer);
+      if (this.#startTimer !== null) clearTimer(this.#startTimer);
       this.#startTimer = null;
       if (error instanceof GreenletExit) this.#finish(error as T, undefined, false);
       else this.#finish(undefined, error, true);
@@ -385,6 +387,11 @@ export class Greenlet<T = unknown> extends RawGreenlet {
     return `<Greenlet "${this.#name}"${this.#phase === Phase.Done ? (this.#failed ? ' failed' : ' done') : ''}>`;
   }
 
+  /** @internal The hub could not start it (no thread or stack): it ends, unstarted, with `error`. */
+  [kStartRefused](error: unknown): void {
+    if (this.#phase !== Phase.Done) this.#finish(undefined, error, true);
+  }
+
   /** @internal */
   [kObserve](): void {
     this.#observed = true;
@@ -440,6 +447,7 @@ export class Greenlet<T = unknown> extends RawGreenlet {
 
   /** The greenlet's first frame. */
   #main(): void {
+    getHub().arrived(this[kTask]);
     this.#phase = Phase.Running;
     let value: T | undefined;
     let error: unknown;

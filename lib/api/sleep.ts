@@ -2,6 +2,8 @@
  * {@link sleep} and {@link idle}: giving up control for a while.
  * @module
  */
+import { assertStackHeadroom } from '../hub/headroom.js';
+import { clearTimer, setTimer } from '../hub/timer.js';
 import { checkDelay } from '../hub/validate.js';
 import { Waiter } from '../hub/waiter.js';
 
@@ -31,11 +33,11 @@ export function sleep(ms = 0): void {
     return;
   }
   const w = new Waiter<undefined>(`sleep(${ms})`);
-  const timer = setTimeout(wakeUp, ms, w);
+  const timer = setTimer(wakeUp, ms, w);
   try {
     w.get();
   } finally {
-    clearTimeout(timer);
+    clearTimer(timer);
   }
 }
 
@@ -51,10 +53,12 @@ export function sleep(ms = 0): void {
  */
 export function idle(): void {
   const w = new Waiter<undefined>('idle()');
+  assertStackHeadroom();
   const immediate = setImmediate(wakeUp, w);
   try {
     w.get();
   } finally {
+    assertStackHeadroom();
     clearImmediate(immediate);
   }
 }

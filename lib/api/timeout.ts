@@ -5,6 +5,7 @@
 import { GreenletError, TimeoutError } from '../errors.js';
 import { getcurrent } from '../greenlet.js';
 import { getHub, taskOf, type Task } from '../hub/hub.js';
+import { clearTimer, setTimer, type Timer } from '../hub/timer.js';
 import { checkFunction, checkOptions, checkTimeout } from '../hub/validate.js';
 
 /**
@@ -39,7 +40,7 @@ export class Timeout {
   readonly ms: number | null;
   #error: unknown;
   #hasError: boolean;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: Timer | null = null;
   #task: Task | null = null;
   #fired = false;
 
@@ -106,7 +107,11 @@ export class Timeout {
     this.#task = taskOf(g);
     this.#fired = false;
     if (this.ms !== null) {
-      this.#timer = setTimeout(() => this.#expire(), this.ms);
+      // A timer that cancel() could not clear (at the edge of the stack) fires as a no-op.
+      const timer = setTimer(() => {
+        if (this.#timer === timer) this.#expire();
+      }, this.ms);
+      this.#timer = timer;
     }
     return this;
   }
@@ -117,8 +122,9 @@ export class Timeout {
    */
   cancel(): void {
     if (this.#timer !== null) {
-      clearTimeout(this.#timer);
+      const timer = this.#timer;
       this.#timer = null;
+      clearTimer(timer);
     }
     if (this.#task !== null) {
       getHub().retract(this.#task, this);

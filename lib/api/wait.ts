@@ -4,6 +4,7 @@
  */
 import { TimeoutError } from '../errors.js';
 import { assertMayBlock } from '../hub/hub.js';
+import { clearTimer, setTimer } from '../hub/timer.js';
 import { checkOptions, checkTimeout, describe } from '../hub/validate.js';
 import { Waiter } from '../hub/waiter.js';
 
@@ -59,10 +60,10 @@ export function wait<T>(promise: PromiseLike<T> | Thenable<T>, options?: WaitOpt
     (error) => w.throw(error),
   );
   if (ms === null) return w.get();
-  const timer = setTimeout(expire, ms, w, ms);
+  const timer = setTimer(expire, ms, w, ms);
   try {
     return w.get();
   } finally {
-    clearTimeout(timer);
+    clearTimer(timer);
   }
 }

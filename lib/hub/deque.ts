@@ -23,6 +23,32 @@ export class Deque<T> {
     this.#length++;
   }
 
+  /** Puts `item` back in front of the oldest one. */
+  unshift(item: T): void {
+    const items = this.#items;
+    if (this.#length === items.length) {
+      this.#grow();
+      return this.unshift(item);
+    }
+    this.#head = (this.#head - 1) & (items.length - 1);
+    items[this.#head] = item;
+    this.#length++;
+  }
+
+  /** Removes the oldest occurrence of `item` (O(n)); false if it is not there. */
+  remove(item: T): boolean {
+    const items = this.#items;
+    const mask = items.length - 1;
+    for (let i = 0; i < this.#length; i++) {
+      if (items[(this.#head + i) & mask] !== item) continue;
+      for (let j = i; j < this.#length - 1; j++) items[(this.#head + j) & mask] = items[(this.#head + j + 1) & mask];
+      items[(this.#head + this.#length - 1) & mask] = undefined;
+      this.#length--;
+      return true;
+    }
+    return false;
+  }
+
   /** The oldest item, left in place; `undefined` when empty. */
   peek(): T | undefined {
     return this.#length === 0 ? undefined : this.#items[this.#head];

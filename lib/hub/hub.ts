@@ -18,7 +18,15 @@ import { executionAsyncId } from 'node:async_hooks';
 import { dirname, sep } from 'node:path';
 import { asyncScopesFollowGreenlets } from '../async-stack.js';
 import { GreenletError, GreenletExit, LoopExit } from '../errors.js';
-import { type Greenlet as RawGreenlet, getcurrent } from '../greenlet.js';
+import {
+  arrivals,
+  type Greenlet as RawGreenlet,
+  getcurrent,
+  resume,
+  resumeThrowing,
+  setDeathTarget,
+  setSwitchCheck,
+} from '../greenlet.js';
 import {
   captureFrame,
   captureStores,
@@ -30,6 +38,7 @@ import {
   type Context,
 } from './context.js';
 import { Deque } from './deque.js';
+import { assertStackHeadroom } from './headroom.js';
 import { checkDelay, checkFunction, describe } from './validate.js';
 
 /** No pending error (a unique value: `undefined` may be thrown too). */
@@ -92,6 +101,12 @@ class Callback {
 
 /** Where a hub-scheduled greenlet's Task lives on the gevent-level Greenlet. @internal */
 export const kTask: unique symbol = Symbol('greenloop.task');
+/**
+ * The method of a gevent-level Greenlet that ends it, unstarted, with the
+ * error that refused its start (its thread or stack could not be created).
+ * @internal
+ */
+export const kStartRefused: unique symbol = Symbol('greenloop.startRefused');
 const rawTasks = new WeakMap<RawGreenlet, Task>();
 
 /** The Task of `g`, created on first use for greenlets made with the raw primitive. @internal */
@@ -105,6 +120,31 @@ export function taskOf(g: RawGreenlet): Task {
   }
   return task;
 }
+
+/**
+ * The hub's check of `switch()`/`throw()` called by user code (see
+ * setSwitchCheck): a greenlet parked in the hub is resumed only by the hub,
+ * when what it waits for happens (a raw switch into it would leave the caller
+ * switched out for ever), and a gevent-level greenlet is started by `start()`.
+ */
+function checkUserSwitch(target: RawGreenlet, operation: 'switch' | 'throw'): void {
+  const task = (target as { [kTask]?: Task })[kTask] ?? rawTasks.get(target);
+  if (task === undefined) return;
+  if (task.site !== null) {
+    throw new GreenletError(
+      `${operation}() into ${greenletLabel(target)}, which is parked in the hub in ${task.site.label}: ` +
+        'only the hub resumes it, once that completes, and control would never come back to the caller; ' +
+        'interrupt it with kill() or a Timeout instead',
+    );
+  }
+  if (!target.started && kTask in target) {
+    throw new GreenletError(
+      `${operation}() into ${greenletLabel(target)}, which the hub runs: start it with start() or spawn(), ` +
+        'and end it with kill()',
+    );
+  }
+}
+setSwitchCheck(checkUserSwitch);
 
 /**
  * Called with an error that nobody joined: see {@link Hub.unjoinedErrorHandler}.
@@ -162,6 +202,12 @@ export class Hub {
   #parks = 0;
   #reportedAtParks = -1;
   #unjoinedHandler: UnjoinedErrorHandler | null = null;
+  /**
+   * The greenlet a parking greenlet is handing control to, and the
+   * `arrivals.count` it will see when it gets control (see {@link arrived}).
+   */
+  #handOffTarget: Task | null = null;
+  #handOffArrival = -1;
   readonly #runPass = (): void => this.#pass();
 
   /** @internal Use {@link getHub}. */
@@ -179,8 +225,10 @@ export class Hub {
    * that were ready when it failed have run (and with errors thrown by link
    * callbacks and by raw greenlets the hub resumed). `null`, the
    * default, prints the error's stack and the greenlet's name to stderr, as
-   * gevent does. A handler that throws makes the error an uncaught exception
-   * (by default, fatal).
+   * gevent does, and sets `process.exitCode` to 1 unless the program has set
+   * it already (the process goes on). A handler decides for itself; one that
+   * throws makes its own error an uncaught exception (by default, fatal) and
+   * is not called again with it.
    * @default null
    * @example
    * ```ts
@@ -240,9 +288,11 @@ export class Hub {
   /** Schedules `task`'s greenlet to run at the next pass (no-op if already scheduled). @internal */
   wake(task: Task): void {
     if (task.scheduled) return;
-    task.scheduled = true;
-    this.#queue.push(task);
+    // Calls first, state last: an overflow at the edge of the stack leaves
+    // the task as it was, not marked scheduled without being queued.
     if (!this.#inPass) this.#schedulePass();
+    this.#queue.push(task);
+    task.scheduled = true;
   }
 
   /**
@@ -290,7 +340,10 @@ export class Hub {
    * it; returns when the hub or another greenlet switches back to it.
    * @internal
    */
-  park(task: Task, site: ParkSite): void {
+  park(task: Task, site: ParkSite, yielding = false): void {
+    // A running greenlet is in the ready queue only if a switch out of it
+    // failed at the very edge of the stack after sleep(0) had queued it.
+    if (task.scheduled && this.#queue.remove(task)) task.scheduled = false;
     task.site = site;
     const head = this.#parked;
     task.parkedNext = head;
@@ -300,13 +353,15 @@ export class Hub {
     this.#parkedCount++;
     this.#parks++;
     try {
+      if (yielding) this.wake(task);
       let back = this.#switchOut(task);
+      if (this.#handOffTarget === task) this.arrived(task);
       while (back === DESCRIBE) {
         const limit = Error.stackTraceLimit;
         Error.stackTraceLimit = 40;
         task.stack = userFrames(new Error().stack ?? '');
         Error.stackTraceLimit = limit;
-        back = this.greenlet.switch();
+        back = resume(this.greenlet);
       }
     } finally {
       task.site = null;
@@ -318,6 +373,23 @@ export class Hub {
   }
 
   /**
+   * Called by a greenlet the hub runs as soon as it has control (at its start
+   * and on its return from every park): if a parking greenlet handed control
+   * to it, it takes itself off the front of the ready queue and enters its
+   * own async context. The parker leaves both to it so that a switch that
+   * fails where it stands (a stack overflow at the very edge of the stack)
+   * leaves the queue and the parker's context as they were: nothing is lost.
+   * @internal
+   */
+  arrived(task: Task): void {
+    if (this.#handOffTarget !== task || arrivals.count !== this.#handOffArrival) return;
+    this.#handOffTarget = null;
+    this.#queue.shift(); // `task`, which was at the front
+    task.scheduled = false;
+    if (!frameMode) enterContext((task.ctx ??= newContext()));
+  }
+
+  /**
    * Raises `error` in `task`'s greenlet: at once (through the site it is
    * parked on) if it is parked and not already woken, else at its next park.
    * A kill ({@link GreenletExit}) replaces a pending timeout; otherwise the
@@ -325,14 +397,48 @@ export class Hub {
    * @internal
    */
   throwInto(task: Task, error: unknown, source?: unknown): void {
-    if (task.greenlet.dead || task.cancelled) return;
+    const g = task.greenlet;
+    if (g.dead || task.cancelled) return;
     const site = task.site;
     if (site !== null && site.settleThrow(error)) return;
     if (task.pendingError === NONE || (error instanceof GreenletExit && !(task.pendingError instanceof GreenletExit))) {
       task.pendingError = error;
       task.pendingSource = source;
     }
+    // Neither parked in the hub nor woken nor running: it is switched out by
+    // a raw switch (e.g. into a child greenlet it made). As gevent does, the
+    // error is raised where it stands, from the hub's next pass.
+    if (site === null && !task.scheduled && g.started && g !== getcurrent()) {
+      this.#queue.push(new Callback(this.#deliverPending, [task]));
+      if (!this.#inPass) this.#schedulePass();
+    }
   }
+
+  /** Raises `task`'s pending error in it, if it is still switched out by a raw switch. */
+  readonly #deliverPending = (task: Task): void => {
+    const error = task.pendingError;
+    const g = task.greenlet;
+    if (error === NONE || g.dead || task.scheduled) return;
+    if (task.site !== null) {
+      // It came back and parked in the hub meanwhile: interrupt that wait.
+      if (task.site.settleThrow(error)) {
+        task.pendingError = NONE;
+        task.pendingSource = undefined;
+      }
+      return;
+    }
+    task.pendingError = NONE;
+    task.pendingSource = undefined;
+    if (!frameMode) enterContext((task.ctx ??= newContext()));
+    this.#handOffTarget = null;
+    try {
+      resumeThrowing(g, error);
+    } catch (escaped) {
+      // A raw greenlet that ended with it: its error went to its parent, the hub.
+      this.reportError(escaped, g, 'failed');
+    }
+    if (!frameMode) enterContext(this.#hubCtx);
+  };
 
   /** Takes back an error `source` left pending on `task` (a Timeout being cancelled). @internal */
   retract(task: Task, source: unknown): void {
@@ -352,9 +458,14 @@ export class Hub {
     // A greenlet's death can only go to a started one: the primitive creates
     // a greenlet's native side when it is first switched to, not when it
     // becomes a parent.
-    const next = this.#takeHandOff(false);
+    const next = this.#peekHandOff(false);
+    this.#handOffTarget = null; // this hand-off takes `next` off the queue itself
+    if (next !== null) {
+      this.#queue.shift();
+      next.scheduled = false;
+    }
     if (!frameMode && this.#inPass) enterContext(next === null ? this.#hubCtx : (next.ctx ??= newContext()));
-    task.greenlet.parent = next === null ? this.greenlet : next.greenlet;
+    setDeathTarget(task.greenlet, next === null ? this.greenlet : next.greenlet);
     if (next === null && !this.#inPass && this.#queue.length !== 0) this.#schedulePass();
   }
 
@@ -362,19 +473,29 @@ export class Hub {
   reportError(error: unknown, greenlet: RawGreenlet, what = 'failed'): void {
     const handler = this.#unjoinedHandler;
     if (handler !== null) {
-      handler(error, greenlet);
+      try {
+        handler(error, greenlet);
+      } catch (fatal) {
+        // The handler made it fatal: its error is an uncaught exception, once
+        // (it is not reported to the handler again).
+        process.nextTick(rethrow, fatal);
+      }
       return;
     }
     const stack = error instanceof Error && error.stack ? error.stack : `${describe(error)}: ${String(error)}`;
     process.stderr.write(
       `greenloop: ${greenletLabel(greenlet)} ${what} and nobody joined it:\n${stack}\n`,
     );
+    // An error nobody handled is a failure of the program, as an uncaught
+    // exception is, but the process goes on; an exit status set already stays.
+    if (!process.exitCode) process.exitCode = 1;
   }
 
   #schedulePass(): void {
     if (this.#passScheduled) return;
-    this.#passScheduled = true;
+    assertStackHeadroom();
     setImmediate(this.#runPass);
+    this.#passScheduled = true;
   }
 
   #pass(): void {
@@ -407,14 +528,14 @@ export class Hub {
     try {
       cb.fn(...cb.args);
     } catch (error) {
-      this.#reportFromPass(error, this.greenlet, 'threw from a callback run by the hub');
+      this.reportError(error, this.greenlet, 'threw from a callback run by the hub');
     }
   }
 
   /** Switches from the hub into `task`; returns when control comes back to the hub. */
   #dispatch(task: Task): void {
     task.scheduled = false;
-    if (task.cancelled || task.greenlet.dead) return;
+    if (task.cancelled || task.greenlet.dead || isStale(task)) return;
     if (frameMode && task.startScope !== null && !task.greenlet.started) {
       const scope = task.startScope;
       task.startScope = null;
@@ -436,14 +557,39 @@ export class Hub {
 
   #enter(task: Task): void {
     if (!frameMode) enterContext((task.ctx ??= newContext()));
+    const switches = arrivals.count;
+    this.#handOffTarget = null;
     try {
-      task.greenlet.switch();
+      resume(task.greenlet);
     } catch (error) {
-      // Only a raw greenlet's error reaches here (gevent-level ones catch
-      // everything): it ended and its error went to its parent, the hub.
-      this.#reportFromPass(error, task.greenlet, 'failed');
+      if (arrivals.count !== switches) {
+        // Only a raw greenlet's error reaches here (gevent-level ones catch
+        // everything): it ended and its error went to its parent, the hub.
+        this.reportError(error, task.greenlet, 'failed');
+      } else if (this.#isStartRefusal(task, error)) {
+        this.#endRefused(task, error);
+      } else {
+        // The switch failed where it stood (a tracer that threw): the greenlet
+        // did not run. Report it and try again at the next pass, not in this one.
+        this.reportError(error, task.greenlet, 'could not be switched to');
+        setImmediate(() => this.wake(task));
+      }
     }
     if (!frameMode) enterContext(this.#hubCtx);
+  }
+
+  /** Whether `error`, out of a switch into `task` that moved no control, refused its start (no thread or stack). */
+  #isStartRefusal(task: Task, error: unknown): boolean {
+    return !task.greenlet.started && error instanceof GreenletError && typeof error.errno === 'number';
+  }
+
+  /** Ends `task`, whose start was refused, with that error: it is dead, its joiners wake, it is reported if unjoined. */
+  #endRefused(task: Task, error: unknown): void {
+    task.cancelled = true;
+    const g = task.greenlet;
+    const refused = (g as { [kStartRefused]?: (error: unknown) => void })[kStartRefused];
+    if (refused !== undefined) refused.call(g, error);
+    else this.reportError(error, g, 'could not start');
   }
 
   /** Whether the pass has used up its time; reads the clock every CHECK_EVERY calls. */
@@ -453,55 +599,66 @@ export class Hub {
     return Date.now() > this.#deadline;
   }
 
-  #reportFromPass(error: unknown, greenlet: RawGreenlet, what: string): void {
-    try {
-      this.reportError(error, greenlet, what);
-    } catch (fatal) {
-      // The handler made it fatal: rethrow outside the pass.
-      process.nextTick(() => {
-        throw fatal;
-      });
-    }
-  }
-
   /**
-   * The next greenlet a parking or dying greenlet may hand control to, taken
-   * off the queue; null when control must go to the hub instead (no pass is
-   * running, the pass is out of time, or the next item is a callback, or, in
-   * frame mode, a greenlet's start, which the hub does itself).
+   * The next greenlet a parking or dying greenlet may hand control to, left
+   * at the front of the queue; null when control must go to the hub instead
+   * (no pass is running, the pass is out of time, or the next item is a
+   * callback, or, in frame mode, a greenlet's start, which the hub does itself).
    * @param mayStart - whether the next greenlet may be one that has not started.
    */
-  #takeHandOff(mayStart = !frameMode): Task | null {
+  #peekHandOff(mayStart = !frameMode): Task | null {
     if (!this.#inPass) return null;
     const queue = this.#queue;
     while (queue.length !== 0) {
       const head = queue.peek()!;
       if (!(head instanceof Task)) return null;
-      if (head.cancelled || head.greenlet.dead) {
+      if (head.cancelled || head.greenlet.dead || isStale(head)) {
         queue.shift();
         head.scheduled = false;
         continue;
       }
       if (!mayStart && !head.greenlet.started) return null;
       if (this.#outOfTime()) return null;
-      queue.shift();
-      head.scheduled = false;
       return head;
     }
     return null;
   }
 
-  /** Leaves the parking greenlet `task`: to the next ready one, else the hub. */
+  /**
+   * Leaves the parking greenlet `task`: to the next ready one, else the hub.
+   * Up to the switch it changes nothing but the hand-off record (the greenlet
+   * it hands off to does the rest, see {@link arrived}), so a switch that fails
+   * where it stands (a stack overflow at the edge of the stack, a tracer that
+   * throws) loses nothing: `task` gets the error, and the next greenlet is
+   * still first in the queue. A next greenlet whose start is refused (no
+   * thread) ends with that error, and `task` hands off to the one after it.
+   */
   #switchOut(task: Task): unknown {
-    const next = this.#takeHandOff();
-    if (next === task) return undefined; // it was the next ready one itself
-    if (!frameMode) {
-      if (this.#inPass) enterContext(next === null ? this.#hubCtx : (next.ctx ??= newContext()));
-      else task.ctx ??= captureStores(); // a raw greenlet switched to outside the hub: keep what it inherited
+    const switches = arrivals.count;
+    for (;;) {
+      const next = this.#peekHandOff();
+      if (next === task) {
+        // It was the next ready one itself (sleep(0) with nothing else ready).
+        this.#queue.shift();
+        task.scheduled = false;
+        return undefined;
+      }
+      // Recorded for every switch out (null: to the hub), so that none left by
+      // a failed one can be taken for this one's.
+      this.#handOffTarget = next;
+      this.#handOffArrival = switches + 1;
+      try {
+        if (next !== null) return resume(next.greenlet);
+        if (!frameMode && !this.#inPass) task.ctx ??= captureStores(); // a raw greenlet switched to outside the hub: keep what it inherited
+        if (!this.#inPass && this.#queue.length !== 0) this.#schedulePass();
+        return resume(this.greenlet);
+      } catch (error) {
+        if (arrivals.count !== switches || next === null || !this.#isStartRefusal(next, error)) throw error;
+        this.#queue.shift();
+        next.scheduled = false;
+        this.#endRefused(next, error);
+      }
     }
-    if (next !== null) return next.greenlet.switch();
-    if (!this.#inPass && this.#queue.length !== 0) this.#schedulePass();
-    return this.greenlet.switch();
   }
 
   /** At 'beforeExit': prints the greenlets still parked (gevent's LoopExit). */
@@ -514,8 +671,9 @@ export class Hub {
     const lines: string[] = [];
     for (const task of shown) {
       task.stack = null;
+      this.#handOffTarget = null;
       try {
-        task.greenlet.switch(DESCRIBE);
+        resume(task.greenlet, DESCRIBE);
       } catch {
         // It could not be described; it is still listed.
       }
@@ -531,6 +689,18 @@ export class Hub {
     );
     process.stderr.write(`greenloop: LoopExit: ${error.message}\n`);
   }
+}
+
+/**
+ * A queue entry of a greenlet that is neither parked in the hub nor unstarted:
+ * left by a switch out of a sleep(0) that failed at the edge of the stack.
+ */
+function isStale(task: Task): boolean {
+  return task.site === null && task.greenlet.started;
+}
+
+function rethrow(error: unknown): never {
+  throw error;
 }
 
 function blockingOnHub(operation: string): GreenletError {

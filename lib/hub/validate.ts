@@ -5,15 +5,10 @@
  * @module
  */
 
+import { describeValue } from '../errors.js';
+
 /** Describes a received value for an error message. */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
-  return `${typeof value} ${String(value)}`;
-}
+export const describe = describeValue;
 
 /**
  * A timeout in milliseconds: `null` (wait forever) for `undefined`, `null`

@@ -4,6 +4,7 @@
  */
 import { getHub, type Task } from './hub.js';
 import { GreenletError } from '../errors.js';
+import { clearTimer, setTimer } from './timer.js';
 
 const EMPTY = 0;
 const VALUE = 1;
@@ -126,10 +127,11 @@ export class Waiter<T = unknown> {
   yield(): void {
     const hub = getHub();
     const task = hub.enterPark(this.label);
+    // Settled before anyone waits on it; park() queues the greenlet itself.
+    this.#state = VALUE;
     this.#task = task;
-    this.#settle(VALUE, undefined);
     try {
-      hub.park(task, this);
+      hub.park(task, this, true);
     } finally {
       this.#task = null;
     }
@@ -137,9 +139,11 @@ export class Waiter<T = unknown> {
 
   #settle(state: number, value: unknown): boolean {
     if (this.#state !== EMPTY) return false;
+    // Woken first: if that fails (a stack overflow), the waiter stays empty
+    // and the caller gets the error, instead of an outcome nobody is woken for.
+    if (this.#task !== null) getHub().wake(this.#task);
     this.#state = state;
     this.#value = value;
-    if (this.#task !== null) getHub().wake(this.#task);
     return true;
   }
 }
@@ -158,10 +162,10 @@ function expire(w: Waiter<any>): void {
  */
 export function getWithTimeout<T>(w: Waiter<T>, ms: number | null): T | typeof TIMED_OUT {
   if (ms === null || w.ready) return w.get();
-  const timer = setTimeout(expire, ms, w);
+  const timer = setTimer(expire, ms, w);
   try {
     return w.get();
   } finally {
-    clearTimeout(timer);
+    clearTimer(timer);
   }
 }
