@@ -20,7 +20,7 @@
  */
 import { AsyncResource } from 'node:async_hooks';
 import { asyncScopesFollowGreenlets } from '../async-stack.js';
-import { Greenlet, GreenletExit, configure, coreStats, getcurrent } from '../greenlet.js';
+import { Greenlet, GreenletExit, configure, coreStats, getcurrent, resumeThrowing } from '../greenlet.js';
 
 /** The greenlet that runs one fiber; `Fiber.current` is found through it. */
 class FiberGreenlet extends Greenlet {
@@ -199,10 +199,12 @@ export class FiberObject {
     state.zombie = zombie;
     try {
       let result: unknown;
-      // A fiber that catches the error and waits elsewhere (the hub) is thrown into again.
+      // A fiber that catches the error and waits elsewhere (the hub) is thrown
+      // into again, where it waits: reset() ends it now, as node-fibers did,
+      // so this is the one throw into a hub-parked greenlet the hub allows.
       while (state.started) {
         try {
-          result = this.#resume(() => this.#greenlet!.throw(zombie));
+          result = this.#resume(() => resumeThrowing(this.#greenlet!, zombie));
         } catch (error) {
           if (error !== zombie) throw error;
           result = undefined;

@@ -22,6 +22,7 @@ import Module from 'node:module';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { Script } from 'node:vm';
 import { Greenlet, kObserve, kRawlink } from '../api/greenlet.js';
+import { resume } from '../greenlet.js';
 import { captureStores, contextMode, enterContext, hubScope } from '../hub/context.js';
 import { kTask } from '../hub/hub.js';
 import { rethrowUncaught } from './uncaught.js';
@@ -200,7 +201,8 @@ function startMain(main: string, entry: string | null, format: Format): void {
 
 /**
  * Switches into the main greenlet now (start() would wait for the hub's next
- * pass). In resource mode (see hub/context.ts) it runs as the hub runs every
+ * pass), as the hub itself starts greenlets (a user's `switch()` into an
+ * unstarted hub greenlet is refused). In resource mode (see hub/context.ts) it runs as the hub runs every
  * greenlet: inside the hub's async resource, showing a context of its own
  * (the stores current here, copied). Otherwise an AsyncLocalStorage store its
  * top level sets would be written to the top-level resource of the root and
@@ -209,14 +211,14 @@ function startMain(main: string, entry: string | null, format: Format): void {
  */
 function switchIntoMain(greenlet: Greenlet<unknown>): void {
   if (contextMode === 'frame') {
-    greenlet.switch(); // the core switches AsyncLocalStorage's frame with the greenlet
+    resume(greenlet); // the core switches AsyncLocalStorage's frame with the greenlet
     return;
   }
   const task = greenlet[kTask];
   task.ctx = captureStores();
   hubScope.runInAsyncScope(() => {
     enterContext(task.ctx!);
-    greenlet.switch();
+    resume(greenlet);
   });
 }
 
