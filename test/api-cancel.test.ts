@@ -349,20 +349,33 @@ describe('Timeout', () => {
   });
 
   it('expiring while ready (woken but not yet resumed) defers to the next park, and cancel() takes it back', async () => {
-    const r = await runAsync(() => {
-      const ev = new Event();
-      const t = new Timeout(5).start();
-      spawn(() => {
-        busy(20); // past the deadline, and past the pass's time: the timer fires after this pass
-        ev.set(); // wakes us: we are ready, no longer parked, when the timer fires
+    // The order is forced rather than timed: a long switch interval keeps our
+    // park's hand-off to the child inside one hub pass, so no timer can fire
+    // before ev.set() however slow the machine is; the child then keeps the
+    // thread past the pass's end, so the pass ends with us ready and the loop
+    // runs the expired timer before resuming us.
+    const hub = getHub();
+    const interval = hub.switchInterval;
+    hub.switchInterval = 200;
+    try {
+      const r = await runAsync(() => {
+        const passEnd = Date.now() + 200; // the pass began before this line
+        const ev = new Event();
+        const t = new Timeout(5).start();
+        spawn(() => {
+          ev.set(); // wakes us: we are ready, no longer parked
+          busy(passEnd + 5 - Date.now()); // past the Timeout's deadline and the pass's
+        });
+        const woke = ev.wait();
+        expect(t.expired).toBe(true); // it fired while we were ready: its error is pending
+        t.cancel(); // takes the pending error back
+        sleep(1); // must not raise
+        return woke;
       });
-      const woke = ev.wait();
-      expect(t.expired).toBe(true); // it fired while we were ready: its error is pending
-      t.cancel(); // takes the pending error back
-      sleep(1); // must not raise
-      return woke;
-    });
-    expect(r).toBe(true);
+      expect(r).toBe(true);
+    } finally {
+      hub.switchInterval = interval;
+    }
   });
 
   it('cancel() stops it; a cancelled Timeout never raises', async () => {
