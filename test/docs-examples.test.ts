@@ -162,7 +162,7 @@ describe('fenced blocks in README.md and docs/*.md', () => {
       execFileSync(process.execPath, [join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8' });
     } catch (error) {
       output = String((error as { stdout?: string }).stdout ?? error);
-      output = output.replace(/block(\d+)\.ts/g, (_, i: string) => typed[Number(i)]!.where);
+      output = output.replace(/\S*block(\d+)\.ts/g, (_, i: string) => typed[Number(i)]!.where);
     }
     expect(output).toBe('');
   });
