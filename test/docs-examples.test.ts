@@ -6,7 +6,8 @@
 //   <!-- run: expect-output -->     the next ```console/```text block is its stdout (lines
 //                                   starting with "$ " are the command; "..." matches any text,
 //                                   "<n> ms" any number of ms)
-//   <!-- run: expect-stderr -->     the same for stderr (its start: stderr may say more)
+//   <!-- run: expect-stderr -->     the same for stderr (its start: stderr may say more); without
+//                                   it, stderr must stay empty
 //   <!-- run: exit <n> -->          the exit status it must end with (default 0)
 //   <!-- run: runner -->            run with `node -r greenloop/run` (what `npx greenloop` does)
 //   <!-- run: file <name> <text> -->  a file it reads, made beside it
@@ -130,6 +131,9 @@ describe('fenced blocks in README.md and docs/*.md', () => {
       expect(run.status, diagnosis).toBe(Number(block.directives.get('exit') ?? 0));
       if (block.directives.has('expect-output')) expectShown(run.stdout, block.shown, true, diagnosis);
       if (block.directives.has('expect-stderr')) expectShown(run.stderr, block.shown, false, diagnosis);
+      // Anything else on stderr (a greenlet's unjoined error, a LoopExit report, a warning) is a
+      // fault the page does not show.
+      else expect(run.stderr, diagnosis).toBe('');
     });
   }
 
