@@ -4,11 +4,12 @@
 // by its own writer greenlet, so a slow reader never stalls the others.
 //
 //   npm run build:ts && node examples/chat-server.js [port]
+//   (GREENLOOP_EXAMPLE_SELFTEST=1: exit after the bots chatted)
 //
 // Two bots chat for a moment to show it working; then join with
 // `nc 127.0.0.1 7001` from a few terminals. Ctrl-C stops it.
-const { spawn, sleep, Queue, StopIteration } = require('../dist/cjs/index.js');
-const { StreamServer, connect } = require('../dist/cjs/io/net.js');
+const { spawn, sleep, Queue, StopIteration } = require('greenloop');
+const { StreamServer, connect } = require('greenloop/net');
 
 const PORT = Number(process.argv[2] ?? 7001);
 const users = new Map(); // name -> outbox Queue
@@ -77,6 +78,7 @@ spawn(() => {
   alice.join();
   bob.join();
   console.log(`demo done; join with: nc 127.0.0.1 ${port}`);
+  if (process.env.GREENLOOP_EXAMPLE_SELFTEST) return server.stop(); // the test suite's run ends here
   server.serveForever();
 });
 

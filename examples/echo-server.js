@@ -2,11 +2,12 @@
 // A TCP echo server in blocking style: one greenlet per connection.
 //
 //   npm run build:ts && node examples/echo-server.js [port]
+//   (GREENLOOP_EXAMPLE_SELFTEST=1: exit after the self-check)
 //
 // It checks itself with a few concurrent clients, then keeps serving:
 // try `nc 127.0.0.1 7000` and type lines. Ctrl-C stops it.
-const { spawn, joinall } = require('../dist/cjs/index.js');
-const { StreamServer, connect } = require('../dist/cjs/io/net.js');
+const { spawn, joinall } = require('greenloop');
+const { StreamServer, connect } = require('greenloop/net');
 
 const PORT = Number(process.argv[2] ?? 7000);
 
@@ -44,6 +45,7 @@ spawn(() => {
   for (const c of clients) console.log(`  ${c.value}`);
   console.log(`self-check done; try: nc 127.0.0.1 ${port}`);
 
+  if (process.env.GREENLOOP_EXAMPLE_SELFTEST) return server.stop(); // the test suite's run ends here
   server.serveForever();
 });
 

@@ -21,7 +21,16 @@ export function describeValue(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-/** Base class of greenloop's errors. `code` is stable across releases. */
+/**
+ * Base class of greenloop's errors. `code` is stable across releases.
+ * @example
+ * ```js
+ * const { spawn, Queue, GreenloopError } = require('greenloop');
+ * spawn(() => {
+ *   try { new Queue().getNowait(); } catch (e) { if (e instanceof GreenloopError) console.log(e.code); } // GREENLOOP_ERR_QUEUE_EMPTY
+ * });
+ * ```
+ */
 export class GreenloopError extends Error {
   /** Stable machine-readable code, e.g. `GREENLOOP_ERR_GREENLET`. */
   static readonly code: string = 'GREENLOOP_ERR';
@@ -53,6 +62,11 @@ export class GreenloopError extends Error {
  * Misuse of a greenlet: switching to a greenlet of another thread, a parent
  * cycle, blocking where nothing can wake the caller, or a greenlet that could
  * not be started (its thread could not be created; `errno` tells why).
+ * @example
+ * ```js
+ * const { sleep, GreenletError } = require('greenloop');
+ * try { sleep(10); } catch (e) { console.log(e instanceof GreenletError); } // true: the top level runs on the hub
+ * ```
  */
 export class GreenletError extends GreenloopError {
   static override readonly code: string = 'GREENLOOP_ERR_GREENLET';
@@ -64,6 +78,12 @@ export class GreenletError extends GreenloopError {
  * Raised inside a greenlet to ask it to end (the default of
  * {@link Greenlet.throw}). A greenlet that lets it escape does not fail: its
  * parent receives the `GreenletExit` object as the greenlet's return value.
+ * @example
+ * ```js
+ * const { spawn, sleep, GreenletExit } = require('greenloop');
+ * const g = spawn(() => { try { sleep(1000); } finally { console.log('cleaning up'); } });
+ * spawn(() => { g.kill(); console.log(g.value instanceof GreenletExit); }); // cleaning up, true
+ * ```
  */
 export class GreenletExit extends GreenloopError {
   static override readonly code: string = 'GREENLOOP_GREENLET_EXIT';
@@ -76,6 +96,11 @@ export class GreenletExit extends GreenloopError {
  * A green read (`readLine()`, or a line iteration) found no line end within
  * its `maxLength` bytes. The bytes stay buffered; the peer is usually hostile
  * or speaking another protocol, so the usual reaction is to close.
+ * @example
+ * ```js
+ * const { LineTooLongError } = require('greenloop/net');
+ * try { sock.readLine({ maxLength: 1024 }); } catch (e) { if (e instanceof LineTooLongError) sock.close(); else throw e; }
+ * ```
  */
 export class LineTooLongError extends GreenloopError {
   static override readonly code: string = 'GREENLOOP_ERR_LINE_TOO_LONG';
@@ -90,6 +115,11 @@ export class LineTooLongError extends GreenloopError {
 /**
  * A green `recvExactly(n)` reached the end of the stream first. `partial`
  * holds the bytes that did arrive.
+ * @example
+ * ```js
+ * const { IncompleteReadError } = require('greenloop/net');
+ * try { header = sock.recvExactly(16); } catch (e) { if (e instanceof IncompleteReadError) console.log(`got ${e.partial.length} of ${e.expected}`); else throw e; }
+ * ```
  */
 export class IncompleteReadError extends GreenloopError {
   static override readonly code: string = 'GREENLOOP_ERR_INCOMPLETE_READ';
@@ -107,6 +137,12 @@ export class IncompleteReadError extends GreenloopError {
 /**
  * Two greenlets used one green stream the same way at once (both reading, or
  * both writing), as gevent's `ConcurrentObjectUseError`: the second call throws.
+ * @example
+ * ```js
+ * const { spawn } = require('greenloop');
+ * spawn(() => sock.readLine());
+ * spawn(() => sock.readLine()); // throws ConcurrentIOError: the first greenlet is reading
+ * ```
  */
 export class ConcurrentIOError extends GreenloopError {
   static override readonly code: string = 'GREENLOOP_ERR_CONCURRENT_IO';
@@ -116,6 +152,12 @@ export class ConcurrentIOError extends GreenloopError {
  * A green HTTP server's request body was larger than allowed (`maxLength`
  * of `req.body()`, or the server's `maxBodyLength`). Escaping a handler, it
  * becomes a 413 response.
+ * @example
+ * ```js
+ * const http = require('greenloop/http');
+ * const server = http.createServer((req, res) => res.json(req.json()), { maxBodyLength: 64 * 1024 });
+ * // a larger body: req.json() throws PayloadTooLargeError, and the client gets a 413
+ * ```
  */
 export class PayloadTooLargeError extends GreenloopError {
   static override readonly code: string = 'GREENLOOP_ERR_PAYLOAD_TOO_LARGE';
@@ -143,17 +185,44 @@ export class TimeoutError extends GreenloopError {
   declare ms?: number;
 }
 
-/** `getNowait()` (or `get()` past its timeout) found the queue empty. */
+/**
+ * `getNowait()` (or `get()` past its timeout) found the queue empty.
+ * @example
+ * ```js
+ * const { spawn, Queue, Empty } = require('greenloop');
+ * spawn(() => {
+ *   try { new Queue().get({ timeout: 10 }); } catch (e) { console.log(e instanceof Empty); } // true
+ * });
+ * ```
+ */
 export class Empty extends GreenloopError {
   static override readonly code: string = 'GREENLOOP_ERR_QUEUE_EMPTY';
 }
 
-/** `putNowait()` (or `put()` past its timeout) found the queue full. */
+/**
+ * `putNowait()` (or `put()` past its timeout) found the queue full.
+ * @example
+ * ```js
+ * const { Queue, Full } = require('greenloop');
+ * const q = new Queue(1);
+ * q.putNowait('a');
+ * try { q.putNowait('b'); } catch (e) { console.log(e instanceof Full); } // true
+ * ```
+ */
 export class Full extends GreenloopError {
   static override readonly code: string = 'GREENLOOP_ERR_QUEUE_FULL';
 }
 
-/** A non-blocking `Pool` call found every slot taken (a {@link Full}, as in gevent). */
+/**
+ * A non-blocking `Pool` call found every slot taken (a {@link Full}, as in gevent).
+ * @example
+ * ```js
+ * const { Pool, PoolFull, sleep } = require('greenloop');
+ * const pool = new Pool(1);
+ * pool.spawn(sleep, 100);
+ * try { pool.spawnNowait(sleep, 100); } catch (e) { console.log(e instanceof PoolFull); } // true
+ * ```
+ */
 export class PoolFull extends Full {
   static override readonly code: string = 'GREENLOOP_ERR_POOL_FULL';
 }
@@ -162,6 +231,12 @@ export class PoolFull extends Full {
  * The event loop was about to exit while greenlets were still parked on
  * something nothing could complete (gevent's `LoopExit`). greenloop prints it
  * to stderr with each greenlet's name and where it waits.
+ * @example
+ * ```js
+ * const { spawn, Event } = require('greenloop');
+ * spawn(() => new Event().wait()).name = 'waiter';
+ * // at exit, stderr: greenloop: LoopExit: ... greenlet "waiter" waits in Event.wait()
+ * ```
  */
 export class LoopExit extends GreenloopError {
   static override readonly code: string = 'GREENLOOP_ERR_LOOP_EXIT';
@@ -170,6 +245,11 @@ export class LoopExit extends GreenloopError {
 /**
  * A lock or semaphore was released more often than acquired (a
  * `BoundedSemaphore` or `Lock`), or an `RLock` by a greenlet that does not hold it.
+ * @example
+ * ```js
+ * const { Lock, LockReleaseError } = require('greenloop');
+ * try { new Lock().release(); } catch (e) { console.log(e instanceof LockReleaseError); } // true
+ * ```
  */
 export class LockReleaseError extends GreenloopError {
   static override readonly code: string = 'GREENLOOP_ERR_LOCK_RELEASE';

@@ -19,7 +19,7 @@
  * console.log(g.switch(10)); // 11
  * console.log(g.dead);       // true
  * ```
- * @module
+ * @module greenloop/greenlet
  */
 import { asyncMark, leaveScopes, prepareAsyncStack, reenterScopes, type AsyncMark } from './async-stack.js';
 import { describeValue as describe, GreenletError, GreenletExit } from './errors.js';
@@ -384,6 +384,14 @@ const unreachable = new FinalizationRegistry<GreenletState>((state) => {
  * {@link GreenletExit} (its `finally` blocks run); its own stack referring to
  * its `Greenlet` object (e.g. a subclass's `run`, or `getcurrent()` kept in a
  * variable) keeps it alive.
+ * @example
+ * ```js
+ * const { Greenlet, getcurrent } = require('greenloop/greenlet');
+ * const root = getcurrent();
+ * const g = new Greenlet((a) => root.switch(a * 2) + 1);
+ * console.log(g.switch(5));  // 10
+ * console.log(g.switch(20)); // 21 (g finished)
+ * ```
  */
 export class Greenlet {
   readonly #state: GreenletState;
@@ -579,6 +587,13 @@ export function getcurrent(): Greenlet {
  * `switch()`), in place of the finished greenlet's outcome. Returns the
  * previous tracer.
  * @throws TypeError unless `fn` is a function or `null`.
+ * @example
+ * ```js
+ * const { settrace } = require('greenloop/greenlet');
+ * const previous = settrace((event, origin, target) => console.log(event, origin.isRoot, target.isRoot));
+ * // ... switches are traced ...
+ * settrace(previous);
+ * ```
  */
 export function settrace(fn: TraceFunction | null): TraceFunction | null {
   if (fn !== null && typeof fn !== 'function') {
@@ -589,7 +604,17 @@ export function settrace(fn: TraceFunction | null): TraceFunction | null {
   return previous;
 }
 
-/** The tracer installed with {@link settrace}, or `null`. */
+/**
+ * The tracer installed with {@link settrace}, or `null`.
+ * @example
+ * ```js
+ * const { settrace, gettrace } = require('greenloop/greenlet');
+ * const tracer = () => {};
+ * settrace(tracer);
+ * console.log(gettrace() === tracer); // true
+ * settrace(null);
+ * ```
+ */
 export function gettrace(): TraceFunction | null {
   return tracer;
 }
@@ -599,6 +624,11 @@ export function gettrace(): TraceFunction | null {
  * @throws TypeError unless `options` is an object, or for a bad `stackSize` or `poolSize`.
  * @throws GreenletError when the backend is changed after a greenlet started,
  *   or `'user-space'` is not available on this machine.
+ * @example
+ * ```js
+ * const { configure } = require('greenloop');
+ * configure({ stackSize: 256 * 1024, poolSize: 32 }); // before starting many greenlets
+ * ```
  */
 export function configure(options: CoreOptions): void {
   if (options === null || typeof options !== 'object') {
@@ -617,14 +647,29 @@ export function configure(options: CoreOptions): void {
   }
 }
 
-/** Which backend moves control between greenlets in this thread. */
+/**
+ * Which backend moves control between greenlets in this thread.
+ * @example
+ * ```js
+ * const { getBackend } = require('greenloop');
+ * console.log(getBackend()); // 'user-space' on x86-64 Linux with FSGSBASE, else 'threads'
+ * ```
+ */
 export function getBackend(): 'user-space' | 'threads' {
   return native.stats().backend;
 }
 
 installNodeCompat(runOnRoot);
 
-/** Counters of this thread's native core: switches, live greenlets, pooled threads. */
+/**
+ * Counters of this thread's native core: switches, live greenlets, pooled threads.
+ * @example
+ * ```js
+ * const { coreStats } = require('greenloop');
+ * const { switches, live, idleThreads } = coreStats();
+ * console.log(`${switches} switches, ${live} live greenlets, ${idleThreads} pooled threads`);
+ * ```
+ */
 export function coreStats(): CoreStats {
   return native.stats();
 }

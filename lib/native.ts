@@ -27,18 +27,47 @@ export interface NativeCore {
   stats(): CoreStats;
 }
 
+/** What to run when the addon is missing or was built for another Node. */
+const rebuildAdvice = 'run `npm rebuild greenloop` (in a checkout of greenloop itself: `npm install`)';
+
+/** An error that says why the native core cannot load and what to run. */
+function loadError(message: string, cause?: unknown): Error {
+  return Object.assign(new Error(`greenloop: ${message}; ${rebuildAdvice}`, { cause }), { code: 'GREENLOOP_ERR_NATIVE_LOAD' });
+}
+
 function findAddon(): string {
   const relative = join('build', 'Release', 'greenloop_core.node');
   for (let dir = __dirname; ; dir = dirname(dir)) {
     const candidate = join(dir, relative);
     if (existsSync(candidate)) return candidate;
     if (dirname(dir) === dir) {
-      throw new Error(
-        `greenloop: the native core (${relative}) was not found above ${__dirname}; ` +
-          'run `npm install` (or `npx node-gyp rebuild`) in the package folder',
+      throw loadError(
+        `the native core (${relative}) was not found above ${__dirname}: its build did not run ` +
+          '(npm install --ignore-scripts) or failed (see the install log)',
       );
     }
   }
 }
 
-export const native: NativeCore = createRequire(__filename)(findAddon()) as NativeCore;
+function loadAddon(path: string): NativeCore {
+  try {
+    return createRequire(__filename)(path) as NativeCore;
+  } catch (error) {
+    const message = String((error as Error | undefined)?.message ?? error);
+    // Node's words for an addon built against another ABI, e.g. after switching Node versions.
+    const abi = /NODE_MODULE_VERSION (\d+)\. This version of Node\.js requires\s+NODE_MODULE_VERSION (\d+)/.exec(message);
+    if (abi) {
+      throw loadError(
+        `the native core (${path}) was compiled for another Node.js version ` +
+          `(NODE_MODULE_VERSION ${abi[1]}; Node ${process.version} needs ${abi[2]})`,
+        error,
+      );
+    }
+    if ((error as NodeJS.ErrnoException | undefined)?.code === 'ERR_DLOPEN_FAILED') {
+      throw loadError(`the native core (${path}) could not be loaded (${message.split('\n')[0]})`, error);
+    }
+    throw error;
+  }
+}
+
+export const native: NativeCore = loadAddon(findAddon());

@@ -8,12 +8,12 @@ import { clearTimer, setTimer } from '../hub/timer.js';
 import { checkOptions, checkTimeout, describe } from '../hub/validate.js';
 import { Waiter } from '../hub/waiter.js';
 
-/** Options of {@link wait}. */
 /** Anything with a Promises/A+ `then`, however minimal (see {@link wait}). */
 export interface Thenable<T> {
   then(onFulfilled: (value: T) => unknown, onRejected?: (reason: unknown) => unknown): unknown;
 }
 
+/** Options of {@link wait}. */
 export interface WaitOptions {
   /**
    * Give up after this many ms with a {@link TimeoutError} (the promise goes

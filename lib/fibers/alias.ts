@@ -18,7 +18,7 @@
  * require('greenloop/fibers/alias');
  * const Fiber = require('fibers'); // greenloop's Fiber
  * ```
- * @module
+ * @module greenloop/fibers/alias
  */
 import Module from 'node:module';
 import { join } from 'node:path';

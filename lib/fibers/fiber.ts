@@ -16,7 +16,7 @@
  * inc.run(1); // 1
  * inc.run(2); // 3
  * ```
- * @module
+ * @module greenloop/fibers
  */
 import { AsyncResource } from 'node:async_hooks';
 import { asyncScopesFollowGreenlets } from '../async-stack.js';
@@ -110,6 +110,13 @@ function illegalInvocation(method: string, self: unknown): TypeError {
 
 /**
  * One fiber (the instance type of {@link Fiber}).
+ * @example
+ * ```js
+ * const Fiber = require('greenloop/fibers');
+ * const fiber = Fiber((x) => Fiber.yield(x + 1) * 2);
+ * console.log(fiber.run(1)); // 2
+ * console.log(fiber.run(5)); // 10
+ * ```
  */
 export class FiberObject {
   readonly #state: FiberState;

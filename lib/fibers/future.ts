@@ -17,7 +17,7 @@
  *   console.log(names.length, 'files');
  * }).detach();
  * ```
- * @module
+ * @module greenloop/fibers/future
  */
 import { getcurrent } from '../greenlet.js';
 import { Waiter } from '../hub/waiter.js';
@@ -52,6 +52,13 @@ function reportCallbackError(error: unknown): void {
 
 /**
  * A value (or error) that arrives later. See the module page for an example.
+ * @example
+ * ```js
+ * const Fiber = require('greenloop/fibers');
+ * const Future = require('greenloop/fibers/future');
+ * const sleep = (ms) => { const f = new Future(); setTimeout(() => f.return(ms), ms); return f; };
+ * Fiber(() => console.log(sleep(50).wait())).run(); // 50
+ * ```
  */
 export class Future<T = any> {
   /** What `Future.wrap()`'s wrapped function returned synchronously (node-fibers' `future._`). */

@@ -254,6 +254,12 @@ function commandFailed(display: string, result: RunResult<string | Buffer>): Err
  * Runs a program (no shell) and returns its stdout, as `execFileSync` does.
  * @throws an Error with `status`, `signal`, `stdout` and `stderr` if the
  *   program exits non-zero or is killed; otherwise as {@link run}.
+ * @example
+ * ```js
+ * const cp = require('greenloop/child_process');
+ * // in a greenlet:
+ * const version = cp.execFile('node', ['--version']).trim(); // e.g. 'v20.20.2'
+ * ```
  */
 export function execFile(file: string, args?: readonly string[], options?: RunOptions & { encoding?: BufferEncoding }): string;
 export function execFile(file: string, args: readonly string[] | undefined, options: RunOptions & { encoding: 'buffer' }): Buffer;
@@ -282,7 +288,17 @@ export function exec(command: string, options: RunOptions = {}): string | Buffer
   return result.stdout;
 }
 
-/** A child's stdout or stderr, read in blocking style like a green socket. */
+/**
+ * A child's stdout or stderr, read in blocking style like a green socket.
+ * @example
+ * ```js
+ * const cp = require('greenloop/child_process');
+ * // in a greenlet:
+ * const child = cp.spawn('ls', ['/']);
+ * for (const line of child.stdout) console.log(line); // line by line, parking between chunks
+ * child.wait();
+ * ```
+ */
 export class ProcessOutput extends ReadingEnd implements Iterable<string> {
   // recv(), recvExactly(), readLine(), lines(), iteration and readAll(), with
   // their docs, come from ReadingEnd (lib/io/_stream.ts), shared with net.Socket.
@@ -305,7 +321,18 @@ export class ProcessOutput extends ReadingEnd implements Iterable<string> {
   }
 }
 
-/** A child's stdin, written in blocking style. */
+/**
+ * A child's stdin, written in blocking style.
+ * @example
+ * ```js
+ * const cp = require('greenloop/child_process');
+ * // in a greenlet:
+ * const child = cp.spawn('wc', ['-l']);
+ * for (let i = 0; i < 3; i++) child.stdin.sendall(`line ${i}\n`); // parks while the pipe is full
+ * child.stdin.close();
+ * console.log(child.stdout.readAll().toString().trim()); // 3
+ * ```
+ */
 export class ProcessInput {
   /** The underlying stream. */
   readonly raw: Writable;
@@ -417,6 +444,16 @@ export class Process {
  * Starts `command` and returns it once it is running (parking until the
  * operating system has started it).
  * @throws `ENOENT`/`EACCES` if it cannot start.
+ * @example
+ * ```js
+ * const cp = require('greenloop/child_process');
+ * // in a greenlet:
+ * const child = cp.spawn('tr', ['a-z', 'A-Z']);
+ * child.stdin.sendall('hello\n');
+ * child.stdin.close();
+ * console.log(child.stdout.readLine()); // HELLO
+ * console.log(child.wait());           // { status: 0, signal: null }
+ * ```
  */
 export function spawn(command: string, args?: readonly string[], options: SpawnOptions = {}): Process {
   assertMayBlock('child_process.spawn');

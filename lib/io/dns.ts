@@ -35,6 +35,13 @@ export interface LookupAddress {
  * Resolves a host name like `net.connect` does (the OS resolver, honouring
  * `/etc/hosts`). Returns the first address, or all of them with `{ all: true }`.
  * @throws `ENOTFOUND` for an unknown name.
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.lookup('localhost');               // { address: '127.0.0.1', family: 4 }
+ * dns.lookup('localhost', { all: true }); // [{ address: '127.0.0.1', family: 4 }, ...]
+ * ```
  */
 export function lookup(hostname: string, options?: dns.LookupOneOptions | number): LookupAddress;
 export function lookup(hostname: string, options: dns.LookupAllOptions): LookupAddress[];
@@ -47,7 +54,15 @@ export function lookup(hostname: string, options: dns.LookupOptions | number = {
   );
 }
 
-/** Resolves an IP address and port to a host name and service (`dns.lookupService`). */
+/**
+ * Resolves an IP address and port to a host name and service (`dns.lookupService`).
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.lookupService('127.0.0.1', 22); // { hostname: 'localhost', service: 'ssh' }
+ * ```
+ */
 export function lookupService(address: string, port: number): { hostname: string; service: string } {
   return parkOnCallback('dns.lookupService', (callback) =>
     dns.lookupService(address, port, (error, hostname, service) => callback(error, { hostname, service })),
@@ -114,39 +129,152 @@ function bind(resolver: ResolverLike | null): Resolves {
 
 const defaults = bind(null);
 
-/** Records of type `rrtype` (default `'A'`), as `dns.resolve`. @throws `ENODATA`, `ENOTFOUND`, ... */
+/**
+ * Records of type `rrtype` (default `'A'`), as `dns.resolve`. @throws `ENODATA`, `ENOTFOUND`, ...
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.resolve('example.com', 'TXT'); // [['v=spf1 -all'], ...]
+ * ```
+ */
 export const resolve: (hostname: string, rrtype?: string) => unknown[] = defaults.resolve;
-/** IPv4 addresses (`A` records); `{ ttl: true }` returns `{ address, ttl }`s. */
+/**
+ * IPv4 addresses (`A` records); `{ ttl: true }` returns `{ address, ttl }`s.
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.resolve4('example.com');                 // ['93.184.215.14']
+ * dns.resolve4('example.com', { ttl: true });   // [{ address: '93.184.215.14', ttl: 300 }]
+ * ```
+ */
 export const resolve4: {
   (hostname: string): string[];
   (hostname: string, options: { ttl: true }): dns.RecordWithTtl[];
 } = defaults.resolve4 as any;
-/** IPv6 addresses (`AAAA` records); `{ ttl: true }` returns `{ address, ttl }`s. */
+/**
+ * IPv6 addresses (`AAAA` records); `{ ttl: true }` returns `{ address, ttl }`s.
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.resolve6('example.com'); // ['2606:2800:21f:cb07:6820:80da:af6b:8b2c']
+ * ```
+ */
 export const resolve6: {
   (hostname: string): string[];
   (hostname: string, options: { ttl: true }): dns.RecordWithTtl[];
 } = defaults.resolve6 as any;
-/** All records (`ANY` query). */
+/**
+ * All records (`ANY` query).
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.resolveAny('example.com'); // [{ type: 'A', address: '...', ttl: 300 }, ...]
+ * ```
+ */
 export const resolveAny = defaults.resolveAny;
-/** `CAA` records. */
+/**
+ * `CAA` records.
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.resolveCaa('example.com'); // [{ critical: 0, issue: 'letsencrypt.org' }]
+ * ```
+ */
 export const resolveCaa = defaults.resolveCaa;
-/** `CNAME` records. */
+/**
+ * `CNAME` records.
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.resolveCname('www.example.com'); // ['example.com']
+ * ```
+ */
 export const resolveCname = defaults.resolveCname;
-/** `MX` records. */
+/**
+ * `MX` records.
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.resolveMx('example.com'); // [{ exchange: 'mail.example.com', priority: 10 }]
+ * ```
+ */
 export const resolveMx = defaults.resolveMx;
-/** `NAPTR` records. */
+/**
+ * `NAPTR` records.
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.resolveNaptr('sip.example.com'); // [{ flags: 's', service: 'SIP+D2U', ... }]
+ * ```
+ */
 export const resolveNaptr = defaults.resolveNaptr;
-/** `NS` records. */
+/**
+ * `NS` records.
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.resolveNs('example.com'); // ['a.iana-servers.net', 'b.iana-servers.net']
+ * ```
+ */
 export const resolveNs = defaults.resolveNs;
-/** `PTR` records. */
+/**
+ * `PTR` records.
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.resolvePtr('1.0.0.127.in-addr.arpa'); // ['localhost']
+ * ```
+ */
 export const resolvePtr = defaults.resolvePtr;
-/** The `SOA` record. */
+/**
+ * The `SOA` record.
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.resolveSoa('example.com'); // { nsname: '...', hostmaster: '...', serial: 2024..., ... }
+ * ```
+ */
 export const resolveSoa = defaults.resolveSoa;
-/** `SRV` records. */
+/**
+ * `SRV` records.
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.resolveSrv('_sip._udp.example.com'); // [{ name: 'sip.example.com', port: 5060, priority: 10, weight: 5 }]
+ * ```
+ */
 export const resolveSrv = defaults.resolveSrv;
-/** `TXT` records (each a list of strings). */
+/**
+ * `TXT` records (each a list of strings).
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.resolveTxt('example.com'); // [['v=spf1 -all']]
+ * ```
+ */
 export const resolveTxt = defaults.resolveTxt;
-/** Host names of an IP address. */
+/**
+ * Host names of an IP address.
+ * @example
+ * ```js
+ * const dns = require('greenloop/dns');
+ * // in a greenlet:
+ * dns.reverse('8.8.8.8'); // ['dns.google']
+ * ```
+ */
 export const reverse = defaults.reverse;
 
 /**

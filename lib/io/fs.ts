@@ -118,34 +118,84 @@ function invalidArgType(name: string, expected: string, value: unknown): TypeErr
   return Object.assign(new TypeError(`The "${name}" argument must be ${expected}, got ${describe(value)}`), { code: 'ERR_INVALID_ARG_TYPE' });
 }
 
-/** Writes a whole file, replacing it (`fs.writeFileSync`). */
+/**
+ * Writes a whole file, replacing it (`fs.writeFileSync`).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * fs.writeFile('/tmp/out.json', JSON.stringify({ ok: true }));
+ * ```
+ */
 export function writeFile(path: PathLike | number, data: string | NodeJS.ArrayBufferView, options?: fs.WriteFileOptions): void {
   call<void>('fs.writeFile', fs.writeFile, [path, data], [options]);
 }
 
-/** Appends to a file, creating it if needed (`fs.appendFileSync`). */
+/**
+ * Appends to a file, creating it if needed (`fs.appendFileSync`).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * fs.appendFile('/tmp/app.log', `${new Date().toISOString()} started\n`);
+ * ```
+ */
 export function appendFile(path: PathLike | number, data: string | Uint8Array, options?: fs.WriteFileOptions): void {
   call<void>('fs.appendFile', fs.appendFile, [path, data], [options]);
 }
 
-/** Lists a directory (`fs.readdirSync`): names, or `fs.Dirent`s with `{ withFileTypes: true }`. */
+/**
+ * Lists a directory (`fs.readdirSync`): names, or `fs.Dirent`s with `{ withFileTypes: true }`.
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * for (const entry of fs.readdir('/tmp', { withFileTypes: true })) if (entry.isFile()) console.log(entry.name);
+ * ```
+ */
 export function readdir(path: PathLike, options?: { encoding?: Encoding | null; withFileTypes?: false; recursive?: boolean } | Encoding | null): string[];
 export function readdir(path: PathLike, options: { withFileTypes: true; recursive?: boolean }): fs.Dirent[];
 export function readdir(path: PathLike, options?: unknown): string[] | fs.Dirent[] {
   return call('fs.readdir', fs.readdir, [path], [options]);
 }
 
-/** File status, following symbolic links (`fs.statSync`). */
+/**
+ * File status, following symbolic links (`fs.statSync`).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * console.log(fs.stat('/etc/hostname').size);
+ * ```
+ */
 export function stat(path: PathLike, options?: fs.StatOptions): fs.Stats {
   return call('fs.stat', fs.stat, [path], [options]);
 }
 
-/** File status of a link itself (`fs.lstatSync`). */
+/**
+ * File status of a link itself (`fs.lstatSync`).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * console.log(fs.lstat('/tmp/link').isSymbolicLink());
+ * ```
+ */
 export function lstat(path: PathLike, options?: fs.StatOptions): fs.Stats {
   return call('fs.lstat', fs.lstat, [path], [options]);
 }
 
-/** File status of an open file (`fs.fstatSync`). */
+/**
+ * File status of an open file (`fs.fstatSync`).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * const fd = fs.open('/etc/hostname');
+ * console.log(fs.fstat(fd).size);
+ * fs.close(fd);
+ * ```
+ */
 export function fstat(fd: number, options?: fs.StatOptions): fs.Stats {
   return call('fs.fstat', fs.fstat, [fd], [options]);
 }
@@ -153,32 +203,79 @@ export function fstat(fd: number, options?: fs.StatOptions): fs.Stats {
 /**
  * Creates a directory (`fs.mkdirSync`); with `{ recursive: true }` returns
  * the first directory created (or `undefined`), and an existing one is fine.
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * fs.mkdir('/tmp/app/cache', { recursive: true });
+ * ```
  */
 export function mkdir(path: PathLike, options?: fs.MakeDirectoryOptions | fs.Mode | null): string | undefined {
   return call('fs.mkdir', fs.mkdir, [path], [options]);
 }
 
-/** Creates a unique temporary directory under `prefix` and returns its path (`fs.mkdtempSync`). */
+/**
+ * Creates a unique temporary directory under `prefix` and returns its path (`fs.mkdtempSync`).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * const dir = fs.mkdtemp(require('node:path').join(require('node:os').tmpdir(), 'job-')); // e.g. /tmp/job-a1B2c3
+ * ```
+ */
 export function mkdtemp(prefix: string, options?: Encoding | { encoding?: Encoding } | null): string {
   return call('fs.mkdtemp', fs.mkdtemp, [prefix], [options]);
 }
 
-/** Removes files and directories (`fs.rmSync`; `{ recursive, force }` as there). */
+/**
+ * Removes files and directories (`fs.rmSync`; `{ recursive, force }` as there).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * fs.rm('/tmp/app/cache', { recursive: true, force: true });
+ * ```
+ */
 export function rm(path: PathLike, options?: fs.RmOptions): void {
   call<void>('fs.rm', fs.rm, [path], [options]);
 }
 
-/** Removes a file or link (`fs.unlinkSync`). */
+/**
+ * Removes a file or link (`fs.unlinkSync`).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * fs.unlink('/tmp/app.pid');
+ * ```
+ */
 export function unlink(path: PathLike): void {
   call<void>('fs.unlink', fs.unlink, [path]);
 }
 
-/** Renames or moves (`fs.renameSync`). */
+/**
+ * Renames or moves (`fs.renameSync`).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * fs.writeFile('/tmp/data.json.tmp', '{}');
+ * fs.rename('/tmp/data.json.tmp', '/tmp/data.json'); // atomic replace
+ * ```
+ */
 export function rename(oldPath: PathLike, newPath: PathLike): void {
   call<void>('fs.rename', fs.rename, [oldPath, newPath]);
 }
 
-/** Copies a file (`fs.copyFileSync`; `mode` e.g. `fs.constants.COPYFILE_EXCL`). */
+/**
+ * Copies a file (`fs.copyFileSync`; `mode` e.g. `fs.constants.COPYFILE_EXCL`).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * fs.copyFile('/tmp/data.json', '/tmp/data.json.bak');
+ * ```
+ */
 export function copyFile(src: PathLike, dest: PathLike, mode?: number): void {
   call<void>('fs.copyFile', fs.copyFile, [src, dest], [mode]);
 }
@@ -186,12 +283,26 @@ export function copyFile(src: PathLike, dest: PathLike, mode?: number): void {
 /**
  * Checks access (`fs.accessSync`): returns if allowed, throws (`ENOENT`,
  * `EACCES`) if not. `mode` is `fs.constants.F_OK` by default.
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * try { fs.access('/etc/shadow', require('node:fs').constants.R_OK); } catch (e) { console.log(e.code); } // EACCES unless root
+ * ```
  */
 export function access(path: PathLike, mode?: number): void {
   call<void>('fs.access', fs.access, [path], [mode]);
 }
 
-/** True if `path` exists (as `fs.existsSync`: never throws for a missing path). */
+/**
+ * True if `path` exists (as `fs.existsSync`: never throws for a missing path).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * if (!fs.exists('/tmp/app')) fs.mkdir('/tmp/app');
+ * ```
+ */
 export function exists(path: PathLike): boolean {
   try {
     access(path);
@@ -202,28 +313,68 @@ export function exists(path: PathLike): boolean {
   }
 }
 
-/** Resolves `.`, `..` and links to an absolute path (`fs.realpathSync`). */
+/**
+ * Resolves `.`, `..` and links to an absolute path (`fs.realpathSync`).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * console.log(fs.realpath('/tmp/../tmp')); // /tmp
+ * ```
+ */
 export function realpath(path: PathLike, options?: Encoding | { encoding?: Encoding | null } | null): string {
   checkPath(path); // Node's realpath would resolve String(path): `undefined` became ./undefined
   return call('fs.realpath', fs.realpath, [path], [options]);
 }
 
-/** Truncates or extends a file to `len` bytes (`fs.truncateSync`). */
+/**
+ * Truncates or extends a file to `len` bytes (`fs.truncateSync`).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * fs.truncate('/tmp/app.log', 0); // empty it
+ * ```
+ */
 export function truncate(path: PathLike, len?: number): void {
   call<void>('fs.truncate', fs.truncate, [path], [len]);
 }
 
-/** Changes permissions (`fs.chmodSync`). */
+/**
+ * Changes permissions (`fs.chmodSync`).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * fs.chmod('/tmp/run.sh', 0o755);
+ * ```
+ */
 export function chmod(path: PathLike, mode: fs.Mode): void {
   call<void>('fs.chmod', fs.chmod, [path, mode]);
 }
 
-/** Creates a symbolic link at `path` pointing to `target` (`fs.symlinkSync`). */
+/**
+ * Creates a symbolic link at `path` pointing to `target` (`fs.symlinkSync`).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * fs.symlink('/tmp/data.json', '/tmp/current.json');
+ * ```
+ */
 export function symlink(target: PathLike, path: PathLike, type?: fs.symlink.Type | null): void {
   call<void>('fs.symlink', fs.symlink, [target, path], [type]);
 }
 
-/** Reads a symbolic link's target (`fs.readlinkSync`). */
+/**
+ * Reads a symbolic link's target (`fs.readlinkSync`).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * console.log(fs.readlink('/tmp/current.json')); // /tmp/data.json
+ * ```
+ */
 export function readlink(path: PathLike, options?: Encoding | { encoding?: Encoding | null } | null): string {
   checkPath(path); // Node's readlink calls a bad path "oldPath"
   return call('fs.readlink', fs.readlink, [path], [options]);
@@ -232,12 +383,28 @@ export function readlink(path: PathLike, options?: Encoding | { encoding?: Encod
 /**
  * Opens a file and returns its descriptor (`fs.openSync`). Close it with {@link close}.
  * @param flags - @default 'r'
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * const fd = fs.open('/tmp/out.bin', 'w');
+ * try { fs.write(fd, Buffer.from([1, 2, 3])); } finally { fs.close(fd); }
+ * ```
  */
 export function open(path: PathLike, flags?: fs.OpenMode, mode?: fs.Mode | null): number {
   return call('fs.open', fs.open, [path, flags ?? 'r'], [mode]);
 }
 
-/** Closes a descriptor (`fs.closeSync`). */
+/**
+ * Closes a descriptor (`fs.closeSync`).
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * const fd = fs.open('/etc/hostname');
+ * try { console.log(fs.fstat(fd).size); } finally { fs.close(fd); }
+ * ```
+ */
 export function close(fd: number): void {
   call<void>('fs.close', fs.close, [fd]);
 }
@@ -248,6 +415,16 @@ export function close(fd: number): void {
  * @param offset - where in `buffer` to write. @default 0
  * @param length - how many bytes at most. @default buffer.byteLength - offset
  * @param position - where in the file; `null` reads from the current position. @default null
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * const fd = fs.open('/etc/hostname');
+ * const buffer = Buffer.alloc(64);
+ * const n = fs.read(fd, buffer, 0, buffer.length, 0);
+ * console.log(buffer.subarray(0, n).toString());
+ * fs.close(fd);
+ * ```
  */
 export function read(fd: number, buffer: NodeJS.ArrayBufferView, offset = 0, length?: number, position: number | bigint | null = null): number {
   // Node names a missing or wrong buffer; only a real one has a length to default to.
@@ -261,6 +438,14 @@ export function read(fd: number, buffer: NodeJS.ArrayBufferView, offset = 0, len
  * Writes a buffer or string to an open file and returns the number of bytes
  * written (`fs.writeSync`). For a buffer the arguments are `(fd, buffer,
  * offset?, length?, position?)`; for a string `(fd, string, position?, encoding?)`.
+ * @example
+ * ```js
+ * const fs = require('greenloop/fs');
+ * // in a greenlet (spawn(() => ...)):
+ * const fd = fs.open('/tmp/out.txt', 'w');
+ * fs.write(fd, 'hello\n');
+ * fs.close(fd);
+ * ```
  */
 export function write(fd: number, buffer: NodeJS.ArrayBufferView, offset?: number, length?: number, position?: number | null): number;
 export function write(fd: number, text: string, position?: number | null, encoding?: Encoding): number;

@@ -170,6 +170,14 @@ class Exchange implements Dispatcher.DispatchHandler {
  * iterating over its chunks, or discard it with {@link dump}: a body left
  * unread keeps its connection from being reused. `using res = request(...)`
  * dumps it at the end of the block if it was not read.
+ * @example
+ * ```js
+ * const http = require('greenloop/http');
+ * // in a greenlet:
+ * const res = http.request('http://127.0.0.1:8080/users/1');
+ * if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+ * console.log(res.headers['content-type'], res.json());
+ * ```
  */
 export class Response implements Iterable<Buffer> {
   /** The HTTP status code. */
@@ -364,13 +372,31 @@ export function request(url: string | URL, options: RequestOptions = {}): Respon
   }
 }
 
-/** `request(url, { ...options, method: 'GET' })`. */
+/**
+ * `request(url, { ...options, method: 'GET' })`.
+ * @example
+ * ```js
+ * const http = require('greenloop/http');
+ * // in a greenlet:
+ * const res = http.get('http://127.0.0.1:8080/health', { timeout: 2000 });
+ * console.log(res.status, res.text());
+ * ```
+ */
 export function get(url: string | URL, options: Omit<RequestOptions, 'method' | 'body' | 'json'> = {}): Response {
   checkOptions('options', options);
   return request(url, { ...options, method: 'GET' });
 }
 
-/** A WHATWG `fetch` response whose body methods park instead of returning promises. */
+/**
+ * A WHATWG `fetch` response whose body methods park instead of returning promises.
+ * @example
+ * ```js
+ * const http = require('greenloop/http');
+ * // in a greenlet:
+ * const res = http.fetch('http://127.0.0.1:8080/users/1');
+ * console.log(res.ok, res.json()); // json() parks instead of returning a promise
+ * ```
+ */
 export class FetchResponse {
   /** undici's WHATWG `Response`. */
   readonly raw: UndiciResponse;

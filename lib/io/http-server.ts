@@ -18,7 +18,14 @@ import { StreamReader, StreamWriter } from './_stream.js';
 
 export { PayloadTooLargeError } from '../errors.js';
 
-/** The default `maxBodyLength`: 1 MiB. */
+/**
+ * The default `maxBodyLength`: 1 MiB.
+ * @example
+ * ```js
+ * const http = require('greenloop/http');
+ * const server = http.createServer(handler, { maxBodyLength: 4 * http.DEFAULT_MAX_BODY }); // 4 MiB
+ * ```
+ */
 export const DEFAULT_MAX_BODY = 1024 * 1024;
 
 /** Options of the body readers {@link IncomingRequest.body}, `text()` and `json()`. */
@@ -36,6 +43,14 @@ const kMaxBody = Symbol('greenloop.maxBody');
 /**
  * The request object handlers get: Node's `http.IncomingMessage` with
  * blocking-style body readers.
+ * @example
+ * ```js
+ * const http = require('greenloop/http');
+ * http.createServer((req, res) => {
+ *   const order = req.json({ maxLength: 10_000 }); // parks while the body arrives
+ *   res.json({ received: order.items.length });
+ * });
+ * ```
  */
 export class IncomingRequest extends http.IncomingMessage {
   #reader: StreamReader | null = null;
@@ -96,6 +111,15 @@ export class IncomingRequest extends http.IncomingMessage {
 /**
  * The response object handlers get: Node's `http.ServerResponse` with
  * blocking-style writing and small helpers.
+ * @example
+ * ```js
+ * const http = require('greenloop/http');
+ * http.createServer((req, res) => {
+ *   res.writeHead(200, { 'content-type': 'text/plain' });
+ *   for (let i = 0; i < 1000; i++) res.sendall(`line ${i}\n`); // parks while the client is slow
+ *   res.end();
+ * });
+ * ```
  */
 export class OutgoingResponse extends http.ServerResponse<IncomingRequest> {
   #writer: StreamWriter | null = null;
@@ -177,6 +201,17 @@ function defaultOnError(error: unknown, req: IncomingRequest): void {
 /**
  * A green HTTP server (see {@link createServer}). `listen()` and `close()`
  * park; requests run in greenlets.
+ * @example
+ * ```js
+ * const { spawn } = require('greenloop');
+ * const http = require('greenloop/http');
+ * const server = http.createServer((req, res) => res.send('ok'));
+ * spawn(() => {
+ *   const { port } = server.listen(0, '127.0.0.1');
+ *   console.log(http.request(`http://127.0.0.1:${port}/`).text()); // ok
+ *   server.close();
+ * });
+ * ```
  */
 export class Server {
   /** The underlying `http.Server`. */

@@ -153,6 +153,17 @@ export interface Socket {
  * greenlets reading at once throw {@link ConcurrentIOError}.
  *
  * Iterating a socket yields its lines (see {@link Socket.readLine}).
+ * @example
+ * ```js
+ * const { spawn } = require('greenloop');
+ * const { connect } = require('greenloop/net');
+ * spawn(() => {
+ *   const sock = connect(6379, '127.0.0.1');
+ *   sock.sendall('PING\r\n');
+ *   console.log(sock.readLine()); // +PONG
+ *   sock.close();
+ * });
+ * ```
  */
 export class Socket extends ReadingEnd implements Iterable<string> {
   /** The underlying `net.Socket` (a `tls.TLSSocket` with TLS). */
@@ -415,6 +426,19 @@ function addressOf(server: net.Server): SocketAddress | null {
 /**
  * A listening socket whose {@link accept} parks until a connection comes.
  * Several greenlets may accept at once; connections go to them in FIFO order.
+ * @example
+ * ```js
+ * const { spawn } = require('greenloop');
+ * const { listen } = require('greenloop/net');
+ * spawn(() => {
+ *   const listener = listen(0, '127.0.0.1');
+ *   console.log(`listening on ${listener.port}`);
+ *   const sock = listener.accept(); // parks until a client connects
+ *   sock.sendall('hello\n');
+ *   sock.close();
+ *   listener.close();
+ * });
+ * ```
  */
 export class Listener {
   /** The underlying `net.Server` (a `tls.Server` with TLS). */

@@ -1,0 +1,113 @@
+// What `npm publish` would ship: the README's and the guides' links lead to files that exist
+// and are in the package, with a LICENSE and the metadata npm shows.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, normalize } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from './cli-helpers.js';
+
+/** Paths (relative to the package root) that `npm pack` would include. */
+function packedFiles(): Set<string> {
+  const npm = join(dirname(process.execPath), 'npm');
+  const json = execFileSync(existsSync(npm) ? npm : 'npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: packageRoot,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_loglevel: 'silent' },
+  });
+  return new Set((JSON.parse(json) as [{ files: { path: string }[] }])[0].files.map((f) => f.path));
+}
+
+const guides = ['README.md', ...readdirSync(join(packageRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+
+/** Every relative link target of a guide, as a package-root path, with where it is. */
+function relativeLinks(file: string): { target: string; where: string }[] {
+  const text = readFileSync(join(packageRoot, file), 'utf8').replace(/^(\s*)```[\s\S]*?^\1```/gm, '');
+  return [...text.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1]!)
+    .filter((href) => !/^[a-z]+:/.test(href) && !href.startsWith('#'))
+    .map((href) => ({ target: normalize(join(dirname(file), href.split('#')[0]!)), where: `${file} -> ${href}` }));
+}
+
+describe('the published package', () => {
+  const packed = packedFiles();
+
+  it('ships every file the README and the guides link to', () => {
+    const links = guides.flatMap(relativeLinks);
+    expect(links.length).toBeGreaterThan(20);
+    expect(links.filter((l) => !existsSync(join(packageRoot, l.target))).map((l) => l.where)).toEqual([]);
+    expect(links.filter((l) => !packed.has(l.target)).map((l) => l.where)).toEqual([]);
+  });
+
+  it('ships the guides, the LICENSE and the examples, not the rendered reference', () => {
+    for (const file of [...guides, 'LICENSE', 'examples/echo-server.js']) expect(packed, file).toContain(file);
+    expect([...packed].filter((f) => f.startsWith('docs/api/') || f.startsWith('test/'))).toEqual([]);
+    expect(readFileSync(join(packageRoot, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 greenloop contributors\n/);
+  });
+
+  it('says where the code and the issues live', () => {
+    const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'));
+    expect(pkg.license).toBe('MIT');
+    expect(pkg.repository).toEqual({ type: 'git', url: expect.stringMatching(/^git\+https:\/\/.+\.git$/) });
+    expect(pkg.bugs.url).toMatch(/^https:\/\//);
+    expect(pkg.homepage).toMatch(/^https:\/\//);
+  });
+});
+
+/** Node binaries of the other lines the project is tested on (/tmp/nodes/node<N>/package). */
+function otherNodes(): string[] {
+  const root = '/tmp/nodes';
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .map((name) => join(root, name, 'package', 'bin', 'node'))
+    .filter((bin) => existsSync(bin));
+}
+
+describe('a native core that cannot load', () => {
+  // A copy of the built package in a temp folder: what an install without its build leaves.
+  function copyPackage(withBuild: boolean): string {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'greenloop-pkg-')));
+    cpSync(join(packageRoot, 'package.json'), join(dir, 'package.json'));
+    cpSync(join(packageRoot, 'dist'), join(dir, 'dist'), { recursive: true });
+    if (withBuild) cpSync(join(packageRoot, 'build', 'Release', 'greenloop_core.node'), join(dir, 'build', 'Release', 'greenloop_core.node'));
+    return dir;
+  }
+  function load(node: string, dir: string): { status: number | null; stderr: string } {
+    try {
+      execFileSync(node, ['-e', `require(${JSON.stringify(dir)})`], { encoding: 'utf8', stdio: 'pipe' });
+      return { status: 0, stderr: '' };
+    } catch (error) {
+      const failed = error as { status: number | null; stderr: string };
+      return { status: failed.status, stderr: failed.stderr };
+    }
+  }
+
+  it('missing: says so, and what to run', () => {
+    const dir = copyPackage(false);
+    try {
+      const run = load(process.execPath, dir);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('the native core (build/Release/greenloop_core.node) was not found');
+      expect(run.stderr).toContain('run `npm rebuild greenloop`');
+      expect(run.stderr).toContain("code: 'GREENLOOP_ERR_NATIVE_LOAD'");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('built for another Node.js: names both ABI versions, and what to run', () => {
+    // This package's addon, loaded by a Node of another line, is an addon built for another Node.
+    const others = otherNodes().filter((bin) => execFileSync(bin, ['-p', 'process.versions.modules'], { encoding: 'utf8' }).trim() !== process.versions.modules);
+    expect(others, 'another Node line, in /tmp/nodes/node<N>/package/bin/node').not.toEqual([]);
+    const dir = copyPackage(true);
+    try {
+      const theirs = execFileSync(others[0]!, ['-p', 'process.versions.modules'], { encoding: 'utf8' }).trim();
+      const run = load(others[0]!, dir);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(`was compiled for another Node.js version (NODE_MODULE_VERSION ${process.versions.modules}; Node v`);
+      expect(run.stderr).toContain(`needs ${theirs}); run \`npm rebuild greenloop\``);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
