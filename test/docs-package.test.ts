@@ -1,7 +1,7 @@
 // What `npm publish` would ship: the README's and the guides' links lead to files that exist
 // and are in the package, with a LICENSE and the metadata npm shows.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,13 +54,26 @@ describe('the published package', () => {
   });
 });
 
-/** Node binaries of the other lines the project is tested on (/tmp/nodes/node<N>/package). */
-function otherNodes(): string[] {
-  const root = '/tmp/nodes';
-  if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .map((name) => join(root, name, 'package', 'bin', 'node'))
-    .filter((bin) => existsSync(bin));
+/**
+ * A real addon of another Node.js ABI: an old-style module that registers
+ * itself with NODE_MODULE_VERSION 1, compiled with the C compiler the build
+ * needs anyway. Every Node line refuses it with its own "compiled against a
+ * different Node.js version" error, as it would an addon built for another line.
+ */
+function buildForeignAddon(out: string): void {
+  const source = `${out}.c`;
+  writeFileSync(
+    source,
+    [
+      'struct node_module { int nm_version; unsigned int nm_flags; void* nm_dso_handle; const char* nm_filename;',
+      '  void* nm_register_func; void* nm_context_register_func; const char* nm_modname; void* nm_priv; void* nm_link; };',
+      'extern void node_module_register(void*);',
+      'static struct node_module m = { 1, 0, 0, "foreign.c", 0, 0, "greenloop_core", 0, 0 };',
+      '__attribute__((constructor)) static void reg(void) { node_module_register(&m); }',
+      '',
+    ].join('\n'),
+  );
+  execFileSync(process.env.CC ?? 'cc', ['-shared', '-fPIC', '-o', out, source], { stdio: 'pipe' });
 }
 
 describe('a native core that cannot load', () => {
@@ -96,16 +109,16 @@ describe('a native core that cannot load', () => {
   });
 
   it('built for another Node.js: names both ABI versions, and what to run', () => {
-    // This package's addon, loaded by a Node of another line, is an addon built for another Node.
-    const others = otherNodes().filter((bin) => execFileSync(bin, ['-p', 'process.versions.modules'], { encoding: 'utf8' }).trim() !== process.versions.modules);
-    expect(others, 'another Node line, in /tmp/nodes/node<N>/package/bin/node').not.toEqual([]);
-    const dir = copyPackage(true);
+    const dir = copyPackage(false);
     try {
-      const theirs = execFileSync(others[0]!, ['-p', 'process.versions.modules'], { encoding: 'utf8' }).trim();
-      const run = load(others[0]!, dir);
+      mkdirSync(join(dir, 'build', 'Release'), { recursive: true });
+      buildForeignAddon(join(dir, 'build', 'Release', 'greenloop_core.node'));
+      const run = load(process.execPath, dir);
       expect(run.status).toBe(1);
-      expect(run.stderr).toContain(`was compiled for another Node.js version (NODE_MODULE_VERSION ${process.versions.modules}; Node v`);
-      expect(run.stderr).toContain(`needs ${theirs}); run \`npm rebuild greenloop\``);
+      expect(run.stderr).toContain(
+        `was compiled for another Node.js version (NODE_MODULE_VERSION 1; Node ${process.version} needs ${process.versions.modules}); run \`npm rebuild greenloop\``,
+      );
+      expect(run.stderr).toContain("code: 'GREENLOOP_ERR_NATIVE_LOAD'");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
