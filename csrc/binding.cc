@@ -33,9 +33,7 @@ constexpr size_t kMinStackSize = 64 * 1024;
 // WaitFor): 200 pause-loops (~2.6 us here), then up to 200 sched_yield()s.
 constexpr int kSpinIterations = 200;
 
-Env* EnvOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  return static_cast<Env*>(ExternalValue(info.Data()));
-}
+Env* EnvOf(const v8::FunctionCallbackInfo<v8::Value>& info) { return static_cast<Env*>(ExternalValue(info.Data())); }
 
 v8::Local<v8::String> Str(v8::Isolate* isolate, const std::string& s) {
   return v8::String::NewFromUtf8(isolate, s.c_str()).ToLocalChecked();
@@ -76,8 +74,7 @@ void ThrowLeftForResume(Env* env) {
   ResumeFault fault = env->resume_fault;
   env->resume_fault = {};
   switch (fault.kind) {
-    case ResumeFault::kNone:
-      break;
+    case ResumeFault::kNone: break;
     case ResumeFault::kEntryReturnedNoGreenlet:
       env->rethrow_after_resume.Reset();
       isolate->ThrowException(v8::Exception::Error(
@@ -85,8 +82,8 @@ void ThrowLeftForResume(Env* env) {
       return;
     case ResumeFault::kParentStartFailed:
       env->rethrow_after_resume.Reset();
-      ThrowGreenletError(env, std::string("cannot start the parent greenlet of a finished greenlet: ") +
-                                  strerror(-fault.err));
+      ThrowGreenletError(
+          env, std::string("cannot start the parent greenlet of a finished greenlet: ") + strerror(-fault.err));
       return;
   }
   if (!env->rethrow_after_resume.IsEmpty()) {
@@ -134,9 +131,8 @@ std::string StartFailure(int err, size_t stack_size) {
   std::string reason = std::string(strerror(err)) + " (" + ErrnoName(err) + ")";
   if (err == ENOMEM) {
     return "cannot start a greenlet: its stack of " + std::to_string(stack_size + kNativeHeadroom) +
-           " bytes (stackSize " + std::to_string(stack_size) +
-           " plus " + std::to_string(kNativeHeadroom / 1024) + " KiB for native code) could not be reserved (mmap: " +
-           reason +
+           " bytes (stackSize " + std::to_string(stack_size) + " plus " + std::to_string(kNativeHeadroom / 1024) +
+           " KiB for native code) could not be reserved (mmap: " + reason +
            "). Use a smaller stackSize, or allow more virtual memory (ulimit -v, vm.overcommit_memory)";
   }
   return "cannot start a greenlet: creating its thread failed: " + reason +
@@ -164,8 +160,9 @@ void JS_init(const v8::FunctionCallbackInfo<v8::Value>& info) {
     return ThrowTypeError(env, "init(entry, errorClass) expects two functions");
   }
   if (!env->entry.IsEmpty()) {
-    return ThrowGreenletError(env, "greenloop's native core is already initialized in this thread "
-                      "(is a second copy of the greenloop package loaded?)");
+    return ThrowGreenletError(env,
+                              "greenloop's native core is already initialized in this thread "
+                              "(is a second copy of the greenloop package loaded?)");
   }
   env->entry.Reset(isolate, info[0].As<v8::Function>());
   env->error_class.Reset(isolate, info[1].As<v8::Function>());
@@ -179,8 +176,8 @@ void JS_init(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Local<v8::Object> result = v8::Object::New(isolate);
   result->Set(context, Str(isolate, "root"), root).Check();
   result->Set(context, Str(isolate, "backend"), Str(isolate, BackendName(env->backend))).Check();
-  result->Set(context, Str(isolate, "userSpaceAvailable"),
-              v8::Boolean::New(isolate, UserSpaceSwitchAvailable())).Check();
+  result->Set(context, Str(isolate, "userSpaceAvailable"), v8::Boolean::New(isolate, UserSpaceSwitchAvailable()))
+      .Check();
   info.GetReturnValue().Set(result);
 }
 
@@ -214,8 +211,7 @@ void JS_create(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (info[0]->IsNumber()) {
     double requested = info[0].As<v8::Number>()->Value();
     if (!(requested >= kMinStackSize) || requested > (1ull << 40)) {
-      return ThrowTypeError(env, "stackSize must be a number of bytes from 65536 up, got " +
-                            std::to_string(requested));
+      return ThrowTypeError(env, "stackSize must be a number of bytes from 65536 up, got " + std::to_string(requested));
     }
     stack_size = static_cast<size_t>(requested);
   }
@@ -318,8 +314,7 @@ void Cleanup(void* arg) {
 void SetMethod(Env* env, v8::Local<v8::Object> exports, const char* name, v8::FunctionCallback fn) {
   v8::Isolate* isolate = env->isolate;
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
-  v8::Local<v8::FunctionTemplate> tmpl =
-      v8::FunctionTemplate::New(isolate, fn, NewExternal(isolate, env));
+  v8::Local<v8::FunctionTemplate> tmpl = v8::FunctionTemplate::New(isolate, fn, NewExternal(isolate, env));
   exports->Set(context, Str(isolate, name), tmpl->GetFunction(context).ToLocalChecked()).Check();
 }
 
@@ -329,9 +324,10 @@ void Initialize(v8::Local<v8::Object> exports, v8::Local<v8::Context> context) {
   // Context::GetIsolate is gone in V8 14; module init runs in its isolate.
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   if (!v8::Locker::IsLocked(isolate)) {
-    isolate->ThrowException(v8::Exception::Error(
-        Str(isolate, "greenloop needs an isolate that runs under a v8::Locker (as Node's main thread and "
-                     "Workers do)")));
+    isolate->ThrowException(
+        v8::Exception::Error(Str(isolate,
+                                 "greenloop needs an isolate that runs under a v8::Locker (as Node's main thread and "
+                                 "Workers do)")));
     return;
   }
   // V8's WebAssembly code GC aborts the process ("archived threads in

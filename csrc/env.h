@@ -36,8 +36,8 @@ struct ResumeFault {
 struct Env {
   v8::Isolate* isolate = nullptr;
   v8::Global<v8::Context> context;
-  v8::Global<v8::Function> entry;           // (handle) => handle to switch to next
-  v8::Global<v8::Function> error_class;     // GreenletError, made by lib/errors.ts
+  v8::Global<v8::Function> entry;        // (handle) => handle to switch to next
+  v8::Global<v8::Function> error_class;  // GreenletError, made by lib/errors.ts
   v8::Global<v8::ObjectTemplate> handle_template;
 
   JsGreenlet root;

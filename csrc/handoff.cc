@@ -285,7 +285,8 @@ void TerminateResumedGreenlet(Env* env) {
   isolate->TerminateExecution();
   v8::HandleScope scope(isolate);
   v8::Local<v8::Context> context = env->context.Get(isolate);
-  v8::MaybeLocal<v8::Value> terminated = env->empty_function.Get(isolate)->Call(context, v8::Undefined(isolate), 0, nullptr);
+  v8::MaybeLocal<v8::Value> terminated =
+      env->empty_function.Get(isolate)->Call(context, v8::Undefined(isolate), 0, nullptr);
   (void)terminated;
 }
 

@@ -42,8 +42,8 @@ struct OwnerThread {
   std::atomic<uint32_t> ready{0};  // signalled once it has recorded the above
   std::atomic<uint32_t> wake_word{0};
   // Written before wake_word is signalled; read by the owner after waking.
-  OwnerJob job;              // threads backend: what to run next
-  bool release = false;      // end the thread
+  OwnerJob job;          // threads backend: what to run next
+  bool release = false;  // end the thread
 };
 
 class OwnerPool {
