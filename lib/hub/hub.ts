@@ -169,7 +169,6 @@ export class Hub {
   readonly greenlet: RawGreenlet;
   #switchInterval = 5;
 
-  readonly #root: Task;
   readonly #queue = new Deque<Task | Callback>();
   /** Sentinel of the circular list of parked tasks. */
   readonly #parked: Task;
@@ -196,7 +195,6 @@ export class Hub {
   /** @internal Use {@link getHub}. */
   constructor(root: RawGreenlet) {
     this.greenlet = root;
-    this.#root = taskOf(root);
     this.#parked = new Task(root);
     this.#parked.parkedPrev = this.#parked.parkedNext = this.#parked;
     process.on('beforeExit', () => this.#beforeExit());
