@@ -14,8 +14,10 @@
       ],
       "conditions": [
         ["OS=='linux' and target_arch=='x64'", {
-          "sources": ["csrc/switch_x86_64_linux.S"],
+          "sources": ["csrc/switch_x86_64_linux.S", "csrc/switch_x86_64_linux_setup.cc"],
           "defines": ["GREENLOOP_USERSPACE_SWITCH=1"]
+        }, {
+          "sources": ["csrc/switch_unavailable.cc"]
         }]
       ]
     }

@@ -17,6 +17,7 @@
 
 #include "env.h"
 #include "handoff.h"
+#include "switch.h"
 #include "v8_compat.h"
 
 namespace greenloop {
@@ -32,24 +33,64 @@ constexpr size_t kMinStackSize = 64 * 1024;
 // WaitFor): 200 pause-loops (~2.6 us here), then up to 200 sched_yield()s.
 constexpr int kSpinIterations = 200;
 
-Env* EnvOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  return static_cast<Env*>(ExternalValue(info.Data()));
-}
+Env* EnvOf(const v8::FunctionCallbackInfo<v8::Value>& info) { return static_cast<Env*>(ExternalValue(info.Data())); }
 
 v8::Local<v8::String> Str(v8::Isolate* isolate, const std::string& s) {
   return v8::String::NewFromUtf8(isolate, s.c_str()).ToLocalChecked();
 }
 
-// Throws a GreenletError (the class lib/errors.ts handed in), or a TypeError.
-void Throw(Env* env, const std::string& message, bool type_error = false, int err = 0) {
+// A GreenletError (the class lib/errors.ts handed in; a plain Error before
+// that, or if constructing one fails) with `message`.
+v8::Local<v8::Value> NewGreenletError(Env* env, v8::Local<v8::Context> context, const std::string& message) {
+  v8::Isolate* isolate = env->isolate;
+  v8::Local<v8::String> text = Str(isolate, message);
+  v8::Local<v8::Value> arg = text;
+  v8::Local<v8::Value> error;
+  if (env->error_class.IsEmpty() || !env->error_class.Get(isolate)->NewInstance(context, 1, &arg).ToLocal(&error)) {
+    error = v8::Exception::Error(text);
+  }
+  return error;
+}
+
+// Throws a GreenletError; a nonzero `err` (a negative errno) becomes its `errno`.
+void ThrowGreenletError(Env* env, const std::string& message, int err = 0) {
   v8::Isolate* isolate = env->isolate;
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
-  v8::Local<v8::Value> error = type_error ? v8::Exception::TypeError(Str(isolate, message))
-                                          : NewGreenletError(env, context, message);
+  v8::Local<v8::Value> error = NewGreenletError(env, context, message);
   if (err != 0 && error->IsObject()) {
     error.As<v8::Object>()->Set(context, Str(isolate, "errno"), v8::Integer::New(isolate, err)).Check();
   }
   isolate->ThrowException(error);
+}
+
+void ThrowTypeError(Env* env, const std::string& message) {
+  env->isolate->ThrowException(v8::Exception::TypeError(Str(env->isolate, message)));
+}
+
+// Throws what a greenlet that finished abnormally left for this one (see
+// SwitchTo in handoff.h); a fault the core detected wins over the JS exception.
+void ThrowLeftForResume(Env* env) {
+  v8::Isolate* isolate = env->isolate;
+  ResumeFault fault = env->resume_fault;
+  env->resume_fault = {};
+  switch (fault.kind) {
+    case ResumeFault::kNone: break;
+    case ResumeFault::kEntryReturnedNoGreenlet:
+      env->rethrow_after_resume.Reset();
+      isolate->ThrowException(v8::Exception::Error(
+          Str(isolate, "greenloop internal error: a greenlet's entry returned no greenlet to resume")));
+      return;
+    case ResumeFault::kParentStartFailed:
+      env->rethrow_after_resume.Reset();
+      ThrowGreenletError(
+          env, std::string("cannot start the parent greenlet of a finished greenlet: ") + strerror(-fault.err));
+      return;
+  }
+  if (!env->rethrow_after_resume.IsEmpty()) {
+    v8::Local<v8::Value> error = env->rethrow_after_resume.Get(isolate);
+    env->rethrow_after_resume.Reset();
+    isolate->ThrowException(error);
+  }
 }
 
 JsGreenlet* Unwrap(v8::Local<v8::Value> value) {
@@ -90,9 +131,8 @@ std::string StartFailure(int err, size_t stack_size) {
   std::string reason = std::string(strerror(err)) + " (" + ErrnoName(err) + ")";
   if (err == ENOMEM) {
     return "cannot start a greenlet: its stack of " + std::to_string(stack_size + kNativeHeadroom) +
-           " bytes (stackSize " + std::to_string(stack_size) +
-           " plus " + std::to_string(kNativeHeadroom / 1024) + " KiB for native code) could not be reserved (mmap: " +
-           reason +
+           " bytes (stackSize " + std::to_string(stack_size) + " plus " + std::to_string(kNativeHeadroom / 1024) +
+           " KiB for native code) could not be reserved (mmap: " + reason +
            "). Use a smaller stackSize, or allow more virtual memory (ulimit -v, vm.overcommit_memory)";
   }
   return "cannot start a greenlet: creating its thread failed: " + reason +
@@ -117,11 +157,12 @@ void JS_init(const v8::FunctionCallbackInfo<v8::Value>& info) {
   Env* env = EnvOf(info);
   v8::Isolate* isolate = env->isolate;
   if (!info[0]->IsFunction() || !info[1]->IsFunction()) {
-    return Throw(env, "init(entry, errorClass) expects two functions", true);
+    return ThrowTypeError(env, "init(entry, errorClass) expects two functions");
   }
   if (!env->entry.IsEmpty()) {
-    return Throw(env, "greenloop's native core is already initialized in this thread "
-                      "(is a second copy of the greenloop package loaded?)");
+    return ThrowGreenletError(env,
+                              "greenloop's native core is already initialized in this thread "
+                              "(is a second copy of the greenloop package loaded?)");
   }
   env->entry.Reset(isolate, info[0].As<v8::Function>());
   env->error_class.Reset(isolate, info[1].As<v8::Function>());
@@ -135,8 +176,8 @@ void JS_init(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Local<v8::Object> result = v8::Object::New(isolate);
   result->Set(context, Str(isolate, "root"), root).Check();
   result->Set(context, Str(isolate, "backend"), Str(isolate, BackendName(env->backend))).Check();
-  result->Set(context, Str(isolate, "userSpaceAvailable"),
-              v8::Boolean::New(isolate, UserSpaceSwitchAvailable())).Check();
+  result->Set(context, Str(isolate, "userSpaceAvailable"), v8::Boolean::New(isolate, UserSpaceSwitchAvailable()))
+      .Check();
   info.GetReturnValue().Set(result);
 }
 
@@ -150,14 +191,14 @@ void JS_setBackend(const v8::FunctionCallbackInfo<v8::Value>& info) {
     backend = Backend::kThreads;
   } else if (wanted == "user-space") {
     if (!UserSpaceSwitchAvailable()) {
-      return Throw(env, "the user-space backend needs x86-64 Linux with FSGSBASE; use 'threads'");
+      return ThrowGreenletError(env, "the user-space backend needs x86-64 Linux with FSGSBASE; use 'threads'");
     }
     backend = Backend::kUserSpace;
   } else {
-    return Throw(env, "backend must be 'user-space' or 'threads', got '" + wanted + "'", true);
+    return ThrowTypeError(env, "backend must be 'user-space' or 'threads', got '" + wanted + "'");
   }
   if (env->backend_locked && backend != env->backend) {
-    return Throw(env, "the switching backend cannot change after the first greenlet has started");
+    return ThrowGreenletError(env, "the switching backend cannot change after the first greenlet has started");
   }
   env->backend = backend;
 }
@@ -170,8 +211,7 @@ void JS_create(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (info[0]->IsNumber()) {
     double requested = info[0].As<v8::Number>()->Value();
     if (!(requested >= kMinStackSize) || requested > (1ull << 40)) {
-      return Throw(env, "stackSize must be a number of bytes from 65536 up, got " +
-                            std::to_string(requested), true);
+      return ThrowTypeError(env, "stackSize must be a number of bytes from 65536 up, got " + std::to_string(requested));
     }
     stack_size = static_cast<size_t>(requested);
   }
@@ -194,16 +234,16 @@ void JS_switchTo(const v8::FunctionCallbackInfo<v8::Value>& info) {
   Env* env = EnvOf(info);
   v8::Isolate* isolate = env->isolate;
   JsGreenlet* to = Unwrap(info[0]);
-  if (to == nullptr) return Throw(env, "switchTo expects a greenlet handle", true);
-  if (to->env != env) return Throw(env, "cannot switch to a greenlet of another thread");
-  if (env->tearing_down) return Throw(env, "this thread's greenlets are being torn down");
+  if (to == nullptr) return ThrowTypeError(env, "switchTo expects a greenlet handle");
+  if (to->env != env) return ThrowGreenletError(env, "cannot switch to a greenlet of another thread");
+  if (env->tearing_down) return ThrowGreenletError(env, "this thread's greenlets are being torn down");
   if (env->unwinding) return TerminateResumedGreenlet(env);
   Greenlet* from = env->current;
   if (to == from) return;
-  if (to->has(kFinished)) return Throw(env, "cannot switch to a dead greenlet");
+  if (to->has(kFinished)) return ThrowGreenletError(env, "cannot switch to a dead greenlet");
   if (!to->has(kStarted)) {
     int rc = PrepareStart(env, to);
-    if (rc < 0) return Throw(env, StartFailure(-rc, to->stack_size), false, rc);
+    if (rc < 0) return ThrowGreenletError(env, StartFailure(-rc, to->stack_size), rc);
   }
 
   SwitchTo(env, from, to);
@@ -217,23 +257,21 @@ void JS_switchTo(const v8::FunctionCallbackInfo<v8::Value>& info) {
     isolate->TerminateExecution();
     return;
   }
-  if (!env->rethrow_after_resume.IsEmpty()) {
-    v8::Local<v8::Value> error = env->rethrow_after_resume.Get(isolate);
-    env->rethrow_after_resume.Reset();
-    isolate->ThrowException(error);
-  }
+  ThrowLeftForResume(env);
 }
 
-// configure({ poolSize }) ; stats() -> {...}
+// setPoolSize(n): the most idle owner threads kept (lib/greenlet.ts's
+// configure({ poolSize }) checks n first).
 void JS_setPoolSize(const v8::FunctionCallbackInfo<v8::Value>& info) {
   Env* env = EnvOf(info);
   if (!info[0]->IsNumber() || !(info[0].As<v8::Number>()->Value() >= 0)) {
-    return Throw(env, "poolSize must be a number >= 0", true);
+    return ThrowTypeError(env, "poolSize must be a number >= 0");
   }
   env->pool.set_max_idle(static_cast<size_t>(info[0].As<v8::Number>()->Value()));
   if (env->current == &env->root) env->pool.Trim();
 }
 
+// stats() -> { backend, switches, live, idleThreads, threadsCreated, poolSize }
 void JS_stats(const v8::FunctionCallbackInfo<v8::Value>& info) {
   Env* env = EnvOf(info);
   v8::Isolate* isolate = env->isolate;
@@ -276,8 +314,7 @@ void Cleanup(void* arg) {
 void SetMethod(Env* env, v8::Local<v8::Object> exports, const char* name, v8::FunctionCallback fn) {
   v8::Isolate* isolate = env->isolate;
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
-  v8::Local<v8::FunctionTemplate> tmpl =
-      v8::FunctionTemplate::New(isolate, fn, NewExternal(isolate, env));
+  v8::Local<v8::FunctionTemplate> tmpl = v8::FunctionTemplate::New(isolate, fn, NewExternal(isolate, env));
   exports->Set(context, Str(isolate, name), tmpl->GetFunction(context).ToLocalChecked()).Check();
 }
 
@@ -287,9 +324,10 @@ void Initialize(v8::Local<v8::Object> exports, v8::Local<v8::Context> context) {
   // Context::GetIsolate is gone in V8 14; module init runs in its isolate.
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   if (!v8::Locker::IsLocked(isolate)) {
-    isolate->ThrowException(v8::Exception::Error(
-        Str(isolate, "greenloop needs an isolate that runs under a v8::Locker (as Node's main thread and "
-                     "Workers do)")));
+    isolate->ThrowException(
+        v8::Exception::Error(Str(isolate,
+                                 "greenloop needs an isolate that runs under a v8::Locker (as Node's main thread and "
+                                 "Workers do)")));
     return;
   }
   // V8's WebAssembly code GC aborts the process ("archived threads in

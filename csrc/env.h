@@ -21,11 +21,23 @@ struct JsGreenlet : Greenlet {
   v8::Global<v8::Data> continuation_data;
 };
 
+// A failure the core itself detects while a greenlet finishes, reported by
+// the binding (as a GreenletError) to the greenlet that resumes next.
+struct ResumeFault {
+  enum Kind : uint8_t {
+    kNone,
+    kEntryReturnedNoGreenlet,  // lib/greenlet.ts's entry returned no handle
+    kParentStartFailed,        // the parent to resume could not start; err < 0
+  };
+  Kind kind = kNone;
+  int err = 0;  // a negative errno
+};
+
 struct Env {
   v8::Isolate* isolate = nullptr;
   v8::Global<v8::Context> context;
-  v8::Global<v8::Function> entry;           // (handle) => handle to switch to next
-  v8::Global<v8::Function> error_class;     // GreenletError, made by lib/errors.ts
+  v8::Global<v8::Function> entry;        // (handle) => handle to switch to next
+  v8::Global<v8::Function> error_class;  // GreenletError, made by lib/errors.ts
   v8::Global<v8::ObjectTemplate> handle_template;
 
   JsGreenlet root;
@@ -46,7 +58,8 @@ struct Env {
   v8::Global<v8::Function> empty_function;  // what an unwound greenlet calls
   // Set by a greenlet that ends abnormally, consumed by the one it resumes.
   bool terminate_after_resume = false;
-  v8::Global<v8::Value> rethrow_after_resume;
+  v8::Global<v8::Value> rethrow_after_resume;  // the exception its JS threw
+  ResumeFault resume_fault;                    // takes precedence over rethrow_after_resume
 
   // Bytes of stack the root's thread has (see ClaimCentralStack in handoff.cc).
   size_t root_stack_extent = 0;

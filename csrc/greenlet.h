@@ -29,7 +29,7 @@ enum class Backend : uint8_t { kUserSpace, kThreads };
 // Named state bits, changed only through the helpers below.
 enum GreenletFlag : uint32_t {
   kRoot = 1u << 0,      // the thread's root greenlet (its event loop)
-  kStarted = 1u << 1,   // has an owner thread and has run
+  kStarted = 1u << 1,   // has an owner thread (it may not have run yet: kLaunched)
   kFinished = 1u << 2,  // its entry returned; the owner went back to the pool
   kLaunched = 1u << 3,  // control has entered it at least once
   kOrphaned = 1u << 4,  // its JS handle was collected while it was parked

@@ -1,29 +1,17 @@
 #include "handoff.h"
 
-#include <string.h>
-#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <string>
 #include <vector>
 
 #include "futex.h"
+#include "switch.h"
 #include "v8_compat.h"
-
-extern "C" {
-void gl_swap(void** save_sp, void* load_sp);
-void gl_entry();
-void gl_greenlet_main(greenloop::Greenlet* g);
-}
 
 namespace greenloop {
 
 namespace {
-
-#ifndef HWCAP2_FSGSBASE
-#define HWCAP2_FSGSBASE (1 << 1)
-#endif
 
 void LinkLive(Env* env, Greenlet* g) {
   g->live_next = env->live.live_next;
@@ -38,31 +26,6 @@ void UnlinkLive(Env* env, Greenlet* g) {
   g->live_next->live_prev = g->live_prev;
   g->live_prev = g->live_next = nullptr;
   env->live_count--;
-}
-
-// Lays out the frame gl_swap expects (see switch_x86_64_linux.S) so that the
-// first switch into `g` "returns" into gl_entry on the owner's stack.
-void* PrepareFirstFrame(uintptr_t top, Greenlet* g, uintptr_t fs_base) {
-#if defined(GREENLOOP_USERSPACE_SWITCH)
-  uint32_t mxcsr;
-  uint16_t fpu_cw;
-  __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
-  __asm__ volatile("fnstcw %0" : "=m"(fpu_cw));
-  auto* sp = reinterpret_cast<uint64_t*>(top & ~static_cast<uintptr_t>(15));
-  *--sp = reinterpret_cast<uint64_t>(&gl_entry);  // return address
-  *--sp = 0;                                      // rbp
-  *--sp = 0;                                      // rbx
-  *--sp = reinterpret_cast<uint64_t>(g);          // r12: gl_entry's argument
-  *--sp = 0;                                      // r13
-  *--sp = 0;                                      // r14
-  *--sp = 0;                                      // r15
-  *--sp = mxcsr | (static_cast<uint64_t>(fpu_cw) << 32);
-  *--sp = fs_base;
-  return sp;
-#else
-  (void)top, (void)g, (void)fs_base;
-  return nullptr;
-#endif
 }
 
 // V8 14 (Node 26) keeps, per isolate and not per thread, the size of the
@@ -108,6 +71,8 @@ void LeaveCentralStackToRoot(Env* env, Greenlet* g) {
 #endif
 }
 
+void RunOnOwnerThread(Greenlet* g);
+
 // Threads backend: lets the thread that runs `to` go on (or begin).
 void WakeThreadOf(Greenlet* to) {
   if (to->has(kLaunched)) {
@@ -115,7 +80,7 @@ void WakeThreadOf(Greenlet* to) {
     return;
   }
   to->set(kLaunched);
-  to->owner->job = to;
+  to->owner->job = {RunOnOwnerThread, to};
   Signal(&to->owner->wake_word);
 }
 
@@ -169,9 +134,7 @@ Greenlet* RunEntry(Greenlet* self) {
       }
     } else if (!try_catch.HasCaught()) {
       // lib/greenlet.ts's entry always returns a greenlet handle.
-      env->rethrow_after_resume.Reset(
-          isolate, v8::Exception::Error(v8::String::NewFromUtf8Literal(
-                       isolate, "greenloop internal error: a greenlet's entry returned no greenlet to resume")));
+      env->resume_fault = {ResumeFault::kEntryReturnedNoGreenlet, 0};
     } else if (try_catch.HasTerminated() || isolate->IsExecutionTerminating()) {
       env->terminate_after_resume = true;
     } else if (try_catch.HasCaught()) {
@@ -182,10 +145,7 @@ Greenlet* RunEntry(Greenlet* self) {
       if (rc < 0) {
         // The root resumes instead and sees the error (lib/greenlet.ts then
         // takes the root as current again).
-        env->rethrow_after_resume.Reset(
-            isolate, NewGreenletError(env, context,
-                                      std::string("cannot start the parent greenlet of a finished greenlet: ") +
-                                          strerror(-rc)));
+        env->resume_fault = {ResumeFault::kParentStartFailed, rc};
         next = &env->root;
       }
     }
@@ -202,26 +162,13 @@ Greenlet* RunEntry(Greenlet* self) {
   return next;
 }
 
+// The job an owner thread runs under the threads backend (see WakeThreadOf).
+void RunOnOwnerThread(Greenlet* g) {
+  // This thread goes back to waiting for its next job in OwnerMain.
+  WakeThreadOf(RunEntry(g));
+}
+
 }  // namespace
-
-v8::Local<v8::Value> NewGreenletError(Env* env, v8::Local<v8::Context> context, const std::string& message) {
-  v8::Isolate* isolate = env->isolate;
-  v8::Local<v8::String> text = v8::String::NewFromUtf8(isolate, message.c_str()).ToLocalChecked();
-  v8::Local<v8::Value> arg = text;
-  v8::Local<v8::Value> error;
-  if (env->error_class.IsEmpty() || !env->error_class.Get(isolate)->NewInstance(context, 1, &arg).ToLocal(&error)) {
-    error = v8::Exception::Error(text);
-  }
-  return error;
-}
-
-bool UserSpaceSwitchAvailable() {
-#if defined(GREENLOOP_USERSPACE_SWITCH)
-  return (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
-#else
-  return false;
-#endif
-}
 
 int PrepareStart(Env* env, JsGreenlet* g) {
   OwnerThread* owner = nullptr;
@@ -338,7 +285,8 @@ void TerminateResumedGreenlet(Env* env) {
   isolate->TerminateExecution();
   v8::HandleScope scope(isolate);
   v8::Local<v8::Context> context = env->context.Get(isolate);
-  v8::MaybeLocal<v8::Value> terminated = env->empty_function.Get(isolate)->Call(context, v8::Undefined(isolate), 0, nullptr);
+  v8::MaybeLocal<v8::Value> terminated =
+      env->empty_function.Get(isolate)->Call(context, v8::Undefined(isolate), 0, nullptr);
   (void)terminated;
 }
 
@@ -363,13 +311,9 @@ void EndParkedGreenlets(Env* env) {
   env->pool.Drain();
 }
 
-void RunGreenletOnOwnerThread(Greenlet* g) {
-  // This thread goes back to waiting for its next job in OwnerMain.
-  WakeThreadOf(RunEntry(g));
-}
-
 }  // namespace greenloop
 
+#if defined(GREENLOOP_USERSPACE_SWITCH)
 extern "C" void gl_greenlet_main(greenloop::Greenlet* g) {
   using namespace greenloop;
   Greenlet* next = RunEntry(g);
@@ -378,3 +322,4 @@ extern "C" void gl_greenlet_main(greenloop::Greenlet* g) {
   gl_swap(&discarded, next->saved_sp);
   __builtin_unreachable();
 }
+#endif  // GREENLOOP_USERSPACE_SWITCH

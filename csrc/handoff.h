@@ -2,19 +2,9 @@
 #ifndef GREENLOOP_HANDOFF_H_
 #define GREENLOOP_HANDOFF_H_
 
-#include <string>
-
 #include "env.h"
 
 namespace greenloop {
-
-// A GreenletError (the class lib/errors.ts handed in; a plain Error before
-// that, or if constructing one fails) with `message`.
-v8::Local<v8::Value> NewGreenletError(Env* env, v8::Local<v8::Context> context, const std::string& message);
-
-// Whether this process can use the user-space backend (x86-64 Linux with
-// FSGSBASE enabled by the kernel).
-bool UserSpaceSwitchAvailable();
 
 // Gives an unstarted greenlet an owner thread (and, for the user-space backend,
 // its first frame). Returns 0 or a negative errno.
@@ -22,6 +12,8 @@ int PrepareStart(Env* env, JsGreenlet* g);
 
 // Parks `from` (the current greenlet) and runs `to` until something switches
 // back to `from`. Must be called holding the isolate's lock, on `from`'s stack.
+// A greenlet that finished abnormally on the way leaves what `from` must throw
+// in env->rethrow_after_resume, env->resume_fault or env->terminate_after_resume.
 void SwitchTo(Env* env, Greenlet* from, Greenlet* to);
 
 // At teardown, on the root: resumes every parked greenlet once more under

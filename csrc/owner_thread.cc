@@ -76,10 +76,10 @@ void* OwnerMain(void* arg) {
     // like a switch does. Under the user-space backend the owner only sleeps.
     WaitFor(&owner->wake_word, owner->spin.load(std::memory_order_relaxed));
     if (owner->release) break;
-    if (owner->job != nullptr) {  // only the threads backend hands out jobs
-      Greenlet* g = owner->job;
-      owner->job = nullptr;
-      RunGreenletOnOwnerThread(g);
+    if (owner->job.run != nullptr) {  // only the threads backend hands out jobs
+      OwnerJob job = owner->job;
+      owner->job = {};
+      job.run(job.greenlet);
     }
   }
   return nullptr;

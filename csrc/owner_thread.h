@@ -20,6 +20,13 @@
 
 namespace greenloop {
 
+// What an owner thread runs when woken under the threads backend: `run(greenlet)`,
+// on the owner's own stack. Set by whoever wakes it (handoff.cc).
+struct OwnerJob {
+  void (*run)(Greenlet*) = nullptr;
+  Greenlet* greenlet = nullptr;
+};
+
 struct OwnerThread {
   pthread_t thread{};
   // How long it polls for its next job before sleeping: > 0 only under the
@@ -35,12 +42,9 @@ struct OwnerThread {
   std::atomic<uint32_t> ready{0};  // signalled once it has recorded the above
   std::atomic<uint32_t> wake_word{0};
   // Written before wake_word is signalled; read by the owner after waking.
-  Greenlet* job = nullptr;   // threads backend: the greenlet to run next
-  bool release = false;      // end the thread
+  OwnerJob job;          // threads backend: what to run next
+  bool release = false;  // end the thread
 };
-
-// Runs a greenlet on its owner thread (threads backend); defined in handoff.cc.
-void RunGreenletOnOwnerThread(Greenlet* g);
 
 class OwnerPool {
  public:

@@ -60,8 +60,8 @@ gl_swap:
     .size   gl_swap, .-gl_swap
 
 /* The first frame of every greenlet: gl_swap "returns" here with the
- * Greenlet* in r12 (see PrepareFirstFrame in handoff.cc). gl_greenlet_main
- * never returns; it leaves by swapping to another greenlet. */
+ * Greenlet* in r12 (PrepareFirstFrame, switch_x86_64_linux_setup.cc).
+ * gl_greenlet_main never returns; it leaves by swapping to another greenlet. */
     .globl  gl_entry
     .hidden gl_entry
     .type   gl_entry, @function

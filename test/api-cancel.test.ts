@@ -7,7 +7,6 @@ import {
   BoundedSemaphore,
   Channel,
   Event,
-  Greenlet,
   GreenletExit,
   Group,
   JoinableQueue,

@@ -21,6 +21,19 @@ describe('stack limits', () => {
       expect(s.startsAgain).toBe('ok');
     });
   }
+
+  it('a finishing greenlet whose unstarted parent cannot start resumes the root with a GreenletError', () => {
+    const run = runFixture('greenlet-parent-start-refused.js');
+    expect(run.status, run.stderr).toBe(0);
+    const s = lastJson(run);
+    expect(s.isGreenletError).toBe(true);
+    expect(s.message).toBe('cannot start the parent greenlet of a finished greenlet: Cannot allocate memory');
+    expect(s.returned).toBeUndefined();
+    expect(s.childDead).toBe(true);
+    expect(s.parentStarted).toBe(false);
+    expect(s.currentIsRoot).toBe(true);
+    expect(s.startsAgain).toBe('ok');
+  });
 });
 
 /** Tasks (threads) whose real user id is `uid`: what RLIMIT_NPROC counts. */

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { coreStats } from '../lib/greenlet.js';
-import { Fiber, FiberObject } from '../lib/fibers/fiber.js';
+import { Fiber, type FiberObject } from '../lib/fibers/fiber.js';
 import { lastJson, runFixture } from './helpers.js';
 
 describe('Fiber: creating and running', () => {

@@ -99,7 +99,7 @@ describe('AsyncLocalStorage in greenlets', () => {
             seen[key] = als.getStore();
             if (++n === 4) resolve();
           };
-          Promise.resolve().then(one('then'));
+          void Promise.resolve().then(one('then'));
           process.nextTick(one('nextTick'));
           queueMicrotask(one('microtask'));
           setTimeout(one('timeout'), 1);

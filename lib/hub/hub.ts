@@ -15,9 +15,8 @@
  * @module
  */
 import { executionAsyncId } from 'node:async_hooks';
-import { dirname, sep } from 'node:path';
 import { asyncScopesFollowGreenlets } from '../async-stack.js';
-import { GreenletError, GreenletExit, LoopExit } from '../errors.js';
+import { GreenletError, GreenletExit } from '../errors.js';
 import {
   arrivals,
   type Greenlet as RawGreenlet,
@@ -39,12 +38,11 @@ import {
 } from './context.js';
 import { Deque } from './deque.js';
 import { assertStackHeadroom } from './headroom.js';
-import { checkDelay, checkFunction, describe } from './validate.js';
+import { captureParkStack, DESCRIBE, greenletLabel, printUnjoinedError, reportParked } from './report.js';
+import { checkDelay, checkFunction } from './validate.js';
 
 /** No pending error (a unique value: `undefined` may be thrown too). */
 const NONE: unique symbol = Symbol('greenloop.none');
-/** Switched into a parked greenlet to make it record its stack (the exit report). */
-const DESCRIBE: unique symbol = Symbol('greenloop.describe');
 const frameMode = contextMode === 'frame';
 /**
  * A pass reads the clock once per this many greenlets it runs (1: each time;
@@ -152,22 +150,7 @@ setSwitchCheck(checkUserSwitch);
  */
 export type UnjoinedErrorHandler = (error: unknown, greenlet: RawGreenlet) => void;
 
-/** Shows a greenlet in messages: `"name"` for named ones, else its class. */
-export function greenletLabel(g: RawGreenlet): string {
-  const name = (g as { name?: unknown }).name;
-  return typeof name === 'string' ? `greenlet "${name}"` : g.isRoot ? 'the hub' : 'a raw greenlet';
-}
-
-/** greenloop's own folder (lib/ or dist/cjs/), whose frames the exit report leaves out. */
-const ownDir = `${dirname(__dirname)}${sep}`;
-/** Drops greenloop's own frames from a stack captured at a park point. */
-function userFrames(stack: string): string {
-  return stack
-    .split('\n')
-    .slice(1)
-    .filter((line) => !line.includes(ownDir))
-    .join('\n');
-}
+export { greenletLabel };
 
 /**
  * The scheduler of one thread: the root greenlet plus its ready queue.
@@ -186,7 +169,6 @@ export class Hub {
   readonly greenlet: RawGreenlet;
   #switchInterval = 5;
 
-  readonly #root: Task;
   readonly #queue = new Deque<Task | Callback>();
   /** Sentinel of the circular list of parked tasks. */
   readonly #parked: Task;
@@ -213,10 +195,9 @@ export class Hub {
   /** @internal Use {@link getHub}. */
   constructor(root: RawGreenlet) {
     this.greenlet = root;
-    this.#root = taskOf(root);
     this.#parked = new Task(root);
     this.#parked.parkedPrev = this.#parked.parkedNext = this.#parked;
-    process.on('beforeExit', () => this.#reportParked());
+    process.on('beforeExit', () => this.#beforeExit());
   }
 
   /**
@@ -357,10 +338,7 @@ export class Hub {
       let back = this.#switchOut(task);
       if (this.#handOffTarget === task) this.arrived(task);
       while (back === DESCRIBE) {
-        const limit = Error.stackTraceLimit;
-        Error.stackTraceLimit = 40;
-        task.stack = userFrames(new Error().stack ?? '');
-        Error.stackTraceLimit = limit;
+        task.stack = captureParkStack();
         back = resume(this.greenlet);
       }
     } finally {
@@ -482,13 +460,7 @@ export class Hub {
       }
       return;
     }
-    const stack = error instanceof Error && error.stack ? error.stack : `${describe(error)}: ${String(error)}`;
-    process.stderr.write(
-      `greenloop: ${greenletLabel(greenlet)} ${what} and nobody joined it:\n${stack}\n`,
-    );
-    // An error nobody handled is a failure of the program, as an uncaught
-    // exception is, but the process goes on; an exit status set already stays.
-    if (!process.exitCode) process.exitCode = 1;
+    printUnjoinedError(error, greenlet, what);
   }
 
   #schedulePass(): void {
@@ -661,33 +633,33 @@ export class Hub {
     }
   }
 
-  /** At 'beforeExit': prints the greenlets still parked (gevent's LoopExit). */
-  #reportParked(): void {
+  /** At 'beforeExit': prints the greenlets still parked (gevent's LoopExit), once per state. */
+  #beforeExit(): void {
     if (this.#parkedCount === 0 || this.#queue.length !== 0 || this.#reportedAtParks === this.#parks) return;
     this.#reportedAtParks = this.#parks;
+    reportParked(this);
+  }
+
+  /** The greenlets parked in this hub, in the order they parked (see report.ts). @internal */
+  parkedTasks(): Task[] {
     const parked: Task[] = [];
     for (let t = this.#parked.parkedNext!; t !== this.#parked; t = t.parkedNext!) parked.push(t);
-    const shown = parked.slice(0, 20);
-    const lines: string[] = [];
-    for (const task of shown) {
-      task.stack = null;
-      this.#handOffTarget = null;
-      try {
-        resume(task.greenlet, DESCRIBE);
-      } catch {
-        // It could not be described; it is still listed.
-      }
-      lines.push(`  ${greenletLabel(task.greenlet)} waits in ${task.site?.label ?? 'an unknown call'}`);
-      const stack = task.stack as string | null;
-      if (stack) lines.push(stack.replace(/^ {4}/gm, '      '));
+    return parked;
+  }
+
+  /**
+   * Resumes parked `task` just long enough for it to record the stack of its
+   * park point in `task.stack` (null if it could not); it stays parked.
+   * Call on the hub only. @internal
+   */
+  recordParkStack(task: Task): void {
+    task.stack = null;
+    this.#handOffTarget = null;
+    try {
+      resume(task.greenlet, DESCRIBE);
+    } catch {
+      // It could not be described; callers still list it.
     }
-    if (parked.length > shown.length) lines.push(`  ... and ${parked.length - shown.length} more`);
-    const n = parked.length;
-    const error = new LoopExit(
-      `the event loop is about to exit, but ${n} greenlet${n === 1 ? ' is' : 's are'} still parked ` +
-        `on something nothing can complete:\n${lines.join('\n')}`,
-    );
-    process.stderr.write(`greenloop: LoopExit: ${error.message}\n`);
   }
 }
 
