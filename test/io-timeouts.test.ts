@@ -35,7 +35,12 @@ const WAIT_FOR_FILE = 'const fs=require("fs");(function poll(){fs.existsSync(pro
 describe('timeouts of 2^31 ms or more are honoured, not fired at once', () => {
   it('connect() and recv() with timeout 2**31 wait for the data', async () => {
     let peer: nodeNet.Socket | undefined;
-    const server = nodeNet.createServer((sock) => (peer = sock));
+    let accepted!: () => void;
+    const acceptedOnce = new Promise<void>((resolve) => (accepted = resolve));
+    const server = nodeNet.createServer((sock) => {
+      peer = sock;
+      accepted();
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const port = (server.address() as AddressInfo).port;
@@ -49,6 +54,7 @@ describe('timeouts of 2^31 ms or more are honoured, not fired at once', () => {
           }
         }),
       );
+      await acceptedOnce; // however slow the machine: the peer exists before it writes
       await pause(100);
       expect(call.settled()).toBe(false);
       peer!.write('late data');
