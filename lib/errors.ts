@@ -61,6 +61,34 @@ export class GreenletError extends GreenloopError {
 }
 
 /**
+ * A blocking call was made on the event loop's own greenlet (the hub: top-level
+ * code, an event-loop callback, a promise callback), where nothing could wake
+ * it. The message names the call and says what to do instead.
+ * @example
+ * ```ts
+ * import { BlockingOnHubError, sleep } from 'greenloop';
+ * try { sleep(10); } catch (e) { console.log(e instanceof BlockingOnHubError, (e as BlockingOnHubError).operation); } // true 'sleep()'
+ * ```
+ */
+export class BlockingOnHubError extends GreenletError {
+  static override readonly code: string = 'GREENLOOP_ERR_BLOCKING_ON_HUB';
+  /** The call that would have blocked, e.g. `'socket.recv()'`. */
+  readonly operation: string;
+  /**
+   * @param operation - the call, e.g. `'Event.wait()'`.
+   * @param alternative - a way out other than spawning, e.g. `'pass { block: false }'`.
+   */
+  constructor(operation: string, alternative?: string, options?: ErrorOptions) {
+    super(
+      `${operation} would block the event loop's own greenlet (the hub); call it inside a greenlet started with spawn()` +
+        (alternative === undefined ? '' : `, or ${alternative}`),
+      options,
+    );
+    this.operation = operation;
+  }
+}
+
+/**
  * Raised inside a greenlet to ask it to end (the default of
  * {@link Greenlet.throw}). A greenlet that lets it escape does not fail: its
  * parent receives the `GreenletExit` object as the greenlet's return value.

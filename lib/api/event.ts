@@ -3,8 +3,9 @@
  * @module
  */
 import { TimeoutError } from '../errors.js';
-import { checkOptions, checkTimeout } from '../hub/validate.js';
-import { getWithTimeout, TIMED_OUT, Waiter } from '../hub/waiter.js';
+import { getWithSignal } from '../hub/abort.js';
+import { TIMED_OUT, Waiter } from '../hub/waiter.js';
+import { readLimits, readTimeoutArg, type SignalOptions, type TimeoutOptions } from './options.js';
 
 /** Wakes every waiter in `waiters` (FIFO) with `value` and empties the set. */
 function wakeAll<T>(waiters: Set<Waiter<T>>, value: T): void {
@@ -49,18 +50,27 @@ export class Event {
   /**
    * Returns at once if the flag is set, else parks until `set()` or until
    * `timeout` ms pass. Returns true if the flag was set, false on timeout.
-   * @param timeout - ms; `0` only checks. @default null (no limit)
+   * @param timeout - ms (`0` only checks), or `{ timeout, signal }`. @default null (no limit)
    * @throws GreenletError on the hub if it would have to wait.
+   * @throws AbortError when `signal` is or gets aborted.
    * @throws a kill's or {@link Timeout}'s error that interrupts the wait.
+   * @example
+   * ```ts
+   * import { Event, spawn } from 'greenloop';
+   * const never = new Event();
+   * spawn(() => {
+   *   try { never.wait({ signal: AbortSignal.timeout(10) }); } catch (e) { console.log((e as Error).name); } // 'AbortError'
+   * });
+   * ```
    */
-  wait(timeout?: number | null): boolean {
-    const ms = checkTimeout('timeout', timeout);
+  wait(timeout?: number | null | TimeoutOptions): boolean {
+    const { ms, signal } = readTimeoutArg(timeout);
     if (this.#flag) return true;
     if (ms === 0) return false;
     const w = new Waiter<boolean>('Event.wait()');
     this.#waiters.add(w);
     try {
-      return getWithTimeout(w, ms) === true;
+      return getWithSignal(w, ms, signal) === true;
     } finally {
       this.#waiters.delete(w);
     }
@@ -73,7 +83,7 @@ export class Event {
 }
 
 /** Options of {@link AsyncResult.get}. */
-export interface AsyncResultGetOptions {
+export interface AsyncResultGetOptions extends SignalOptions {
   /** Wait for the result; with `false`, throw {@link TimeoutError} at once if it is not ready. @default true */
   block?: boolean;
   /** Give up after this many ms with a {@link TimeoutError}. @default null (no limit) */
@@ -139,16 +149,17 @@ export class AsyncResult<T = unknown> {
   /**
    * Returns the value or throws the error, parking until one is set.
    * @throws TimeoutError if not ready and `block` is false, or `timeout` ms pass.
+   * @throws AbortError when `signal` is or gets aborted.
    * @throws GreenletError on the hub if it would have to wait.
    * @throws the error given to `setException()`.
    */
   get(options?: AsyncResultGetOptions): T {
-    checkOptions('options', options);
+    const limits = readLimits(options);
     const block = options?.block ?? true;
-    const ms = checkTimeout('timeout', options?.timeout);
+    const ms = limits.ms;
     if (this.#state === 'pending') {
       if (!block) throw new TimeoutError('the AsyncResult is not ready');
-      if (!this.wait(ms)) {
+      if (!this.wait({ timeout: ms, signal: limits.signal })) {
         const error = new TimeoutError(`the AsyncResult was not ready within ${ms} ms`);
         error.ms = ms ?? undefined;
         throw error;
@@ -161,16 +172,18 @@ export class AsyncResult<T = unknown> {
   /**
    * Parks until a value or error is set or `timeout` ms pass; returns whether
    * it is ready (like `Event.wait()`; use `get()` for the value).
+   * @param timeout - ms (`0` only checks), or `{ timeout, signal }`. @default null (no limit)
    * @throws GreenletError on the hub if it would have to wait.
+   * @throws AbortError when `signal` is or gets aborted.
    */
-  wait(timeout?: number | null): boolean {
-    const ms = checkTimeout('timeout', timeout);
+  wait(timeout?: number | null | TimeoutOptions): boolean {
+    const { ms, signal } = readTimeoutArg(timeout);
     if (this.#state !== 'pending') return true;
     if (ms === 0) return false;
     const w = new Waiter<boolean>('AsyncResult.wait()');
     this.#waiters.add(w);
     try {
-      return getWithTimeout(w, ms) !== TIMED_OUT || this.#state !== 'pending';
+      return getWithSignal(w, ms, signal) !== TIMED_OUT || this.#state !== 'pending';
     } finally {
       this.#waiters.delete(w);
     }

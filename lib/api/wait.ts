@@ -5,7 +5,7 @@
 import { TimeoutError } from '../errors.js';
 import { assertMayBlock } from '../hub/hub.js';
 import { clearTimer, setTimer } from '../hub/timer.js';
-import { checkOptions, checkTimeout, describe } from '../hub/validate.js';
+import { checkOptions, checkTimeout, describe, isThenable } from '../hub/validate.js';
 import { Waiter } from '../hub/waiter.js';
 
 /** Options of {@link wait}. */
@@ -48,7 +48,7 @@ function expire(w: Waiter<unknown>, ms: number): void {
  * ```
  */
 export function wait<T>(promise: PromiseLike<T> | Thenable<T>, options?: WaitOptions): Awaited<T> {
-  if (promise === null || (typeof promise !== 'object' && typeof promise !== 'function') || typeof (promise as any).then !== 'function') {
+  if (!isThenable(promise)) {
     throw new TypeError(`wait() expects a promise or thenable, got ${describe(promise)}`);
   }
   checkOptions('options', options);

@@ -17,7 +17,7 @@
 import { executionAsyncId } from 'node:async_hooks';
 import { dirname, sep } from 'node:path';
 import { asyncScopesFollowGreenlets } from '../async-stack.js';
-import { GreenletError, GreenletExit, LoopExit } from '../errors.js';
+import { BlockingOnHubError, GreenletError, GreenletExit, LoopExit } from '../errors.js';
 import {
   arrivals,
   type Greenlet as RawGreenlet,
@@ -46,11 +46,6 @@ const NONE: unique symbol = Symbol('greenloop.none');
 /** Switched into a parked greenlet to make it record its stack (the exit report). */
 const DESCRIBE: unique symbol = Symbol('greenloop.describe');
 const frameMode = contextMode === 'frame';
-/**
- * A pass reads the clock once per this many greenlets it runs (1: each time;
- * Date.now() costs ~50 ns beside a switch's ~1-3 µs, and the limit stays exact).
- */
-const CHECK_EVERY = 1;
 
 /**
  * What a greenlet parks on: the hub delivers a kill or a {@link Timeout} through it.
@@ -194,7 +189,6 @@ export class Hub {
   /** Resource mode: the async context hub code sees during a pass. */
   #hubCtx: Context = newContext();
   /** Hand-offs left before the pass checks the clock again. */
-  #checkIn = 0;
   #passScheduled = false;
   #inPass = false;
   #scopeId = -1;
@@ -503,7 +497,6 @@ export class Hub {
     if (this.#inPass) return; // a raw switch re-entered the loop from a greenlet
     this.#inPass = true;
     this.#deadline = Date.now() + this.#switchInterval;
-    this.#checkIn = CHECK_EVERY;
     if (!frameMode) enterContext((this.#hubCtx = newContext()));
     try {
       hubScope.runInAsyncScope(this.#passBody, this);
@@ -592,10 +585,11 @@ export class Hub {
     else this.reportError(error, g, 'could not start');
   }
 
-  /** Whether the pass has used up its time; reads the clock every CHECK_EVERY calls. */
+  /**
+   * Whether the pass has used up its time. Reads the clock every time:
+   * Date.now() costs ~50 ns beside a switch's ~1-3 µs, and the limit stays exact.
+   */
   #outOfTime(): boolean {
-    if (--this.#checkIn > 0) return false;
-    this.#checkIn = CHECK_EVERY;
     return Date.now() > this.#deadline;
   }
 
@@ -703,10 +697,8 @@ function rethrow(error: unknown): never {
   throw error;
 }
 
-function blockingOnHub(operation: string): GreenletError {
-  return new GreenletError(
-    `${operation} would block the event loop's own greenlet (the hub); call it inside a greenlet started with spawn()`,
-  );
+function blockingOnHub(operation: string): BlockingOnHubError {
+  return new BlockingOnHubError(operation);
 }
 
 let hub: Hub | undefined;
@@ -732,7 +724,7 @@ export function getHub(): Hub {
  * Throws unless the caller may block, i.e. runs in a greenlet other than the
  * hub. Green IO and every blocking API call it before they park.
  * @param operation - names the call in the message, e.g. `'socket.recv()'`.
- * @throws GreenletError "<operation> would block the event loop's own greenlet
+ * @throws BlockingOnHubError "<operation> would block the event loop's own greenlet
  *   (the hub); call it inside a greenlet started with spawn()" when called on
  *   the hub (top-level code, an event-loop callback, a promise callback).
  * @example

@@ -30,6 +30,11 @@ export function checkDelay(name: string, ms: unknown): number {
   return ms;
 }
 
+/** Anything with a callable `then`: a Promise or any Promises/A+ thenable. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}
+
 export function checkFunction(name: string, fn: unknown): asserts fn is (...args: any[]) => unknown {
   if (typeof fn !== 'function') throw new TypeError(`${name} must be a function, got ${describe(fn)}`);
 }
