@@ -10,6 +10,7 @@
 export {
   GreenloopError,
   GreenletError,
+  BlockingOnHubError,
   GreenletExit,
   TimeoutError,
   Empty,

@@ -7,12 +7,34 @@ import { getWithSignal } from '../hub/abort.js';
 import { TIMED_OUT, Waiter } from '../hub/waiter.js';
 import { readLimits, readTimeoutArg, type SignalOptions, type TimeoutOptions } from './options.js';
 
+/**
+ * Internal: `obj[kOnReady](fn)` calls `fn()` synchronously the next time the
+ * Event is set (the AsyncResult gets an outcome) and returns a function that
+ * cancels it; `iwait()` watches many objects this way.
+ * @internal
+ */
+export const kOnReady: unique symbol = Symbol('greenloop.onReady');
+
 /** Wakes every waiter in `waiters` (FIFO) with `value` and empties the set. */
 function wakeAll<T>(waiters: Set<Waiter<T>>, value: T): void {
   if (waiters.size === 0) return;
   const list = [...waiters];
   waiters.clear();
   for (const w of list) w.switch(value);
+}
+
+/** Calls and forgets every watcher in `watchers`. */
+function notifyAll(watchers: Set<() => void>): void {
+  if (watchers.size === 0) return;
+  const list = [...watchers];
+  watchers.clear();
+  for (const fn of list) fn();
+}
+
+function watch(watchers: Set<() => void>, fn: () => void): () => void {
+  const entry = (): void => fn();
+  watchers.add(entry);
+  return () => watchers.delete(entry);
 }
 
 /**
@@ -30,11 +52,18 @@ function wakeAll<T>(waiters: Set<Waiter<T>>, value: T): void {
 export class Event {
   #flag = false;
   readonly #waiters = new Set<Waiter<boolean>>();
+  readonly #watchers = new Set<() => void>();
 
   /** Sets the flag and wakes every waiting greenlet. Callable anywhere, also on the hub. */
   set(): void {
     this.#flag = true;
     wakeAll(this.#waiters, true);
+    notifyAll(this.#watchers);
+  }
+
+  /** @internal See {@link kOnReady}. */
+  [kOnReady](fn: () => void): () => void {
+    return watch(this.#watchers, fn);
   }
 
   /** Clears the flag; later `wait()` calls park again. */
@@ -109,6 +138,7 @@ export class AsyncResult<T = unknown> {
   #value: T | undefined = undefined;
   #exception: unknown = undefined;
   readonly #waiters = new Set<Waiter<boolean>>();
+  readonly #watchers = new Set<() => void>();
 
   /** Stores `value` and wakes the waiters. Callable anywhere. */
   set(value: T): void {
@@ -116,6 +146,7 @@ export class AsyncResult<T = unknown> {
     this.#value = value;
     this.#exception = undefined;
     wakeAll(this.#waiters, true);
+    notifyAll(this.#watchers);
   }
 
   /** Stores `error` (thrown by `get()`) and wakes the waiters. Callable anywhere. */
@@ -124,6 +155,12 @@ export class AsyncResult<T = unknown> {
     this.#value = undefined;
     this.#exception = error;
     wakeAll(this.#waiters, true);
+    notifyAll(this.#watchers);
+  }
+
+  /** @internal See {@link kOnReady}. */
+  [kOnReady](fn: () => void): () => void {
+    return watch(this.#watchers, fn);
   }
 
   /** Whether a value or an error has been set. */

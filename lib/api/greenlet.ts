@@ -13,7 +13,7 @@ import { getWithSignal } from '../hub/abort.js';
 import { checkDelay, checkFunction, checkOptions, checkTimeout, describe, isThenable } from '../hub/validate.js';
 import { Waiter } from '../hub/waiter.js';
 import { readLimits, readTimeoutArg, type SignalOptions, type TimeoutOptions } from './options.js';
-import { wait } from './wait.js';
+import { parkOnThenable } from './promise.js';
 
 /** Options of the {@link Greenlet} constructor. */
 export interface GreenletOptions extends RawGreenletOptions {
@@ -465,7 +465,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
       const args = this.#args;
       this.#args = [];
       value = fn.apply(this, args);
-      if (isThenable(value)) value = wait(value) as T;
+      if (isThenable(value)) value = parkOnThenable(value, null, undefined) as T;
     } catch (e) {
       if (e instanceof GreenletExit) value = e as T;
       else {

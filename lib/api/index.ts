@@ -18,8 +18,9 @@ export {
   type LinkCallback,
 } from './greenlet.js';
 export { sleep, idle, type SleepOptions } from './sleep.js';
-export { wait, type WaitOptions, type Thenable } from './wait.js';
-export { Timeout, withTimeout, type WithTimeoutOptions } from './timeout.js';
+export { wait, iwait, type WaitOptions, type IwaitOptions, type Waitable, type Thenable } from './wait.js';
+export type { SignalOptions, TimeoutOptions } from './options.js';
+export { Timeout, withTimeout, type WithTimeoutOptions, type TimeoutConstructorOptions } from './timeout.js';
 export { Event, AsyncResult, type AsyncResultGetOptions } from './event.js';
 export { Semaphore, BoundedSemaphore, Lock, RLock, type AcquireOptions } from './lock.js';
 export {
@@ -32,5 +33,5 @@ export {
   type QueueOptions,
   type Comparator,
 } from './queue.js';
-export { Group, Pool, type GroupJoinOptions, type GroupKillOptions, type PoolAddOptions } from './pool.js';
+export { Group, Pool, type GroupJoinOptions, type GroupKillOptions, type PoolAddOptions, type Iterables } from './pool.js';
 export { local } from './local.js';

@@ -65,14 +65,6 @@ export class Deque<T> {
     return item;
   }
 
-  /** The items from oldest to newest (a copy). */
-  toArray(): T[] {
-    const out: T[] = [];
-    const mask = this.#items.length - 1;
-    for (let i = 0; i < this.#length; i++) out.push(this.#items[(this.#head + i) & mask] as T);
-    return out;
-  }
-
   #grow(): void {
     const old = this.#items;
     const items: (T | undefined)[] = new Array(old.length * 2);
