@@ -52,7 +52,7 @@ describe('map and imap over several iterables', () => {
 
   it('reject a missing or non-iterable argument, naming it', async () => {
     const errors = await runAsync(() =>
-      [() => new Group().map((x: number) => x), () => new Group().map((a: number, b: number) => a + b, [1], 5 as any)].map((f) => {
+      [() => (new Group().map as (fn: unknown) => unknown)((x: number) => x), () => new Group().map((a: number, b: number) => a + b, [1], 5 as any)].map((f) => {
         try {
           f();
           return 'returned';

@@ -1,6 +1,7 @@
 /**
  * The gevent-level API, gathered (lib/index.ts re-exports it).
- * @internal
+ * Not public API. (No internal tag here: `stripInternal` would drop the
+ * first statement's declaration with it.)
  * @module
  */
 export {

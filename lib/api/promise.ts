@@ -1,7 +1,8 @@
 /**
  * Parking on a promise: the core of `wait(promise)`, below the gevent-level
  * Greenlet (which waits for a promise its function returns).
- * @internal
+ * Not public API. (No internal tag here: `stripInternal` would drop the
+ * first statement's declaration with it.)
  * @module
  */
 import { TimeoutError } from '../errors.js';

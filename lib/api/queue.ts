@@ -17,9 +17,15 @@ import { readLimits, readTimeoutArg, type SignalOptions, type TimeoutOptions } f
  * Put into a queue to end iteration over it: `for (const item of queue)`
  * stops when it takes this marker (gevent's `StopIteration` convention).
  * `get()` returns it like any item. One marker ends one iteration.
+ *
+ * In TypeScript a queue that carries it says so in its item type,
+ * `Queue<string | typeof StopIteration>`: `get()` is then typed honestly
+ * (it may return the marker) and iteration yields only `string`s.
  * @example
  * ```ts
- * spawn(() => { for (const line of lines) print(line); console.log('no more lines'); });
+ * import { Queue, StopIteration, spawn } from 'greenloop';
+ * const lines = new Queue<string | typeof StopIteration>();
+ * spawn(() => { for (const line of lines) console.log(line); console.log('no more lines'); });
  * lines.put('a'); lines.put(StopIteration);
  * ```
  */
@@ -45,16 +51,16 @@ interface Putter<T> {
  * @example
  * ```ts
  * import { Queue, StopIteration, spawn } from 'greenloop';
- * const jobs = new Queue<string>(100);
+ * const jobs = new Queue<string | typeof StopIteration>(100);
  * spawn(() => { for (const job of jobs) console.log('doing', job); });
  * spawn(() => { jobs.put('a'); jobs.put('b'); jobs.put(StopIteration); });
  * ```
  */
-export class Queue<T = unknown> implements Iterable<T> {
+export class Queue<T = unknown> implements Iterable<Exclude<T, typeof StopIteration>> {
   /** The most items it holds; `Infinity` for no limit, `0` for a rendezvous (see {@link Channel}). */
   readonly maxsize: number;
   readonly #getters = new Set<Waiter<T>>();
-  readonly #putters = new Set<Putter<T | typeof StopIteration>>();
+  readonly #putters = new Set<Putter<T>>();
   readonly #peekers = new Set<Waiter<boolean>>();
 
   /**
@@ -99,7 +105,7 @@ export class Queue<T = unknown> implements Iterable<T> {
    * @throws AbortError when `signal` is or gets aborted (the item is not added).
    * @throws GreenletError on the hub if it would have to wait.
    */
-  put(item: T | typeof StopIteration, options?: QueueOptions): void {
+  put(item: T, options?: QueueOptions): void {
     const { ms, signal } = readLimits(options);
     const block = options?.block ?? true;
     if (this.#handToGetter(item)) return;
@@ -108,7 +114,7 @@ export class Queue<T = unknown> implements Iterable<T> {
       return;
     }
     if (!block || ms === 0) throw new Full(`the queue is full (maxsize ${this.maxsize})`);
-    const putter: Putter<T | typeof StopIteration> = { item, waiter: new Waiter<boolean>(`${this.constructor.name}.put()`) };
+    const putter: Putter<T> = { item, waiter: new Waiter<boolean>(`${this.constructor.name}.put()`) };
     this.#putters.add(putter);
     try {
       if (getWithSignal(putter.waiter, ms, signal) === TIMED_OUT) {
@@ -120,14 +126,14 @@ export class Queue<T = unknown> implements Iterable<T> {
   }
 
   /** `put(item, { block: false })`: adds `item` or throws {@link Full}. Callable anywhere. */
-  putNowait(item: T | typeof StopIteration): void {
+  putNowait(item: T): void {
     this.put(item, { block: false });
   }
 
   /**
    * Removes and returns the next item, parking while the queue is empty
-   * (behind earlier getters). The item may be {@link StopIteration} if a
-   * producer put one (iterating the queue stops there instead).
+   * (behind earlier getters). For a queue typed to carry
+   * {@link StopIteration}, that may be the marker (iterating stops there instead).
    * @throws Empty if it is empty and `block` is false, or `timeout` ms pass.
    * @throws AbortError when `signal` is or gets aborted (no item is taken).
    * @throws GreenletError on the hub if it would have to wait.
@@ -140,7 +146,7 @@ export class Queue<T = unknown> implements Iterable<T> {
    * });
    * ```
    */
-  get(options?: QueueOptions): T | typeof StopIteration {
+  get(options?: QueueOptions): T {
     const { ms, signal } = readLimits(options);
     const block = options?.block ?? true;
     if (this._size() > 0 && this.#getters.size === 0) {
@@ -163,7 +169,7 @@ export class Queue<T = unknown> implements Iterable<T> {
   }
 
   /** `get({ block: false })`: the next item, or throws {@link Empty}. Callable anywhere. */
-  getNowait(): T | typeof StopIteration {
+  getNowait(): T {
     return this.get({ block: false });
   }
 
@@ -183,7 +189,7 @@ export class Queue<T = unknown> implements Iterable<T> {
    * spawn(() => q.put('a'));
    * ```
    */
-  peek(options?: QueueOptions): T | typeof StopIteration | undefined {
+  peek(options?: QueueOptions): T | undefined {
     const { ms, signal } = readLimits(options);
     if (this._size() > 0) return this._peek();
     if (!(options?.block ?? false)) return undefined;
@@ -212,16 +218,16 @@ export class Queue<T = unknown> implements Iterable<T> {
    * Yields items with `get()` until it takes {@link StopIteration}.
    * @throws GreenletError on the hub if it would have to wait.
    */
-  *[Symbol.iterator](): Iterator<T> {
+  *[Symbol.iterator](): Iterator<Exclude<T, typeof StopIteration>> {
     for (;;) {
       const item = this.get();
       if (item === StopIteration) return;
-      yield item as T;
+      yield item as Exclude<T, typeof StopIteration>;
     }
   }
 
   /** Gives `item` to the longest-waiting getter, if any. */
-  #handToGetter(item: T | typeof StopIteration): boolean {
+  #handToGetter(item: T): boolean {
     for (const w of this.#getters) {
       this.#getters.delete(w);
       if (w.deliver(item as T)) {
@@ -244,7 +250,7 @@ export class Queue<T = unknown> implements Iterable<T> {
   }
 
   /** Takes an item straight from a waiting putter (a full queue of maxsize 0). */
-  #takeFromPutter(): { taken: boolean; item?: T | typeof StopIteration } {
+  #takeFromPutter(): { taken: boolean; item?: T } {
     if (this._size() > 0) {
       // Getters are waiting ahead of us: we queue behind them.
       return { taken: false };

@@ -6,7 +6,8 @@
  * kill does (through the hub, at its park point), so every primitive that
  * already survives those (a queue's `get()`, a green socket read, a lock's
  * `acquire()`) needs nothing more. The listener lives only for the call.
- * @internal
+ * Not public API. (No internal tag here: `stripInternal` would drop the
+ * first statement's declaration with it.)
  * @module
  */
 import { AbortError } from '../errors.js';

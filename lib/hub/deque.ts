@@ -1,7 +1,8 @@
 /**
  * A FIFO queue on a growable ring buffer: O(1) push and shift without the
  * re-indexing `Array#shift` does on long arrays. The hub's ready queue.
- * @internal
+ * Not public API. (No internal tag here: `stripInternal` would drop the
+ * first statement's declaration with it.)
  * @module
  */
 export class Deque<T> {

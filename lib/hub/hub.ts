@@ -188,7 +188,6 @@ export class Hub {
   #parkedCount = 0;
   /** Resource mode: the async context hub code sees during a pass. */
   #hubCtx: Context = newContext();
-  /** Hand-offs left before the pass checks the clock again. */
   #passScheduled = false;
   #inPass = false;
   #scopeId = -1;

@@ -1,7 +1,8 @@
 /**
  * Argument checks shared by the hub and the API: they throw `TypeError`s that
  * name the value received.
- * @internal
+ * Not public API. (No internal tag here: `stripInternal` would drop the
+ * first statement's declaration with it.)
  * @module
  */
 
