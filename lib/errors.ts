@@ -169,6 +169,17 @@ export class TimeoutError extends GreenloopError {
   static override readonly code: string = 'GREENLOOP_ERR_TIMEOUT';
   /** The timeout that expired, in milliseconds (when known). */
   declare ms?: number;
+
+  /**
+   * The one wording of a time limit that ran out: `"<what> timed out after
+   * <ms> ms"` (or `"timed out after <ms> ms"`), with `ms` set.
+   * @internal
+   */
+  static after(ms: number | null, what?: string): TimeoutError {
+    const error = new TimeoutError(`${what === undefined ? '' : `${what} `}timed out after ${ms} ms`);
+    if (ms !== null) error.ms = ms;
+    return error;
+  }
 }
 
 /** `getNowait()` (or `get()` past its timeout) found the queue empty. */

@@ -197,9 +197,7 @@ export class AsyncResult<T = unknown> {
     if (this.#state === 'pending') {
       if (!block) throw new TimeoutError('the AsyncResult is not ready');
       if (!this.wait({ timeout: ms, signal: limits.signal })) {
-        const error = new TimeoutError(`the AsyncResult was not ready within ${ms} ms`);
-        error.ms = ms ?? undefined;
-        throw error;
+        throw TimeoutError.after(ms, 'AsyncResult.get()');
       }
     }
     if (this.#state === 'error') throw this.#exception;

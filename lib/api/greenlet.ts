@@ -293,9 +293,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
     if (this.#phase !== Phase.Done) {
       if (!block) throw new TimeoutError(`${this.#name} has not finished`);
       if (!this.join({ timeout: ms, signal })) {
-        const error = new TimeoutError(`${this.#name} did not finish within ${ms} ms`);
-        error.ms = ms ?? undefined;
-        throw error;
+        throw TimeoutError.after(ms, `${this.#name}.get()`);
       }
     }
     if (this.#failed) throw this.#exception;

@@ -12,9 +12,7 @@ import { clearTimer, setTimer } from '../hub/timer.js';
 import { Waiter } from '../hub/waiter.js';
 
 function expire(w: Waiter<unknown>, ms: number): void {
-  const error = new TimeoutError(`wait() timed out after ${ms} ms`);
-  error.ms = ms;
-  w.throw(error);
+  w.throw(TimeoutError.after(ms, 'wait()'));
 }
 
 /**

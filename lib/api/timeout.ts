@@ -106,9 +106,7 @@ export class Timeout {
    */
   get error(): unknown {
     if (!this.#hasError) {
-      const error = new TimeoutError(`timed out after ${this.ms} ms`);
-      error.ms = this.ms ?? undefined;
-      this.#error = error;
+      this.#error = TimeoutError.after(this.ms);
       this.#hasError = true;
     }
     return this.#error;

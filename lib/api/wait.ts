@@ -135,6 +135,7 @@ function* iterateReady<O extends Waitable>(
   let wake: Waiter<boolean> | null = null;
   const cancels: (() => void)[] = [];
   let yielded = 0;
+  let timedOut = false;
   try {
     const pending: O[] = [];
     for (const o of list) (isReady(o, settled) ? arrived : pending).push(o);
@@ -150,12 +151,12 @@ function* iterateReady<O extends Waitable>(
     while (yielded < count) {
       if (arrived.length === 0) {
         const left = deadline === null ? null : deadline - Date.now();
-        if (left !== null && left <= 0) return;
+        if (timedOut || (left !== null && left <= 0)) return;
         assertMayBlock('iwait()');
         wake = new Waiter<boolean>('iwait()');
-        const got = getWithSignal(wake, left, signal);
+        // Objects that became ready in the same turn as the timeout are still yielded.
+        timedOut = getWithSignal(wake, left, signal) === TIMED_OUT;
         wake = null;
-        if (got === TIMED_OUT) return;
         continue;
       }
       yielded++;
