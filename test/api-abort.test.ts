@@ -387,3 +387,29 @@ describe('every blocking call takes a signal', () => {
     expect(left).toBe(0);
   });
 });
+
+describe('lib/hub/abort.ts, the helper green IO shares', () => {
+  it('getWithSignal() returns the value, TIMED_OUT after ms, or throws AbortError; checkSignal() names bad values', async () => {
+    const { getWithSignal, checkSignal, withSignal } = await import('../lib/hub/abort.js');
+    const { TIMED_OUT, Waiter } = await import('../lib/hub/waiter.js');
+    const out = await runAsync(() => {
+      const delivered = new Waiter<number>();
+      spawn(() => delivered.switch(7));
+      const value = getWithSignal(delivered, null, new AbortController().signal);
+      const timedOut = getWithSignal(new Waiter<number>(), 5, new AbortController().signal) === TIMED_OUT;
+      const c = new AbortController();
+      spawn(() => c.abort('io cancelled'));
+      let aborted: unknown;
+      try {
+        getWithSignal(new Waiter<number>(), null, c.signal);
+      } catch (e) {
+        aborted = (e as Error).cause;
+      }
+      const plain = withSignal(undefined, () => 'no signal');
+      return { value, timedOut, aborted, plain, listeners: getEventListeners(c.signal, 'abort').length };
+    });
+    expect(out).toEqual({ value: 7, timedOut: true, aborted: 'io cancelled', plain: 'no signal', listeners: 0 });
+    expect(checkSignal('signal', undefined)).toBe(undefined);
+    expect(() => checkSignal('options.signal', {})).toThrow('options.signal must be an AbortSignal or undefined, got an instance of Object');
+  });
+});

@@ -9,8 +9,8 @@
 import { Empty, Full } from '../errors.js';
 import { Deque } from '../hub/deque.js';
 import { getWithSignal } from '../hub/abort.js';
-import { checkFunction, checkTimeout, describe } from '../hub/validate.js';
-import { getWithTimeout, TIMED_OUT, Waiter } from '../hub/waiter.js';
+import { checkFunction, describe } from '../hub/validate.js';
+import { TIMED_OUT, Waiter } from '../hub/waiter.js';
 import { readLimits, readTimeoutArg, type SignalOptions, type TimeoutOptions } from './options.js';
 
 /**
