@@ -75,6 +75,34 @@ export class GreenletError extends GreenloopError {
 }
 
 /**
+ * A blocking call was made on the event loop's own greenlet (the hub: top-level
+ * code, an event-loop callback, a promise callback), where nothing could wake
+ * it. The message names the call and says what to do instead.
+ * @example
+ * ```ts
+ * import { BlockingOnHubError, sleep } from 'greenloop';
+ * try { sleep(10); } catch (e) { console.log(e instanceof BlockingOnHubError, (e as BlockingOnHubError).operation); } // true 'sleep()'
+ * ```
+ */
+export class BlockingOnHubError extends GreenletError {
+  static override readonly code: string = 'GREENLOOP_ERR_BLOCKING_ON_HUB';
+  /** The call that would have blocked, e.g. `'socket.recv()'`. */
+  readonly operation: string;
+  /**
+   * @param operation - the call, e.g. `'Event.wait()'`.
+   * @param alternative - a way out other than spawning, e.g. `'pass { block: false }'`.
+   */
+  constructor(operation: string, alternative?: string, options?: ErrorOptions) {
+    super(
+      `${operation} would block the event loop's own greenlet (the hub); call it inside a greenlet started with spawn()` +
+        (alternative === undefined ? '' : `, or ${alternative}`),
+      options,
+    );
+    this.operation = operation;
+  }
+}
+
+/**
  * Raised inside a greenlet to ask it to end (the default of
  * {@link Greenlet.throw}). A greenlet that lets it escape does not fail: its
  * parent receives the `GreenletExit` object as the greenlet's return value.
@@ -183,6 +211,17 @@ export class TimeoutError extends GreenloopError {
   static override readonly code: string = 'GREENLOOP_ERR_TIMEOUT';
   /** The timeout that expired, in milliseconds (when known). */
   declare ms?: number;
+
+  /**
+   * The one wording of a time limit that ran out: `"<what> timed out after
+   * <ms> ms"` (or `"timed out after <ms> ms"`), with `ms` set.
+   * @internal
+   */
+  static after(ms: number | null, what?: string): TimeoutError {
+    const error = new TimeoutError(`${what === undefined ? '' : `${what} `}timed out after ${ms} ms`);
+    if (ms !== null) error.ms = ms;
+    return error;
+  }
 }
 
 /**
@@ -253,4 +292,28 @@ export class LoopExit extends GreenloopError {
  */
 export class LockReleaseError extends GreenloopError {
   static override readonly code: string = 'GREENLOOP_ERR_LOCK_RELEASE';
+}
+
+/**
+ * A blocking call was cancelled through its `signal` option: Node's
+ * `AbortError` convention (`name: 'AbortError'`, `code: 'ABORT_ERR'`, the
+ * signal's `reason` as `cause`), as `require('node:timers/promises').setTimeout`
+ * throws. Not a {@link GreenloopError}: code written for Node checks
+ * `error.name === 'AbortError'`, and that is what it finds.
+ * @example
+ * ```ts
+ * import { AbortError, sleep, spawn } from 'greenloop';
+ * spawn(() => {
+ *   try { sleep(60_000, { signal: AbortSignal.timeout(10) }); }
+ *   catch (e) { console.log(e instanceof AbortError, (e as AbortError).code); } // true 'ABORT_ERR'
+ * });
+ * ```
+ */
+export class AbortError extends Error {
+  /** Always `'ABORT_ERR'`, as Node's. */
+  readonly code = 'ABORT_ERR';
+  constructor(message = 'The operation was aborted', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AbortError';
+  }
 }

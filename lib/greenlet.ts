@@ -156,7 +156,6 @@ function trace(event: 'switch' | 'throw', origin: GreenletState, target: Greenle
   if (tracer) tracer(event, publicOf(origin), publicOf(target));
 }
 
-/** Moves control to `target` carrying `t`; returns what the switch back carries. */
 /** How a greenlet's end reads to its parent: an escaping GreenletExit is a value. */
 function outcomeOf(error: unknown): Transfer {
   return error instanceof GreenletExit ? { throws: false, value: error } : { throws: true, value: error };

@@ -10,6 +10,7 @@
 export {
   GreenloopError,
   GreenletError,
+  BlockingOnHubError,
   GreenletExit,
   TimeoutError,
   Empty,
@@ -21,6 +22,7 @@ export {
   IncompleteReadError,
   ConcurrentIOError,
   PayloadTooLargeError,
+  AbortError,
 } from './errors.js';
 export {
   Greenlet as RawGreenlet,

@@ -28,7 +28,8 @@ for (const entry of entries) {
   fs.writeFileSync(path.join(esmDir, `${name}.mjs`), lines.join('\n'));
   const types = single
     ? `import value = require('../cjs/${entry}.js');\nexport default value;\n`
-    : `export * from '../cjs/${entry}.js';\n`;
+    : // The default export is the module's namespace, as at run time (`import gl from 'greenloop'`).
+      `export * from '../cjs/${entry}.js';\nimport * as cjs from '../cjs/${entry}.js';\nexport default cjs;\n`;
   fs.writeFileSync(path.join(esmDir, `${name}.d.mts`), types);
 }
 // The `greenloop` bin runs straight from the build (npm also sets this when it links bins).

@@ -85,7 +85,7 @@ describe('Queue', () => {
   });
 
   it('iterating yields items until StopIteration', async () => {
-    const q = new Queue<number>();
+    const q = new Queue<number | typeof StopIteration>();
     const g = spawn(() => [...q]);
     spawn(() => {
       q.put(1);

@@ -5,13 +5,15 @@
  * @module
  */
 import { AsyncResource } from 'node:async_hooks';
-import { GreenletError, GreenletExit, TimeoutError } from '../errors.js';
+import { BlockingOnHubError, GreenletError, GreenletExit, TimeoutError } from '../errors.js';
 import { Greenlet as RawGreenlet, getcurrent, type GreenletOptions as RawGreenletOptions } from '../greenlet.js';
 import { getHub, kStartRefused, kTask, Task } from '../hub/hub.js';
 import { clearTimer, setTimer, type Timer } from '../hub/timer.js';
-import { checkDelay, checkFunction, checkOptions, checkTimeout, describe } from '../hub/validate.js';
-import { getWithTimeout, TIMED_OUT, Waiter } from '../hub/waiter.js';
-import { wait } from './wait.js';
+import { getWithSignal } from '../hub/abort.js';
+import { checkDelay, checkFunction, checkOptions, checkTimeout, describe, isThenable } from '../hub/validate.js';
+import { Waiter } from '../hub/waiter.js';
+import { readLimits, readTimeoutArg, type SignalOptions, type TimeoutOptions } from './options.js';
+import { parkOnThenable } from './promise.js';
 
 /** Options of the {@link Greenlet} constructor. */
 export interface GreenletOptions extends RawGreenletOptions {
@@ -23,7 +25,7 @@ export interface GreenletOptions extends RawGreenletOptions {
 }
 
 /** Options of {@link Greenlet.get}. */
-export interface GetOptions {
+export interface GetOptions extends SignalOptions {
   /**
    * Wait for the greenlet to finish; with `false`, a greenlet that has not
    * finished makes `get()` throw {@link TimeoutError} at once.
@@ -81,10 +83,6 @@ const enum Phase {
   Done,
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as any).then === 'function';
-}
-
 /**
  * A greenlet run by the hub, with gevent's life cycle: create it with a
  * function, `start()` it (or use {@link spawn}), then `join()`, `get()`,
@@ -102,6 +100,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  *
  * A subclass may define a `run()` method instead of passing a function.
  * @typeParam T - the function's return value.
+ * @typeParam A - the function's parameters, which `start()` and
+ *   `startLater()` check.
  * @example
  * ```ts
  * import { Greenlet, sleep } from 'greenloop';
@@ -110,7 +110,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * g.link((done) => console.log(done.name, 'finished with', done.value));
  * ```
  */
-export class Greenlet<T = unknown> extends RawGreenlet {
+export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreenlet {
   /** @internal */
   readonly [kTask]: Task;
   #fn: ((...args: any[]) => T) | null;
@@ -130,7 +130,7 @@ export class Greenlet<T = unknown> extends RawGreenlet {
    *   Omit it in a subclass that defines `run()`.
    * @param options - {@link GreenletOptions}: `name`, `stackSize`.
    */
-  constructor(fn?: ((...args: any[]) => T) | null, options?: GreenletOptions) {
+  constructor(fn?: ((...args: A) => T) | null, options?: GreenletOptions) {
     if (fn != null) checkFunction('fn', fn);
     checkOptions('options', options);
     if (options?.name !== undefined && typeof options.name !== 'string') {
@@ -144,7 +144,7 @@ export class Greenlet<T = unknown> extends RawGreenlet {
     super(main, hub.greenlet, options?.stackSize === undefined ? undefined : { stackSize: options.stackSize });
     self = this;
     this[kTask] = new Task(this);
-    this.#fn = fn ?? null;
+    this.#fn = (fn as ((...args: any[]) => T) | null | undefined) ?? null;
     this.#name = options?.name ?? `Greenlet-${++counter}`;
   }
 
@@ -213,7 +213,7 @@ export class Greenlet<T = unknown> extends RawGreenlet {
    * @returns this greenlet.
    * @throws GreenletError if no function was given and the class has no `run()`.
    */
-  start(...args: unknown[]): this {
+  start(...args: A): this {
     if (this.#phase !== Phase.New || this.#startTimer !== null) return this;
     this.#checkRunnable();
     this.#args = args;
@@ -229,7 +229,7 @@ export class Greenlet<T = unknown> extends RawGreenlet {
    * Killing it before then cancels the start.
    * @returns this greenlet.
    */
-  startLater(ms: number, ...args: unknown[]): this {
+  startLater(ms: number, ...args: A): this {
     checkDelay('ms', ms);
     if (this.#phase !== Phase.New || this.#startTimer !== null) return this;
     this.#checkRunnable();
@@ -248,19 +248,29 @@ export class Greenlet<T = unknown> extends RawGreenlet {
   /**
    * Waits until the greenlet has finished, at most `timeout` ms. Returns
    * whether it has finished; never throws its error (see {@link Greenlet.get}).
-   * @param timeout - ms; `0` only checks. @default null (no limit)
+   * @param timeout - ms (`0` only checks), or `{ timeout, signal }`. @default null (no limit)
    * @throws GreenletError on the hub if it would have to wait, or when a
    *   greenlet joins itself.
+   * @throws AbortError when `signal` is or gets aborted (the greenlet runs on).
+   * @example
+   * ```ts
+   * import { sleep, spawn } from 'greenloop';
+   * const slow = spawn(() => sleep(1000));
+   * spawn(() => {
+   *   try { slow.join({ signal: AbortSignal.timeout(10) }); } catch (e) { console.log((e as Error).name); } // 'AbortError'
+   *   slow.kill();
+   * });
+   * ```
    */
-  join(timeout?: number | null): boolean {
-    const ms = checkTimeout('timeout', timeout);
+  join(timeout?: number | null | TimeoutOptions): boolean {
+    const { ms, signal } = readTimeoutArg(timeout);
     this.#observed = true;
     if (this.#phase === Phase.Done || ms === 0) return this.#phase === Phase.Done;
     if (getcurrent() === this) throw new GreenletError(`${this.#name} cannot join itself`);
     const w = new Waiter<boolean>('Greenlet.join()');
     const link = this[kRawlink](() => w.switch(true));
     try {
-      getWithTimeout(w, ms);
+      getWithSignal(w, ms, signal);
     } finally {
       this[kUnlink](link);
     }
@@ -272,20 +282,18 @@ export class Greenlet<T = unknown> extends RawGreenlet {
    * if it failed.
    * @throws TimeoutError if it has not finished and `block` is false, or
    *   `timeout` ms pass.
+   * @throws AbortError when `signal` is or gets aborted.
    * @throws GreenletError on the hub if it would have to wait.
    * @throws the greenlet's own error.
    */
   get(options?: GetOptions): T {
-    checkOptions('options', options);
+    const { ms, signal } = readLimits(options);
     const block = options?.block ?? true;
-    const ms = checkTimeout('timeout', options?.timeout);
     this.#observed = true;
     if (this.#phase !== Phase.Done) {
       if (!block) throw new TimeoutError(`${this.#name} has not finished`);
-      if (!this.join(ms)) {
-        const error = new TimeoutError(`${this.#name} did not finish within ${ms} ms`);
-        error.ms = ms ?? undefined;
-        throw error;
+      if (!this.join({ timeout: ms, signal })) {
+        throw TimeoutError.after(ms, `${this.#name}.get()`);
       }
     }
     if (this.#failed) throw this.#exception;
@@ -324,10 +332,7 @@ export class Greenlet<T = unknown> extends RawGreenlet {
     }
     const current = getcurrent();
     if (block && current.isRoot) {
-      throw new GreenletError(
-        'Greenlet.kill() would block the event loop\'s own greenlet (the hub) until the greenlet dies; ' +
-          'call it inside a greenlet started with spawn(), or pass { block: false }',
-      );
+      throw new BlockingOnHubError('Greenlet.kill()', 'pass { block: false }');
     }
     if (current === this) {
       if (block) throw error;
@@ -458,7 +463,7 @@ export class Greenlet<T = unknown> extends RawGreenlet {
       const args = this.#args;
       this.#args = [];
       value = fn.apply(this, args);
-      if (isThenable(value)) value = wait(value) as T;
+      if (isThenable(value)) value = parkOnThenable(value, null, undefined) as T;
     } catch (e) {
       if (e instanceof GreenletExit) value = e as T;
       else {
@@ -532,7 +537,7 @@ export function spawnLater<A extends unknown[], R>(ms: number, fn: (...args: A) 
 }
 
 /** Options of {@link joinall}. */
-export interface JoinallOptions {
+export interface JoinallOptions extends SignalOptions {
   /** Wait at most this many ms. @default null (no limit) */
   timeout?: number | null;
   /**
@@ -542,7 +547,7 @@ export interface JoinallOptions {
   raiseError?: boolean;
 }
 
-function checkGreenlets(name: string, greenlets: Iterable<Greenlet<any>>): Greenlet<any>[] {
+function checkGreenlets<G extends Greenlet<any>>(name: string, greenlets: Iterable<G>): G[] {
   if (greenlets == null || typeof (greenlets as any)[Symbol.iterator] !== 'function') {
     throw new TypeError(`${name} must be an iterable of Greenlets, got ${describe(greenlets)}`);
   }
@@ -555,19 +560,19 @@ function checkGreenlets(name: string, greenlets: Iterable<Greenlet<any>>): Green
 
 /**
  * Waits until every greenlet in `greenlets` has finished (or `timeout` ms
- * pass) and returns those that have finished, in the given order. Counts as
- * joining each of them.
+ * pass) and returns those that have finished, in the given order, with their
+ * element type. Counts as joining each of them.
  * @throws the first failure's error with `raiseError`.
+ * @throws AbortError when `signal` is or gets aborted.
  * @throws GreenletError on the hub if it would have to wait.
  * @example
  * ```ts
  * const done = joinall([spawn(a), spawn(b)], { timeout: 1000 });
  * ```
  */
-export function joinall(greenlets: Iterable<Greenlet<any>>, options?: JoinallOptions): Greenlet<any>[] {
+export function joinall<G extends Greenlet<any>>(greenlets: Iterable<G>, options?: JoinallOptions): G[] {
   const list = checkGreenlets('greenlets', greenlets);
-  checkOptions('options', options);
-  const ms = checkTimeout('timeout', options?.timeout);
+  const { ms, signal } = readLimits(options);
   const raiseError = options?.raiseError ?? false;
   for (const g of list) g[kObserve]();
   const firstFailure = (): Greenlet<any> | undefined => list.find((g) => g.ready() && !g.successful());
@@ -579,7 +584,7 @@ export function joinall(greenlets: Iterable<Greenlet<any>>, options?: JoinallOpt
     };
     const links = list.filter((g) => !g.ready()).map((g) => [g, g[kRawlink](onDeath)] as const);
     try {
-      getWithTimeout(w, ms);
+      getWithSignal(w, ms, signal);
     } finally {
       for (const [g, link] of links) g[kUnlink](link);
     }
@@ -616,10 +621,7 @@ export function killall(greenlets: Iterable<Greenlet<any>>, options?: KillallOpt
   const ms = checkTimeout('timeout', options?.timeout);
   const current = getcurrent();
   if (block && current.isRoot && list.some((g) => g.started && !g.dead)) {
-    throw new GreenletError(
-      'killall() would block the event loop\'s own greenlet (the hub); call it inside a greenlet started with spawn(), ' +
-        'or pass { block: false }',
-    );
+    throw new BlockingOnHubError('killall()', 'pass { block: false }');
   }
   const hasException = options !== undefined && 'exception' in options;
   for (const g of list) {
@@ -640,9 +642,4 @@ export function killall(greenlets: Iterable<Greenlet<any>>, options?: KillallOpt
  */
 export function runAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Promise<Awaited<R>> {
   return spawn(fn, ...args).promise();
-}
-
-/** @internal Parks until `w` is switched or `ms` pass; true if it was switched. */
-export function waitFor(w: Waiter<unknown>, ms: number | null): boolean {
-  return getWithTimeout(w, ms) !== TIMED_OUT;
 }

@@ -1,6 +1,7 @@
 /**
  * The gevent-level API, gathered (lib/index.ts re-exports it).
- * @internal
+ * Not public API. (No internal tag here: `stripInternal` would drop the
+ * first statement's declaration with it.)
  * @module
  */
 export {
@@ -17,9 +18,10 @@ export {
   type JoinallOptions,
   type LinkCallback,
 } from './greenlet.js';
-export { sleep, idle } from './sleep.js';
-export { wait, type WaitOptions, type Thenable } from './wait.js';
-export { Timeout, withTimeout, type WithTimeoutOptions } from './timeout.js';
+export { sleep, idle, type SleepOptions } from './sleep.js';
+export { wait, iwait, type WaitOptions, type IwaitOptions, type Waitable, type Thenable } from './wait.js';
+export type { SignalOptions, TimeoutOptions } from './options.js';
+export { Timeout, withTimeout, type WithTimeoutOptions, type TimeoutConstructorOptions } from './timeout.js';
 export { Event, AsyncResult, type AsyncResultGetOptions } from './event.js';
 export { Semaphore, BoundedSemaphore, Lock, RLock, type AcquireOptions } from './lock.js';
 export {
@@ -32,5 +34,5 @@ export {
   type QueueOptions,
   type Comparator,
 } from './queue.js';
-export { Group, Pool, type GroupJoinOptions, type GroupKillOptions, type PoolAddOptions } from './pool.js';
+export { Group, Pool, type GroupJoinOptions, type GroupKillOptions, type PoolAddOptions, type Iterables } from './pool.js';
 export { local } from './local.js';

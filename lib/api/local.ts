@@ -22,7 +22,7 @@ import { checkFunction } from '../hub/validate.js';
  * spawn(() => { ctx.user = 'bob'; sleep(10); console.log(ctx.user); }); // bob
  * ```
  */
-export function local<T extends object = Record<string, any>>(init?: () => T): T {
+export function local<T extends object = Record<string, unknown>>(init?: () => T): T {
   if (init !== undefined) checkFunction('init', init);
   const make = init ?? ((): T => ({}) as T);
   const views = new WeakMap<RawGreenlet, T>();

@@ -9,11 +9,13 @@
  */
 import { LockReleaseError } from '../errors.js';
 import { type Greenlet as RawGreenlet, getcurrent } from '../greenlet.js';
-import { checkFunction, checkOptions, checkTimeout, describe } from '../hub/validate.js';
-import { getWithTimeout, Waiter } from '../hub/waiter.js';
+import { getWithSignal } from '../hub/abort.js';
+import { checkFunction, describe } from '../hub/validate.js';
+import { Waiter } from '../hub/waiter.js';
+import { readLimits, type SignalOptions } from './options.js';
 
 /** Options of `acquire()`. */
-export interface AcquireOptions {
+export interface AcquireOptions extends SignalOptions {
   /**
    * Wait for a permit; with `false`, return false at once if none is free.
    * @default true
@@ -76,13 +78,13 @@ export class Semaphore {
    * already waits). Returns true once acquired, false if `blocking` is false
    * and none was free or `timeout` ms passed.
    * @throws GreenletError on the hub if it would have to wait.
+   * @throws AbortError when `signal` is or gets aborted (no permit is taken).
    * @throws a kill's or {@link Timeout}'s error that interrupts the wait (no
    *   permit is taken then).
    */
   acquire(options?: AcquireOptions): boolean {
-    checkOptions('options', options);
+    const { ms, signal } = readLimits(options);
     const blocking = options?.blocking ?? true;
-    const ms = checkTimeout('timeout', options?.timeout);
     if (this.#value > 0 && this.#waiters.size === 0) {
       this.#value--;
       return true;
@@ -91,7 +93,7 @@ export class Semaphore {
     const w = new Waiter<boolean>(`${this.constructor.name}.acquire()`);
     this.#waiters.add(w);
     try {
-      return getWithTimeout(w, ms) === true;
+      return getWithSignal(w, ms, signal) === true;
     } finally {
       this.#waiters.delete(w);
     }

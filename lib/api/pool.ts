@@ -4,14 +4,51 @@
  */
 import { GreenletExit, PoolFull } from '../errors.js';
 import { getcurrent } from '../greenlet.js';
-import { checkFunction, checkOptions, checkTimeout, describe } from '../hub/validate.js';
-import { getWithTimeout, Waiter } from '../hub/waiter.js';
+import { getWithSignal } from '../hub/abort.js';
+import { assertMayBlock } from '../hub/hub.js';
+import { checkFunction, checkOptions, checkTimeout, describe, isThenable } from '../hub/validate.js';
+import { Waiter } from '../hub/waiter.js';
 import { Greenlet, kObserve, kRawlink, kUnlink, killall, spawn } from './greenlet.js';
 import { Semaphore } from './lock.js';
+import { readLimits, readTimeoutArg, type SignalOptions, type TimeoutOptions } from './options.js';
 import { Queue } from './queue.js';
+import { wait } from './wait.js';
+
+/** One iterable per parameter of `fn`: the arguments of `map()` and `imap()` after `fn`. */
+export type Iterables<I extends unknown[]> = { [K in keyof I]: Iterable<I[K]> };
+
+function checkIterable(name: string, items: unknown): asserts items is Iterable<unknown> {
+  if (items == null || typeof (items as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function') {
+    throw new TypeError(`${name} must be iterable, got ${describe(items)}`);
+  }
+}
+
+function checkArgs<A extends unknown[]>(args: A | undefined): A {
+  if (args === undefined) return [] as unknown as A;
+  if (!Array.isArray(args)) throw new TypeError(`args must be an array, got ${describe(args)}`);
+  return args;
+}
+
+/** The tuples `[a[i], b[i], ...]` of `iterables`, until the shortest ends (its iterators are closed). */
+function* zip(iterables: Iterable<unknown>[]): Generator<unknown[]> {
+  const iterators = iterables.map((items) => items[Symbol.iterator]());
+  try {
+    for (;;) {
+      const args: unknown[] = [];
+      for (const it of iterators) {
+        const step = it.next();
+        if (step.done) return;
+        args.push(step.value);
+      }
+      yield args;
+    }
+  } finally {
+    for (const it of iterators) it.return?.();
+  }
+}
 
 /** Options of {@link Group.join}. */
-export interface GroupJoinOptions {
+export interface GroupJoinOptions extends SignalOptions {
   /** Wait at most this many ms. @default null (no limit) */
   timeout?: number | null;
   /**
@@ -32,7 +69,7 @@ export interface GroupKillOptions {
 }
 
 /** Options of {@link Pool.add}. */
-export interface PoolAddOptions {
+export interface PoolAddOptions extends SignalOptions {
   /** Wait for a free slot; with `false`, throw {@link PoolFull} at once. @default true */
   blocking?: boolean;
   /** Give up after this many ms with {@link PoolFull}. @default null (no limit) */
@@ -45,6 +82,7 @@ export interface PoolAddOptions {
  * `imap()` / `imapUnordered()` run a function over many inputs concurrently.
  * A Group does not handle its members' errors: an error nobody joins is
  * reported as usual (or use `join({ raiseError: true })`, or `map()`).
+ * @typeParam T - what its members return (`unknown`: anything).
  * @example
  * ```ts
  * import { Group, spawn } from 'greenloop';
@@ -54,8 +92,8 @@ export interface PoolAddOptions {
  * });
  * ```
  */
-export class Group implements Iterable<Greenlet<any>> {
-  readonly #members = new Set<Greenlet<any>>();
+export class Group<T = unknown> implements Iterable<Greenlet<T>> {
+  readonly #members = new Set<Greenlet<T>>();
   readonly #links = new Map<Greenlet<any>, unknown>();
   readonly #emptyWaiters = new Set<Waiter<boolean>>();
   /** Members that failed and whose error `join({ raiseError })` has not thrown yet. */
@@ -64,7 +102,7 @@ export class Group implements Iterable<Greenlet<any>> {
   /**
    * @param greenlets - members to add at once.
    */
-  constructor(greenlets?: Iterable<Greenlet<any>>) {
+  constructor(greenlets?: Iterable<Greenlet<T>>) {
     if (greenlets !== undefined) for (const g of greenlets) this.add(g);
   }
 
@@ -79,24 +117,29 @@ export class Group implements Iterable<Greenlet<any>> {
   }
 
   /** The members, oldest first. */
-  [Symbol.iterator](): Iterator<Greenlet<any>> {
+  [Symbol.iterator](): Iterator<Greenlet<T>> {
     return [...this.#members][Symbol.iterator]();
+  }
+
+  /** False: a Group takes any number of members (a {@link Pool} overrides it). */
+  full(): boolean {
+    return false;
   }
 
   /**
    * Spawns `fn(...args)` (see {@link spawn}) and adds it.
    * @returns the new greenlet.
    */
-  spawn<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Greenlet<Awaited<R>> {
+  spawn<A extends unknown[], R extends T | PromiseLike<T>>(fn: (...args: A) => R, ...args: A): Greenlet<Awaited<R>> {
     checkFunction('fn', fn);
     const g = new Greenlet<Awaited<R>>(fn as (...args: any[]) => Awaited<R>);
-    this.add(g);
+    this.add(g as unknown as Greenlet<T>);
     g.start(...args);
     return g;
   }
 
   /** Adds `g` (which leaves when it finishes; at once if it has). */
-  add(g: Greenlet<any>): void {
+  add(g: Greenlet<T>): void {
     if (!(g instanceof Greenlet)) throw new TypeError(`add() expects a Greenlet, got ${describe(g)}`);
     if (this.#members.has(g)) return;
     this.#members.add(g);
@@ -127,18 +170,18 @@ export class Group implements Iterable<Greenlet<any>> {
    * Parks until every member has finished, or `timeout` ms pass; returns
    * whether none is left.
    * @throws with `raiseError`, the first failed member's error.
+   * @throws AbortError when `signal` is or gets aborted.
    * @throws GreenletError on the hub if it would have to wait.
    */
   join(options?: GroupJoinOptions): boolean {
-    checkOptions('options', options);
-    const ms = checkTimeout('timeout', options?.timeout);
+    const { ms, signal } = readLimits(options);
     const raiseError = options?.raiseError ?? false;
     if (raiseError) for (const g of this.#members) g[kObserve]();
     if (this.#members.size !== 0 && ms !== 0) {
       const w = new Waiter<boolean>('Group.join()');
       this.#emptyWaiters.add(w);
       try {
-        getWithTimeout(w, ms);
+        getWithSignal(w, ms, signal);
       } finally {
         this.#emptyWaiters.delete(w);
       }
@@ -179,39 +222,142 @@ export class Group implements Iterable<Greenlet<any>> {
 
   /**
    * Runs `fn(item)` for every item in its own member greenlet and returns the
-   * results in input order, once all have finished.
+   * results in input order, once all have finished. With several iterables,
+   * calls `fn(a[i], b[i], ...)`, stopping at the shortest (gevent's and
+   * Python's `map`).
    * @throws the first error (in input order) that a call threw; the others are killed.
+   * @throws TypeError when `fn` is not a function or no iterable is given.
+   * @example
+   * ```ts
+   * import { Group, spawn } from 'greenloop';
+   * spawn(() => console.log(new Group().map((a: number, b: number) => a * b, [1, 2, 3], [10, 20]))); // [10, 40]
+   * ```
    */
-  map<I, R>(fn: (item: I) => R, items: Iterable<I>): Awaited<R>[] {
-    return [...this.imap(fn, items)];
+  map<I extends unknown[], R extends T | PromiseLike<T>>(fn: (...args: I) => R, ...iterables: Iterables<I>): Awaited<R>[] {
+    return [...this.imap(fn, ...iterables)];
   }
 
   /**
    * Like {@link Group.map}, but yields each result as soon as it and all
    * before it are ready. Stopping early (`break`) kills the calls still running.
+   * @example
+   * ```ts
+   * import { Group, sleep, spawn } from 'greenloop';
+   * spawn(() => {
+   *   for (const r of new Group().imap((ms: number, tag: string) => { sleep(ms); return tag; }, [20, 5], ['a', 'b'])) console.log(r); // a, b
+   * });
+   * ```
    */
-  imap<I, R>(fn: (item: I) => R, items: Iterable<I>): IterableIterator<Awaited<R>> {
-    return this.#imap(fn, items, true);
+  imap<I extends unknown[], R extends T | PromiseLike<T>>(fn: (...args: I) => R, ...iterables: Iterables<I>): IterableIterator<Awaited<R>> {
+    return this.#imap(fn, iterables, true);
   }
 
-  /** Like {@link Group.imap}, but yields results in the order they finish. */
-  imapUnordered<I, R>(fn: (item: I) => R, items: Iterable<I>): IterableIterator<Awaited<R>> {
-    return this.#imap(fn, items, false);
+  /**
+   * Like {@link Group.imap}, but yields results in the order they finish.
+   * @example
+   * ```ts
+   * import { Group, sleep, spawn } from 'greenloop';
+   * spawn(() => {
+   *   for (const r of new Group().imapUnordered((ms: number) => { sleep(ms); return ms; }, [20, 5])) console.log(r); // 5, 20
+   * });
+   * ```
+   */
+  imapUnordered<I extends unknown[], R extends T | PromiseLike<T>>(
+    fn: (...args: I) => R,
+    ...iterables: Iterables<I>
+  ): IterableIterator<Awaited<R>> {
+    return this.#imap(fn, iterables, false);
   }
 
-  *#imap<I, R>(fn: (item: I) => R, items: Iterable<I>, ordered: boolean): IterableIterator<Awaited<R>> {
+  /**
+   * Runs `fn(...args)` in a member greenlet and returns its result, waiting
+   * for it (gevent's `apply`). Called from a greenlet that is itself a member,
+   * it runs `fn` right there instead, so a full {@link Pool} cannot deadlock
+   * on its own members.
+   * @param args - @default []
+   * @throws what `fn` throws.
+   * @throws GreenletError on the hub (it would have to wait).
+   * @example
+   * ```ts
+   * import { Pool, spawn } from 'greenloop';
+   * spawn(() => console.log(new Pool(2).apply((a: number, b: number) => a + b, [1, 2]))); // 3
+   * ```
+   */
+  apply<A extends unknown[], R extends T | PromiseLike<T>>(fn: (...args: A) => R, args?: A): Awaited<R> {
     checkFunction('fn', fn);
-    if (items == null || typeof (items as any)[Symbol.iterator] !== 'function') {
-      throw new TypeError(`items must be iterable, got ${describe(items)}`);
+    const list = checkArgs(args);
+    const current = getcurrent();
+    if (current instanceof Greenlet && this.has(current)) {
+      const value = fn(...list);
+      return (isThenable(value) ? wait(value) : value) as Awaited<R>;
     }
+    assertMayBlock('apply()');
+    return this.spawn(fn, ...list).get();
+  }
+
+  /**
+   * Starts `fn(...args)` in a member greenlet and returns that greenlet at
+   * once, never waiting, even if a {@link Pool} is full (gevent's
+   * `apply_async`: a greenlet outside the pool then waits for a slot). With
+   * `callback`, calls `callback(value)` on the hub once it succeeds (it must
+   * not block). Callable anywhere, also on the hub.
+   * @param args - @default []
+   * @example
+   * ```ts
+   * import { Pool, spawn } from 'greenloop';
+   * const pool = new Pool(1);
+   * pool.applyAsync((n: number) => n * 2, [21], (v) => console.log(v)); // 42
+   * ```
+   */
+  applyAsync<A extends unknown[], R extends T | PromiseLike<T>>(
+    fn: (...args: A) => R,
+    args?: A,
+    callback?: (value: Awaited<R>) => void,
+  ): Greenlet<Awaited<R>> {
+    checkFunction('fn', fn);
+    const list = checkArgs(args);
+    if (callback !== undefined) checkFunction('callback', callback);
+    const g = this.full() ? spawn(() => this.apply(fn, list)) : this.spawn(fn, ...list);
+    if (callback !== undefined) g.linkValue((done) => callback(done.value as Awaited<R>));
+    return g;
+  }
+
+  /**
+   * Runs {@link Group.map} in a new greenlet (outside the group) and returns
+   * that greenlet at once (gevent's `map_async`); its value is the list of
+   * results. With `callback`, calls `callback(results)` on the hub once it
+   * succeeds. Callable anywhere, also on the hub.
+   * @example
+   * ```ts
+   * import { Pool } from 'greenloop';
+   * new Pool(4).mapAsync((n: number) => n * n, [1, 2, 3], (squares) => console.log(squares)); // [1, 4, 9]
+   * ```
+   */
+  mapAsync<I, R extends T | PromiseLike<T>>(
+    fn: (item: I) => R,
+    items: Iterable<I>,
+    callback?: (results: Awaited<R>[]) => void,
+  ): Greenlet<Awaited<R>[]> {
+    checkFunction('fn', fn);
+    checkIterable('items', items);
+    if (callback !== undefined) checkFunction('callback', callback);
+    const g = spawn(() => this.map(fn, items));
+    if (callback !== undefined) g.linkValue((done) => callback(done.value as Awaited<R>[]));
+    return g;
+  }
+
+  *#imap<R>(fn: (...args: any[]) => R, iterables: Iterable<unknown>[], ordered: boolean): IterableIterator<Awaited<R>> {
+    checkFunction('fn', fn);
+    if (iterables.length === 0) throw new TypeError('imap() and map() need at least one iterable after fn');
+    iterables.forEach((items, i) => checkIterable(iterables.length === 1 ? 'items' : `iterable ${i + 1}`, items));
     type Outcome = { index: number; g: Greenlet<Awaited<R>> } | { feederError: unknown } | { total: number };
     const results = new Queue<Outcome>();
     const running = new Set<Greenlet<any>>();
     const feeder = spawn(() => {
       let index = 0;
-      for (const item of items) {
+      for (const args of zip(iterables)) {
         const i = index++;
-        const g = this.spawn(fn as (item: I) => Awaited<R>, item);
+        const g = this.spawn(fn as (...args: unknown[]) => any, ...args) as Greenlet<Awaited<R>>;
         g[kObserve]();
         running.add(g);
         g[kRawlink]((done) => {
@@ -240,7 +386,8 @@ export class Group implements Iterable<Greenlet<any>> {
           }
         }
         if (total >= 0 && next === total) return;
-        const r = results.get();
+        // Only this generator's own outcomes go in: never a StopIteration.
+        const r = results.get() as Outcome;
         if ('feederError' in r) throw r.feederError;
         if ('total' in r) {
           total = r.total;
@@ -279,7 +426,7 @@ export class Group implements Iterable<Greenlet<any>> {
  * });
  * ```
  */
-export class Pool extends Group {
+export class Pool<T = unknown> extends Group<T> {
   /** The most members at once. */
   readonly poolSize: number;
   readonly #slots: Semaphore;
@@ -303,17 +450,19 @@ export class Pool extends Group {
   }
 
   /** True when `spawn()` would park. */
-  full(): boolean {
+  override full(): boolean {
     return this.#slots.locked();
   }
 
   /**
    * Parks until a slot is free or `timeout` ms pass; returns the free count.
+   * @param timeout - ms, or `{ timeout, signal }`. @default null (no limit)
    * @throws GreenletError on the hub if it would have to wait.
+   * @throws AbortError when `signal` is or gets aborted.
    */
-  waitAvailable(timeout?: number | null): number {
-    const ms = checkTimeout('timeout', timeout);
-    if (this.#slots.acquire({ timeout: ms })) this.#slots.release();
+  waitAvailable(timeout?: number | null | TimeoutOptions): number {
+    const { ms, signal } = readTimeoutArg(timeout);
+    if (this.#slots.acquire({ timeout: ms, signal })) this.#slots.release();
     return this.freeCount();
   }
 
@@ -321,12 +470,12 @@ export class Pool extends Group {
    * Spawns `fn(...args)` as a member, parking while the pool is full.
    * @throws GreenletError on the hub if it would have to wait.
    */
-  override spawn<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Greenlet<Awaited<R>> {
+  override spawn<A extends unknown[], R extends T | PromiseLike<T>>(fn: (...args: A) => R, ...args: A): Greenlet<Awaited<R>> {
     checkFunction('fn', fn);
     this.#takeSlot({}, 'Pool.spawn()');
     const g = new Greenlet<Awaited<R>>(fn as (...args: any[]) => Awaited<R>);
     this.#holding.add(g);
-    super.add(g);
+    super.add(g as unknown as Greenlet<T>);
     g.start(...args);
     return g;
   }
@@ -335,12 +484,12 @@ export class Pool extends Group {
    * Spawns `fn(...args)` if a slot is free.
    * @throws PoolFull when the pool is full. Callable anywhere.
    */
-  spawnNowait<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Greenlet<Awaited<R>> {
+  spawnNowait<A extends unknown[], R extends T | PromiseLike<T>>(fn: (...args: A) => R, ...args: A): Greenlet<Awaited<R>> {
     checkFunction('fn', fn);
     this.#takeSlot({ blocking: false }, 'Pool.spawnNowait()');
     const g = new Greenlet<Awaited<R>>(fn as (...args: any[]) => Awaited<R>);
     this.#holding.add(g);
-    super.add(g);
+    super.add(g as unknown as Greenlet<T>);
     g.start(...args);
     return g;
   }
@@ -348,8 +497,9 @@ export class Pool extends Group {
   /**
    * Adds `g`, parking while the pool is full.
    * @throws PoolFull if full and `blocking` is false, or `timeout` ms pass.
+   * @throws AbortError when `signal` is or gets aborted.
    */
-  override add(g: Greenlet<any>, options?: PoolAddOptions): void {
+  override add(g: Greenlet<T>, options?: PoolAddOptions): void {
     if (!(g instanceof Greenlet)) throw new TypeError(`add() expects a Greenlet, got ${describe(g)}`);
     if (this.has(g)) return;
     checkOptions('options', options);
@@ -363,9 +513,9 @@ export class Pool extends Group {
   }
 
   #takeSlot(options: PoolAddOptions, operation: string): void {
-    const ms = checkTimeout('timeout', options.timeout);
+    const { ms, signal } = readLimits(options);
     const blocking = options.blocking ?? true;
-    if (!this.#slots.acquire({ blocking, timeout: ms })) {
+    if (!this.#slots.acquire({ blocking, timeout: ms, signal })) {
       throw new PoolFull(`${operation}: the pool is full (${this.poolSize} members)`);
     }
   }

@@ -8,23 +8,31 @@
  */
 import { Empty, Full } from '../errors.js';
 import { Deque } from '../hub/deque.js';
-import { checkFunction, checkOptions, checkTimeout, describe } from '../hub/validate.js';
-import { getWithTimeout, TIMED_OUT, Waiter } from '../hub/waiter.js';
+import { getWithSignal } from '../hub/abort.js';
+import { checkFunction, describe } from '../hub/validate.js';
+import { TIMED_OUT, Waiter } from '../hub/waiter.js';
+import { readLimits, readTimeoutArg, type SignalOptions, type TimeoutOptions } from './options.js';
 
 /**
  * Put into a queue to end iteration over it: `for (const item of queue)`
  * stops when it takes this marker (gevent's `StopIteration` convention).
  * `get()` returns it like any item. One marker ends one iteration.
+ *
+ * In TypeScript a queue that carries it says so in its item type,
+ * `Queue<string | typeof StopIteration>`: `get()` is then typed honestly
+ * (it may return the marker) and iteration yields only `string`s.
  * @example
  * ```ts
- * spawn(() => { for (const line of lines) print(line); console.log('no more lines'); });
+ * import { Queue, StopIteration, spawn } from 'greenloop';
+ * const lines = new Queue<string | typeof StopIteration>();
+ * spawn(() => { for (const line of lines) console.log(line); console.log('no more lines'); });
  * lines.put('a'); lines.put(StopIteration);
  * ```
  */
 export const StopIteration: unique symbol = Symbol.for('greenloop.StopIteration');
 
-/** Options of `put()` and `get()`. */
-export interface QueueOptions {
+/** Options of `put()`, `get()` and `peek()`. */
+export interface QueueOptions extends SignalOptions {
   /** Wait while the queue is full (put) or empty (get). @default true */
   block?: boolean;
   /** Give up after this many ms with {@link Full} / {@link Empty}. @default null (no limit) */
@@ -43,16 +51,17 @@ interface Putter<T> {
  * @example
  * ```ts
  * import { Queue, StopIteration, spawn } from 'greenloop';
- * const jobs = new Queue<string>(100);
+ * const jobs = new Queue<string | typeof StopIteration>(100);
  * spawn(() => { for (const job of jobs) console.log('doing', job); });
  * spawn(() => { jobs.put('a'); jobs.put('b'); jobs.put(StopIteration); });
  * ```
  */
-export class Queue<T = unknown> implements Iterable<T> {
+export class Queue<T = unknown> implements Iterable<Exclude<T, typeof StopIteration>> {
   /** The most items it holds; `Infinity` for no limit, `0` for a rendezvous (see {@link Channel}). */
   readonly maxsize: number;
   readonly #getters = new Set<Waiter<T>>();
-  readonly #putters = new Set<Putter<T | typeof StopIteration>>();
+  readonly #putters = new Set<Putter<T>>();
+  readonly #peekers = new Set<Waiter<boolean>>();
 
   /**
    * @param maxsize - an integer >= 0 or `Infinity`. @default Infinity
@@ -93,23 +102,22 @@ export class Queue<T = unknown> implements Iterable<T> {
    * Adds `item`, parking while the queue is full (behind earlier putters). If
    * a greenlet waits in `get()`, the item goes straight to it.
    * @throws Full if it is full and `block` is false, or `timeout` ms pass.
+   * @throws AbortError when `signal` is or gets aborted (the item is not added).
    * @throws GreenletError on the hub if it would have to wait.
    */
-  put(item: T | typeof StopIteration, options?: QueueOptions): void {
-    checkOptions('options', options);
+  put(item: T, options?: QueueOptions): void {
+    const { ms, signal } = readLimits(options);
     const block = options?.block ?? true;
-    const ms = checkTimeout('timeout', options?.timeout);
     if (this.#handToGetter(item)) return;
     if (this._size() < this.maxsize && this.#putters.size === 0) {
-      this._push(item as T);
-      this._onPut();
+      this.#store(item as T);
       return;
     }
     if (!block || ms === 0) throw new Full(`the queue is full (maxsize ${this.maxsize})`);
-    const putter: Putter<T | typeof StopIteration> = { item, waiter: new Waiter<boolean>(`${this.constructor.name}.put()`) };
+    const putter: Putter<T> = { item, waiter: new Waiter<boolean>(`${this.constructor.name}.put()`) };
     this.#putters.add(putter);
     try {
-      if (getWithTimeout(putter.waiter, ms) === TIMED_OUT) {
+      if (getWithSignal(putter.waiter, ms, signal) === TIMED_OUT) {
         throw new Full(`the queue stayed full for ${ms} ms (maxsize ${this.maxsize})`);
       }
     } finally {
@@ -118,32 +126,41 @@ export class Queue<T = unknown> implements Iterable<T> {
   }
 
   /** `put(item, { block: false })`: adds `item` or throws {@link Full}. Callable anywhere. */
-  putNowait(item: T | typeof StopIteration): void {
+  putNowait(item: T): void {
     this.put(item, { block: false });
   }
 
   /**
    * Removes and returns the next item, parking while the queue is empty
-   * (behind earlier getters).
+   * (behind earlier getters). For a queue typed to carry
+   * {@link StopIteration}, that may be the marker (iterating stops there instead).
    * @throws Empty if it is empty and `block` is false, or `timeout` ms pass.
+   * @throws AbortError when `signal` is or gets aborted (no item is taken).
    * @throws GreenletError on the hub if it would have to wait.
+   * @example
+   * ```ts
+   * import { Queue, spawn } from 'greenloop';
+   * const q = new Queue<number>();
+   * spawn(() => {
+   *   try { q.get({ signal: AbortSignal.timeout(10) }); } catch (e) { console.log((e as Error).name); } // 'AbortError'
+   * });
+   * ```
    */
   get(options?: QueueOptions): T {
-    checkOptions('options', options);
+    const { ms, signal } = readLimits(options);
     const block = options?.block ?? true;
-    const ms = checkTimeout('timeout', options?.timeout);
     if (this._size() > 0 && this.#getters.size === 0) {
       const item = this._shift();
       this.#admitPutter();
       return item;
     }
     const direct = this.#takeFromPutter();
-    if (direct.taken) return direct.item as T;
+    if (direct.taken) return direct.item!;
     if (!block || ms === 0) throw new Empty('the queue is empty');
     const w = new Waiter<T>(`${this.constructor.name}.get()`);
     this.#getters.add(w);
     try {
-      const item = getWithTimeout(w, ms);
+      const item = getWithSignal(w, ms, signal);
       if (item === TIMED_OUT) throw new Empty(`the queue stayed empty for ${ms} ms`);
       return item;
     } finally {
@@ -156,25 +173,61 @@ export class Queue<T = unknown> implements Iterable<T> {
     return this.get({ block: false });
   }
 
-  /** The next item without removing it; `undefined` when empty. */
-  peek(): T | undefined {
-    return this._size() === 0 ? undefined : this._peek();
+  /**
+   * The next item without removing it. By default it does not wait and
+   * returns `undefined` when the queue is empty; with `block: true` it waits
+   * for an item as gevent's `peek()` does (an item handed straight to a
+   * waiting `get()` never sits in the queue, so it is not seen).
+   * @throws Empty with `block` when `timeout` ms pass first.
+   * @throws AbortError when `signal` is or gets aborted.
+   * @throws GreenletError on the hub with `block` if it would have to wait.
+   * @example
+   * ```ts
+   * import { Queue, spawn } from 'greenloop';
+   * const q = new Queue<string>();
+   * spawn(() => console.log(q.peek({ block: true }), q.qsize())); // 'a' 1
+   * spawn(() => q.put('a'));
+   * ```
+   */
+  peek(options?: QueueOptions): T | undefined {
+    const { ms, signal } = readLimits(options);
+    if (this._size() > 0) return this._peek();
+    if (!(options?.block ?? false)) return undefined;
+    if (ms === 0) throw new Empty('the queue is empty');
+    const w = new Waiter<boolean>(`${this.constructor.name}.peek()`);
+    this.#peekers.add(w);
+    try {
+      if (getWithSignal(w, ms, signal) === TIMED_OUT) throw new Empty(`the queue stayed empty for ${ms} ms`);
+    } finally {
+      this.#peekers.delete(w);
+    }
+    return this._peek();
+  }
+
+  /** Stores an accepted item and wakes the greenlets peeking. */
+  #store(item: T): void {
+    this._push(item);
+    this._onPut();
+    if (this.#peekers.size === 0) return;
+    const peekers = [...this.#peekers];
+    this.#peekers.clear();
+    for (const w of peekers) w.switch(true);
   }
 
   /**
    * Yields items with `get()` until it takes {@link StopIteration}.
    * @throws GreenletError on the hub if it would have to wait.
    */
-  *[Symbol.iterator](): Iterator<T> {
+  *[Symbol.iterator](): Iterator<Exclude<T, typeof StopIteration>> {
     for (;;) {
-      const item = this.get() as T | typeof StopIteration;
+      const item = this.get();
       if (item === StopIteration) return;
-      yield item as T;
+      yield item as Exclude<T, typeof StopIteration>;
     }
   }
 
   /** Gives `item` to the longest-waiting getter, if any. */
-  #handToGetter(item: T | typeof StopIteration): boolean {
+  #handToGetter(item: T): boolean {
     for (const w of this.#getters) {
       this.#getters.delete(w);
       if (w.deliver(item as T)) {
@@ -190,15 +243,14 @@ export class Queue<T = unknown> implements Iterable<T> {
     for (const p of this.#putters) {
       this.#putters.delete(p);
       if (p.waiter.deliver(true)) {
-        this._push(p.item as T);
-        this._onPut();
+        this.#store(p.item as T);
         return;
       }
     }
   }
 
   /** Takes an item straight from a waiting putter (a full queue of maxsize 0). */
-  #takeFromPutter(): { taken: boolean; item?: T | typeof StopIteration } {
+  #takeFromPutter(): { taken: boolean; item?: T } {
     if (this._size() > 0) {
       // Getters are waiting ahead of us: we queue behind them.
       return { taken: false };
@@ -372,16 +424,18 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   /**
    * Parks until every item put has been marked done, or `timeout` ms pass;
    * returns whether none is left.
+   * @param timeout - ms (`0` only checks), or `{ timeout, signal }`. @default null (no limit)
    * @throws GreenletError on the hub if it would have to wait.
+   * @throws AbortError when `signal` is or gets aborted.
    */
-  join(timeout?: number | null): boolean {
-    const ms = checkTimeout('timeout', timeout);
+  join(timeout?: number | null | TimeoutOptions): boolean {
+    const { ms, signal } = readTimeoutArg(timeout);
     if (this.#unfinished === 0) return true;
     if (ms === 0) return false;
     const w = new Waiter<boolean>('JoinableQueue.join()');
     this.#joiners.add(w);
     try {
-      getWithTimeout(w, ms);
+      getWithSignal(w, ms, signal);
     } finally {
       this.#joiners.delete(w);
     }

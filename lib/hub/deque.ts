@@ -1,7 +1,8 @@
 /**
  * A FIFO queue on a growable ring buffer: O(1) push and shift without the
  * re-indexing `Array#shift` does on long arrays. The hub's ready queue.
- * @internal
+ * Not public API. (No internal tag here: `stripInternal` would drop the
+ * first statement's declaration with it.)
  * @module
  */
 export class Deque<T> {
@@ -63,14 +64,6 @@ export class Deque<T> {
     this.#head = (this.#head + 1) & (items.length - 1);
     this.#length--;
     return item;
-  }
-
-  /** The items from oldest to newest (a copy). */
-  toArray(): T[] {
-    const out: T[] = [];
-    const mask = this.#items.length - 1;
-    for (let i = 0; i < this.#length; i++) out.push(this.#items[(this.#head + i) & mask] as T);
-    return out;
   }
 
   #grow(): void {

@@ -1,7 +1,8 @@
 /**
  * {@link assertStackHeadroom}: refuse to enter Node's own bookkeeping at the
  * very edge of a greenlet's stack.
- * @internal
+ * Not public API. (No internal tag here: `stripInternal` would drop the
+ * first statement's declaration with it.)
  * @module
  */
 

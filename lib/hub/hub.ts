@@ -16,7 +16,7 @@
  */
 import { executionAsyncId } from 'node:async_hooks';
 import { asyncScopesFollowGreenlets } from '../async-stack.js';
-import { GreenletError, GreenletExit } from '../errors.js';
+import { BlockingOnHubError, GreenletError, GreenletExit } from '../errors.js';
 import {
   arrivals,
   type Greenlet as RawGreenlet,
@@ -44,11 +44,6 @@ import { checkDelay, checkFunction } from './validate.js';
 /** No pending error (a unique value: `undefined` may be thrown too). */
 const NONE: unique symbol = Symbol('greenloop.none');
 const frameMode = contextMode === 'frame';
-/**
- * A pass reads the clock once per this many greenlets it runs (1: each time;
- * Date.now() costs ~50 ns beside a switch's ~1-3 µs, and the limit stays exact).
- */
-const CHECK_EVERY = 1;
 
 /**
  * What a greenlet parks on: the hub delivers a kill or a {@link Timeout} through it.
@@ -175,8 +170,6 @@ export class Hub {
   #parkedCount = 0;
   /** Resource mode: the async context hub code sees during a pass. */
   #hubCtx: Context = newContext();
-  /** Hand-offs left before the pass checks the clock again. */
-  #checkIn = 0;
   #passScheduled = false;
   #inPass = false;
   #scopeId = -1;
@@ -475,7 +468,6 @@ export class Hub {
     if (this.#inPass) return; // a raw switch re-entered the loop from a greenlet
     this.#inPass = true;
     this.#deadline = Date.now() + this.#switchInterval;
-    this.#checkIn = CHECK_EVERY;
     if (!frameMode) enterContext((this.#hubCtx = newContext()));
     try {
       hubScope.runInAsyncScope(this.#passBody, this);
@@ -564,10 +556,11 @@ export class Hub {
     else this.reportError(error, g, 'could not start');
   }
 
-  /** Whether the pass has used up its time; reads the clock every CHECK_EVERY calls. */
+  /**
+   * Whether the pass has used up its time. Reads the clock every time:
+   * Date.now() costs ~50 ns beside a switch's ~1-3 µs, and the limit stays exact.
+   */
   #outOfTime(): boolean {
-    if (--this.#checkIn > 0) return false;
-    this.#checkIn = CHECK_EVERY;
     return Date.now() > this.#deadline;
   }
 
@@ -675,10 +668,8 @@ function rethrow(error: unknown): never {
   throw error;
 }
 
-function blockingOnHub(operation: string): GreenletError {
-  return new GreenletError(
-    `${operation} would block the event loop's own greenlet (the hub); call it inside a greenlet started with spawn()`,
-  );
+function blockingOnHub(operation: string): BlockingOnHubError {
+  return new BlockingOnHubError(operation);
 }
 
 let hub: Hub | undefined;
@@ -704,7 +695,7 @@ export function getHub(): Hub {
  * Throws unless the caller may block, i.e. runs in a greenlet other than the
  * hub. Green IO and every blocking API call it before they park.
  * @param operation - names the call in the message, e.g. `'socket.recv()'`.
- * @throws GreenletError "<operation> would block the event loop's own greenlet
+ * @throws BlockingOnHubError "<operation> would block the event loop's own greenlet
  *   (the hub); call it inside a greenlet started with spawn()" when called on
  *   the hub (top-level code, an event-loop callback, a promise callback).
  * @example

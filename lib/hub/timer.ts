@@ -3,7 +3,8 @@
  * (about 24.8 days) and fires a longer one after 1 ms with only a warning;
  * every timeout greenloop arms goes through {@link setTimer}, which re-arms
  * for the rest of a longer delay instead.
- * @internal
+ * Not public API. (No internal tag here: `stripInternal` would drop the
+ * first statement's declaration with it.)
  * @module
  */
 import { assertStackHeadroom } from './headroom.js';

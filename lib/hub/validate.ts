@@ -1,7 +1,8 @@
 /**
  * Argument checks shared by the hub and the API: they throw `TypeError`s that
  * name the value received.
- * @internal
+ * Not public API. (No internal tag here: `stripInternal` would drop the
+ * first statement's declaration with it.)
  * @module
  */
 
@@ -28,6 +29,11 @@ export function checkDelay(name: string, ms: unknown): number {
     throw new TypeError(`${name} must be a finite number of milliseconds >= 0, got ${describe(ms)}`);
   }
   return ms;
+}
+
+/** Anything with a callable `then`: a Promise or any Promises/A+ thenable. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
 
 export function checkFunction(name: string, fn: unknown): asserts fn is (...args: any[]) => unknown {

@@ -8,8 +8,8 @@
  * what that greenlet waits for has arrived: a line end for `readLine()`,
  * `n` bytes for `recvExactly(n)`. A {@link StreamWriter} hands data to the
  * stream and parks while the stream's write buffer is over its high-water
- * mark. Internal to `lib/io/`.
- * @internal
+ * mark. Internal to `lib/io/` (no internal tag here: `stripInternal` would
+ * drop the first statement's declaration with it).
  * @module
  */
 import type { Readable, Writable } from 'node:stream';
@@ -426,11 +426,14 @@ export class StreamReader {
  * socket (`net.Socket`) and a child's output pipe (`ProcessOutput`): each
  * hands the call to the end's {@link StreamReader}. The docs here are
  * `ProcessOutput`'s; `net.Socket` restates its own in a same-named interface.
- * @internal
+ * Not exported by the package, but the base of public classes, so its
+ * declaration stays in the .d.ts files.
+ * @hidden
  */
 export class ReadingEnd implements Iterable<string> {
   readonly #reader: StreamReader;
 
+  /** @internal Made by the io classes around their reader. */
   constructor(reader: StreamReader) {
     this.#reader = reader;
   }
