@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'docs/', 'node_modules/', '.ci/', 'test/fixtures/', 'bench/', 'examples/', 'scripts/'] },
+  { ignores: ['dist/', 'build/', 'docs/', 'node_modules/', '.ci/', 'test/fixtures/', 'test/types/', 'bench/', 'examples/', 'scripts/'] },
   {
     files: ['lib/**/*.ts', 'test/**/*.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommended],

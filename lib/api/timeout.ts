@@ -11,7 +11,7 @@ import { checkFunction, checkOptions, checkTimeout } from '../hub/validate.js';
 import type { SignalOptions } from './options.js';
 
 /** Options of the {@link Timeout} constructor. */
-export interface TimeoutConstructorOptions extends SignalOptions {}
+export type TimeoutConstructorOptions = SignalOptions;
 
 /**
  * A time limit on the greenlet that starts it (gevent's `Timeout`). When it

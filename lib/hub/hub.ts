@@ -145,7 +145,6 @@ setSwitchCheck(checkUserSwitch);
  */
 export type UnjoinedErrorHandler = (error: unknown, greenlet: RawGreenlet) => void;
 
-export { greenletLabel };
 
 /**
  * The scheduler of one thread: the root greenlet plus its ready queue.
