@@ -9,11 +9,11 @@
  * @internal
  * @module
  */
-import { constants as osConstants } from 'node:os';
 import { assertMayBlock } from '../hub/hub.js';
 import { Waiter } from '../hub/waiter.js';
 
 export { assertMayBlock, Waiter };
+export { socketClosedError, systemError } from './errors.js';
 
 /** A Node-style completion callback. */
 export type Callback<T> = (error: Error | null | undefined, value?: T) => void;
@@ -59,25 +59,6 @@ export function parkOnPromise<T>(operation: string, promise: PromiseLike<T>, onC
     },
     onCancel,
   );
-}
-
-/**
- * A Node-style system error (`code`, `errno`, `syscall`), as Node's own
- * `net` and `fs` throw: e.g. `timedOut('read')` is `read ETIMEDOUT`.
- */
-export function systemError(code: keyof typeof osConstants.errno, syscall: string, detail?: string): NodeJS.ErrnoException {
-  const error: NodeJS.ErrnoException = new Error(`${syscall} ${code}${detail ? ` ${detail}` : ''}`);
-  error.code = code;
-  error.errno = -osConstants.errno[code];
-  error.syscall = syscall;
-  return error;
-}
-
-/** Node's error for an operation on a socket that was closed locally. */
-export function socketClosedError(): NodeJS.ErrnoException {
-  const error: NodeJS.ErrnoException = new Error('Socket is closed');
-  error.code = 'ERR_SOCKET_CLOSED';
-  return error;
 }
 
 /** True for a promise or any object with a `then` method (an `async` handler's result). */

@@ -26,6 +26,7 @@ import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { assertMayBlock, checkOptions, checkTimeout, clearTimer, describe, parkOnCallback, setTimer, type Timer, Waiter } from './_park.js';
 import { ReadingEnd, StreamReader, StreamWriter } from './_stream.js';
+import { systemError } from './errors.js';
 
 export type { ReadLineOptions } from './_stream.js';
 
@@ -196,10 +197,7 @@ export function run(command: string, args?: readonly string[], options: RunOptio
   });
   function overflow(name: string): void {
     if (failure === null) {
-      failure = Object.assign(new Error(`spawnSync ${command} ENOBUFS (${name} over maxBuffer ${maxBuffer})`), {
-        code: 'ENOBUFS',
-        syscall: `spawnSync ${command}`,
-      });
+      failure = systemError('ENOBUFS', `spawnSync ${command}`, `(${name} over maxBuffer ${maxBuffer})`);
     }
     kill();
   }
@@ -217,11 +215,7 @@ export function run(command: string, args?: readonly string[], options: RunOptio
         if (timeout !== null) {
           timer = setTimer(() => {
             if (failure === null) {
-              failure = Object.assign(new Error(`spawnSync ${command} ETIMEDOUT`), {
-                code: 'ETIMEDOUT',
-                errno: -110,
-                syscall: `spawnSync ${command}`,
-              });
+              failure = systemError('ETIMEDOUT', `spawnSync ${command}`);
             }
             kill();
           }, timeout);
@@ -391,7 +385,7 @@ export class Process {
             const at = this.#waiters.indexOf(waiter);
             if (at < 0) return;
             this.#waiters.splice(at, 1);
-            waiter.throw(Object.assign(new Error(`wait ETIMEDOUT (pid ${this.pid})`), { code: 'ETIMEDOUT', errno: -110, syscall: 'wait' }));
+            waiter.throw(systemError('ETIMEDOUT', 'wait', `(pid ${this.pid})`));
           }, timeout);
     try {
       return waiter.get();
