@@ -174,3 +174,27 @@ export class LoopExit extends GreenloopError {
 export class LockReleaseError extends GreenloopError {
   static override readonly code: string = 'GREENLOOP_ERR_LOCK_RELEASE';
 }
+
+/**
+ * A blocking call was cancelled through its `signal` option: Node's
+ * `AbortError` convention (`name: 'AbortError'`, `code: 'ABORT_ERR'`, the
+ * signal's `reason` as `cause`), as `require('node:timers/promises').setTimeout`
+ * throws. Not a {@link GreenloopError}: code written for Node checks
+ * `error.name === 'AbortError'`, and that is what it finds.
+ * @example
+ * ```ts
+ * import { AbortError, sleep, spawn } from 'greenloop';
+ * spawn(() => {
+ *   try { sleep(60_000, { signal: AbortSignal.timeout(10) }); }
+ *   catch (e) { console.log(e instanceof AbortError, (e as AbortError).code); } // true 'ABORT_ERR'
+ * });
+ * ```
+ */
+export class AbortError extends Error {
+  /** Always `'ABORT_ERR'`, as Node's. */
+  readonly code = 'ABORT_ERR';
+  constructor(message = 'The operation was aborted', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AbortError';
+  }
+}

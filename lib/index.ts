@@ -21,6 +21,7 @@ export {
   IncompleteReadError,
   ConcurrentIOError,
   PayloadTooLargeError,
+  AbortError,
 } from './errors.js';
 export {
   Greenlet as RawGreenlet,

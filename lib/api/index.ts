@@ -17,7 +17,7 @@ export {
   type JoinallOptions,
   type LinkCallback,
 } from './greenlet.js';
-export { sleep, idle } from './sleep.js';
+export { sleep, idle, type SleepOptions } from './sleep.js';
 export { wait, type WaitOptions, type Thenable } from './wait.js';
 export { Timeout, withTimeout, type WithTimeoutOptions } from './timeout.js';
 export { Event, AsyncResult, type AsyncResultGetOptions } from './event.js';
