@@ -7,8 +7,8 @@
 //
 // Two bots chat for a moment to show it working; then join with
 // `nc 127.0.0.1 7001` from a few terminals. Ctrl-C stops it.
-const { spawn, sleep, Queue, StopIteration } = require('../dist/cjs/index.js');
-const { StreamServer, connect } = require('../dist/cjs/io/net.js');
+const { spawn, sleep, Queue, StopIteration } = require('greenloop');
+const { StreamServer, connect } = require('greenloop/net');
 
 const PORT = Number(process.argv[2] ?? 7001);
 const users = new Map(); // name -> outbox Queue
@@ -43,11 +43,10 @@ function session(sock) {
   }
 }
 
-// lazy: false, because this server speaks first (the welcome prompt).
+// Handlers start at accept (as in gevent), so this server can speak first (the welcome prompt).
 const server = new StreamServer(session, {
   port: PORT,
   host: '127.0.0.1',
-  lazy: false,
   onError: (error) => console.error(`session ended: ${error.message}`),
 });
 

@@ -4,8 +4,8 @@
 // a local site that this script serves itself (a green HTTP server with slow pages).
 //
 //   npm run build:ts && node examples/crawler.js
-const { spawn, sleep, JoinableQueue, killall } = require('../dist/cjs/index.js');
-const http = require('../dist/cjs/io/http.js');
+const { spawn, sleep, JoinableQueue, killall } = require('greenloop');
+const http = require('greenloop/http');
 
 // ---- the site: 60 pages, each linking to a few others, each taking 50 ms
 const PAGES = 60;

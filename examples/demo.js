@@ -7,11 +7,11 @@
 const nodeHttp = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn, sleep, joinall, Pool, coreStats } = require('../dist/cjs/index.js');
-const net = require('../dist/cjs/io/net.js');
-const http = require('../dist/cjs/io/http.js');
-const fs = require('../dist/cjs/io/fs.js');
-const { run } = require('../dist/cjs/io/child_process.js');
+const { spawn, sleep, joinall, Pool, coreStats } = require('greenloop');
+const net = require('greenloop/net');
+const http = require('greenloop/http');
+const fs = require('greenloop/fs');
+const { run } = require('greenloop/child_process');
 
 function timed(label, fn) {
   const t0 = process.hrtime.bigint();

@@ -5,8 +5,8 @@
 //
 // It checks itself with a few concurrent clients, then keeps serving:
 // try `nc 127.0.0.1 7000` and type lines. Ctrl-C stops it.
-const { spawn, joinall } = require('../dist/cjs/index.js');
-const { StreamServer, connect } = require('../dist/cjs/io/net.js');
+const { spawn, joinall } = require('greenloop');
+const { StreamServer, connect } = require('greenloop/net');
 
 const PORT = Number(process.argv[2] ?? 7000);
 

@@ -5,7 +5,7 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { assertMayBlock, checkOptions, checkTimeout, clearTimer, describe, parkOnCallback, setTimer, systemError, type Timer } from '../_park.js';
+import { assertMayBlock, checkOptions, checkSignal, checkTimeout, clearTimer, describe, parkOnCallback, setTimer, systemError, throwIfAborted, type Timer } from '../_park.js';
 import { checkPort, kConnected, Socket } from './socket.js';
 
 /** Options of {@link connect}. */
@@ -34,14 +34,22 @@ export interface ConnectOptions {
    * @default false
    */
   tls?: boolean | tls.ConnectionOptions;
+  /**
+   * Aborting it while the connection is being made destroys it and throws
+   * Node's `AbortError` (`code: 'ABORT_ERR'`); an aborted one throws before
+   * anything is opened. Only the connecting is covered: the socket's own
+   * reads and writes are cancelled by `close()`, a `Timeout` or `kill()`.
+   */
+  signal?: AbortSignal;
 }
 
 /**
  * Connects to `host:port` (or a Unix socket `path`) and returns the green
  * socket once connected (for TLS, once the handshake is done).
  * @throws Node's connection errors (`ECONNREFUSED`, `ENOTFOUND`, TLS
- *   certificate errors, ...); `ETIMEDOUT` past `timeout`; `GreenletError`
- *   outside a spawned greenlet.
+ *   certificate errors, ...), with the caller's frames in their stack;
+ *   `ETIMEDOUT` past `timeout`; `AbortError` (`code: 'ABORT_ERR'`) when
+ *   `signal` aborts first; `GreenletError` outside a spawned greenlet.
  * @example
  * ```js
  * const sock = connect(6379, '127.0.0.1', { timeout: 1000 });
@@ -64,6 +72,8 @@ export function connect(portOrOptions: number | ConnectOptions, host?: string, o
   if (opts.path === undefined) checkPort(opts.port);
   else if (typeof opts.path !== 'string') throw new TypeError(`path must be a string, got ${describe(opts.path)}`);
   const timeout = checkTimeout('timeout', opts.timeout);
+  const signal = checkSignal('signal', opts.signal);
+  throwIfAborted(signal);
   const target = opts.path ?? `${opts.host ?? 'localhost'}:${opts.port}`;
   const base = opts.path !== undefined ? { path: opts.path } : { port: opts.port!, host: opts.host ?? 'localhost' };
   let raw: net.Socket;
@@ -96,7 +106,7 @@ export function connect(portOrOptions: number | ConnectOptions, host?: string, o
         raw.once('error', onError);
         if (timeout !== null) timer = setTimer(() => callback(systemError('ETIMEDOUT', 'connect', target)), timeout);
       },
-      () => raw.destroy(),
+      { onCancel: () => raw.destroy(), signal },
     );
   } catch (error) {
     raw.destroy();

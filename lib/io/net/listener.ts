@@ -6,7 +6,7 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { assertMayBlock, checkOptions, parkOnCallback, Waiter } from '../_park.js';
+import { assertMayBlock, checkOptions, checkSignal, parkOnCallback, Waiter, withSignal } from '../_park.js';
 import { addressOf, type SocketAddress } from '../_server.js';
 import { serverClosedError } from '../errors.js';
 import { checkPort, Socket, type SocketOptions } from './socket.js';
@@ -25,6 +25,13 @@ export interface ListenOptions {
   tls?: tls.TlsOptions;
   /** Disable Nagle's algorithm on accepted sockets. @default true */
   noDelay?: boolean;
+  /**
+   * Closes the server when aborted, as `node:net`'s `server.listen({ signal })`
+   * does: a {@link Listener} is closed (parked `accept()` calls throw
+   * `ERR_SERVER_NOT_RUNNING`), a `StreamServer` is stopped. Aborted while the
+   * socket is being bound, the call throws Node's `AbortError`.
+   */
+  signal?: AbortSignal;
 }
 
 /** Builds a listening node server (plain or TLS) and parks until it listens. */
@@ -62,7 +69,7 @@ export function startServer(
         callback(null);
       });
     },
-    () => server.close(),
+    { onCancel: () => server.close(), signal: options.signal },
   );
   // Errors after listening (e.g. EMFILE on accept) must not crash the process.
   server.on('error', () => {});
@@ -83,8 +90,10 @@ export class Listener {
 
   /** @internal Use {@link listen}. */
   constructor(options: ListenOptions) {
+    const signal = checkSignal('signal', options.signal);
     this.raw = startServer(options, (raw) => this.#onSocket(raw), 'listen');
     this.#path = options.path;
+    signal?.addEventListener('abort', () => this.close(), { once: true });
   }
 
   #onSocket(raw: net.Socket): void {
@@ -100,10 +109,20 @@ export class Listener {
 
   /**
    * Parks until a connection arrives and returns it as a green socket.
-   * @throws `ERR_SERVER_NOT_RUNNING` once the listener is closed.
+   * @param options.signal - aborting it interrupts this call with Node's
+   *   `AbortError` (the listener stays open; a connection that arrives
+   *   later goes to the next `accept()`).
+   * @throws `ERR_SERVER_NOT_RUNNING` once the listener is closed;
+   *   `AbortError` (`code: 'ABORT_ERR'`) when `signal` aborts first.
    */
-  accept(): Socket {
+  accept(options: { signal?: AbortSignal } = {}): Socket {
     assertMayBlock('accept');
+    checkOptions('options', options);
+    const signal = checkSignal('options.signal', options.signal);
+    return withSignal(signal, () => this.#accept());
+  }
+
+  #accept(): Socket {
     for (;;) {
       if (this.#closed) throw serverClosedError();
       let raw = this.#pending.shift() ?? null;

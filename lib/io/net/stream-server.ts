@@ -7,7 +7,7 @@ import type * as net from 'node:net';
 import { GreenletExit } from '../../errors.js';
 import { kRawlink, spawn } from '../../api/greenlet.js';
 import { wait } from '../../api/wait.js';
-import { assertMayBlock, checkOptions, checkTimeout, clearTimer, describe, isThenable, setTimer, Waiter } from '../_park.js';
+import { assertMayBlock, checkOptions, checkSignal, checkTimeout, clearTimer, describe, isThenable, setTimer, Waiter } from '../_park.js';
 import { addressOf, inGreenlet, isPeerGoneError, type SocketAddress } from '../_server.js';
 import { serverClosedError } from '../errors.js';
 import { accepted, type ListenOptions, startServer } from './listener.js';
@@ -105,8 +105,11 @@ export class StreamServer {
       throw new TypeError(`onError must be a function, got ${describe(options.onError)}`);
     }
     checkTimeout('timeout', options.timeout);
+    const signal = checkSignal('signal', options.signal);
     this.#handler = handler;
-    this.#options = { ...options };
+    this.#options = { ...options, signal: undefined };
+    if (signal?.aborted) this.#stopping = true;
+    else signal?.addEventListener('abort', () => this.#onAbort(), { once: true });
   }
 
   /**
@@ -165,6 +168,12 @@ export class StreamServer {
       }
     }
     for (const waiter of this.#stopped.splice(0)) waiter.switch(undefined);
+  }
+
+  /** The `signal` option: stops a started server (in a greenlet of its own); one not yet started never starts. */
+  #onAbort(): void {
+    if (this.#server === null) this.#stopping = true;
+    else if (!this.#stopping) this[Symbol.asyncDispose]().catch((error: unknown) => console.error('greenloop StreamServer: stop on abort failed:', error));
   }
 
   #waitDrained(timeout: number | null): void {
