@@ -390,7 +390,7 @@ describe('StreamServer life cycle', () => {
   it('handlers start at accept by default, so a server can speak first', async () => {
     const server = new StreamServer((sock) => sock.sendall('220 welcome\n'), { port: 0, host: '127.0.0.1' });
     await green(() => server.start());
-    const banner = await green(() => connect(server.port, '127.0.0.1').readLine());
+    const banner = await green(() => connect(server.port, '127.0.0.1', { timeout: 5000 }).readLine());
     expect(banner).toBe('220 welcome');
     await green(() => server.stop());
   });
