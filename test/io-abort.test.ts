@@ -115,7 +115,7 @@ describe('AbortSignal in net', () => {
 
   it('StreamServer({ signal }) stops the server when aborted: serveForever() returns', async () => {
     const controller = new AbortController();
-    const server = new StreamServer((sock) => sock.readAll(), { port: 0, host: '127.0.0.1', signal: controller.signal });
+    const server = new StreamServer((sock) => void sock.readAll(), { port: 0, host: '127.0.0.1', signal: controller.signal });
     const out = await green(() => {
       server.start();
       setTimeout(() => controller.abort(), 30);

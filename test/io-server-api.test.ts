@@ -123,7 +123,7 @@ describe("http.Server follows node:http's listen/address/close", () => {
 
 describe("StreamServer and Listener: address() and disposal", () => {
   it('StreamServer.address() is a method; null before start and after stop', async () => {
-    const server = new StreamServer((sock) => sock.readAll(), { port: 0, host: '127.0.0.1' });
+    const server = new StreamServer((sock) => void sock.readAll(), { port: 0, host: '127.0.0.1' });
     expect(server.address()).toBeNull();
     const started = await green(() => server.start());
     expect(server.address()).toEqual(started);
@@ -133,14 +133,14 @@ describe("StreamServer and Listener: address() and disposal", () => {
   });
 
   it('`using` a StreamServer stops it; asyncDispose stops one from async code', async () => {
-    const a = new StreamServer((sock) => sock.readAll(), { port: 0, host: '127.0.0.1' });
+    const a = new StreamServer((sock) => void sock.readAll(), { port: 0, host: '127.0.0.1' });
     await green(() => {
       using server = a;
       server.start();
     });
     expect(a.started).toBe(false);
 
-    const b = new StreamServer((sock) => sock.readAll(), { port: 0, host: '127.0.0.1' });
+    const b = new StreamServer((sock) => void sock.readAll(), { port: 0, host: '127.0.0.1' });
     await green(() => b.start());
     await green(() => connect(b.port, '127.0.0.1').sendall('x'));
     await until(() => b.handlers === 1, 'the handler to start');

@@ -37,7 +37,7 @@ export function isPeerGoneError(error: unknown): boolean {
   return typeof code === 'string' && PEER_GONE_CODES.has(code);
 }
 
-/** Where {@link listenOptionsOf} says to listen (node's `server.listen()` options). */
+/** Where `http.Server.listen()` binds: the options of node's `server.listen(options)`. */
 export interface ServerListenOptions {
   /** @default 0 (a free port) */
   port?: number;

@@ -148,13 +148,13 @@ const defaults = bind(null);
 export const resolve: (hostname: string, rrtype?: string) => unknown[] = defaults.resolve;
 /** IPv4 addresses (`A` records); `{ ttl: true }` returns `{ address, ttl }`s. */
 export const resolve4: {
-  (hostname: string): string[];
-  (hostname: string, options: { ttl: true }): dns.RecordWithTtl[];
+  (hostname: string, options?: { ttl?: false } & WithSignal): string[];
+  (hostname: string, options: { ttl: true } & WithSignal): dns.RecordWithTtl[];
 } = defaults.resolve4 as any;
 /** IPv6 addresses (`AAAA` records); `{ ttl: true }` returns `{ address, ttl }`s. */
 export const resolve6: {
-  (hostname: string): string[];
-  (hostname: string, options: { ttl: true }): dns.RecordWithTtl[];
+  (hostname: string, options?: { ttl?: false } & WithSignal): string[];
+  (hostname: string, options: { ttl: true } & WithSignal): dns.RecordWithTtl[];
 } = defaults.resolve6 as any;
 /** All records (`ANY` query). */
 export const resolveAny = defaults.resolveAny;

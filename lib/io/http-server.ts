@@ -161,6 +161,16 @@ export interface ServerOptions {
   http?: Omit<http.ServerOptions, 'IncomingMessage' | 'ServerResponse'>;
 }
 
+/** Options of {@link Server.close}. */
+export interface CloseOptions {
+  /**
+   * Milliseconds given to in-flight requests, and then again to killed
+   * handlers to end; `null` waits as long as it takes.
+   * @default 1000
+   */
+  timeout?: number | null;
+}
+
 /** An address the server is bound to: the same type as `greenloop/net`'s `SocketAddress`. */
 export type ServerAddress = SocketAddress;
 export type { ServerListenOptions } from './_server.js';
@@ -365,8 +375,7 @@ export class Server {
    * `node:http`'s does: the same graceful close runs in a greenlet of its
    * own and `cb(err)` is called when it is done, `err` being
    * `ERR_SERVER_NOT_RUNNING` if the server was not listening.
-   * @param options.timeout - ms, or `null` to wait as long as it takes. @default 1000
-   * @throws TypeError for a bad `timeout`; `GreenletError` outside a spawned greenlet.
+   * @throws TypeError for a bad `timeout` (see {@link CloseOptions}); `GreenletError` outside a spawned greenlet.
    * @example
    * ```js
    * server.close({ timeout: 5000 }); // in-flight requests get 5 s to finish
@@ -374,11 +383,11 @@ export class Server {
    * ```
    */
   close(callback: (error?: Error) => void): this;
-  close(options: { timeout?: number | null }, callback: (error?: Error) => void): this;
-  close(options?: { timeout?: number | null }): void;
+  close(options: CloseOptions, callback: (error?: Error) => void): this;
+  close(options?: CloseOptions): void;
   close(...args: unknown[]): void | this {
     const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as (error?: Error) => void) : undefined;
-    const options = (args[0] ?? {}) as { timeout?: number | null };
+    const options = (args[0] ?? {}) as CloseOptions;
     checkOptions('options', options);
     const timeout = checkTimeout('timeout', options.timeout === undefined ? 1000 : options.timeout);
     if (callback !== undefined) {
