@@ -35,9 +35,9 @@ export interface StreamServerOptions extends ListenOptions {
    * Start a connection's handler greenlet only when its first byte (or its
    * end) arrives, rather than at accept as gevent does. An idle connection
    * then holds no parked greenlet: about 6 KiB of server RSS per idle
-   * connection instead of 31 KiB (3,000 silent connections, Node 20, x86-64),
-   * and each parked greenlet
-   * slows every V8 scavenge by ~3 µs (`node bench/idle.js`). For servers
+   * connection instead of 31 KiB (3,000 silent connections, Node 20, x86-64;
+   * `node bench/idle.js`), and no ~3 µs more per V8 scavenge for each
+   * parked greenlet. For servers
    * with many silent connections; a server that speaks first (a greeting,
    * a banner) or must know its clients before they send (a chat's
    * broadcast list) needs the default.
