@@ -80,7 +80,9 @@ const ORIGIN_MARKER = '    --- the error was made in:';
  * while it was parked), without greenloop's own. The error's message, `code`,
  * `errno` and `syscall` are kept; the frames it was made with (Node's
  * internals, e.g. `TCPConnectWrap.afterConnect`) follow a marker line.
- * Captured only when an error arrives: free on success. Called again with
+ * Captured only when an error arrives: free on success; an error costs
+ * about twice the formatting of an ordinary `new Error().stack` (~50 µs in
+ * a greenlet on a 2-CPU VM, where `new Error().stack` alone takes ~28 µs). Called again with
  * the same error (a stored socket error thrown to each reader), it replaces
  * the caller's frames.
  */

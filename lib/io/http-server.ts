@@ -9,7 +9,6 @@
  * @module
  */
 import * as http from 'node:http';
-import type * as net from 'node:net';
 import { GreenletExit, PayloadTooLargeError } from '../errors.js';
 import { type Greenlet, kRawlink, spawn } from '../api/greenlet.js';
 import { wait } from '../api/wait.js';

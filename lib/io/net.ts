@@ -28,13 +28,7 @@
  * ```
  * @module greenloop/net
  */
-import * as net from 'node:net';
-import * as tls from 'node:tls';
-import { GreenletExit } from '../errors.js';
-import { kRawlink, spawn } from '../api/greenlet.js';
-import { wait } from '../api/wait.js';
-import { assertMayBlock, checkOptions, checkTimeout, clearTimer, describe, isThenable, parkOnCallback, setTimer, systemError, type Timer, Waiter } from './_park.js';
-import { type ReadLineOptions, ReadingEnd, StreamReader, StreamWriter } from './_stream.js';
+// The entry point of `greenloop/net`: each concept lives in lib/io/net/ (socket, connect, listener, stream-server).
 export type { ReadLineOptions } from './_stream.js';
 export { LineTooLongError, IncompleteReadError, ConcurrentIOError } from '../errors.js';
 export { Socket, type SocketAddress } from './net/socket.js';

@@ -4,7 +4,7 @@
  * @module
  */
 import type * as net from 'node:net';
-import { checkTimeout, describe } from '../_park.js';
+import { checkTimeout } from '../_park.js';
 import type { SocketAddress } from '../_server.js';
 import { type ReadLineOptions, ReadingEnd, StreamReader, StreamWriter } from '../_stream.js';
 
