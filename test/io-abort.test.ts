@@ -147,13 +147,15 @@ describe('AbortSignal in child_process', () => {
     const controller = new AbortController();
     const error = await greenError(() => {
       spawn(() => {
-        while (!existsSync(file)) sleep(10);
+        // The pid is written once the child runs (an empty file is one being written).
+        while (!existsSync(file) || readFileSync(file, 'utf8') === '') sleep(10);
         controller.abort();
       });
       cp.run(process.execPath, sleeper(file), { signal: controller.signal });
     });
     expectAbortError(error);
     const pid = Number(readFileSync(file, 'utf8'));
+    expect(pid).toBeGreaterThan(0);
     await until(() => !alive(pid), 'the child to be killed');
   });
 

@@ -34,3 +34,8 @@ export function socketClosedError(): NodeJS.ErrnoException {
 export function serverClosedError(): NodeJS.ErrnoException {
   return Object.assign(new Error('Server is not running.'), { code: 'ERR_SERVER_NOT_RUNNING' });
 }
+
+/** Node's error for a request whose client went away mid-body (`'aborted'`, `ECONNRESET`), as `http` reports it. */
+export function requestAbortedError(): NodeJS.ErrnoException {
+  return Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+}

@@ -14,7 +14,7 @@ import { type Greenlet, kRawlink, spawn } from '../api/greenlet.js';
 import { wait } from '../api/wait.js';
 import { assertMayBlock, checkOptions, checkTimeout, clearTimer, describe, isThenable, parkOnCallback, setTimer, Waiter } from './_park.js';
 import { addressOf, inGreenlet, isPeerGoneError, listenOptionsOf, type ServerListenOptions, type SocketAddress } from './_server.js';
-import { serverClosedError } from './errors.js';
+import { requestAbortedError, serverClosedError } from './errors.js';
 import { StreamReader, StreamWriter } from './_stream.js';
 
 export { PayloadTooLargeError } from '../errors.js';
@@ -68,7 +68,7 @@ export class IncomingRequest extends http.IncomingMessage {
       parts.push(chunk);
     }
     if (!this.complete) {
-      throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+      throw requestAbortedError();
     }
     this.#body = parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
     return this.#body;
