@@ -31,7 +31,7 @@ const wanted = String(args.servers ?? 'node,green,gevent').split(',');
 
 const SERVERS = {
   node: { label: 'node:net callbacks', cmd: process.execPath, args: [path.join(__dirname, 'io', 'echo-node.js')] },
-  green: { label: 'greenloop StreamServer', cmd: process.execPath, args: [path.join(__dirname, 'io', 'echo-green.js')] },
+  green: { label: 'greenloop StreamServer', cmd: process.execPath, args: [path.join(__dirname, 'io', 'echo-green.js'), '--lazy'] }, // lazy, as these tables were measured
   gevent: { label: 'gevent StreamServer', cmd: '/usr/bin/python3', args: [path.join(__dirname, 'python', 'echo_gevent.py')] },
 };
 const servers = wanted.filter((name) => {

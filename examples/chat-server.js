@@ -44,11 +44,10 @@ function session(sock) {
   }
 }
 
-// lazy: false, because this server speaks first (the welcome prompt).
+// Handlers start at accept (as in gevent), so this server can speak first (the welcome prompt).
 const server = new StreamServer(session, {
   port: PORT,
   host: '127.0.0.1',
-  lazy: false,
   onError: (error) => console.error(`session ended: ${error.message}`),
 });
 

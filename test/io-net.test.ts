@@ -1,7 +1,9 @@
 import * as nodeNet from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GreenletError, spawn } from '../lib/index.js';
+import { GreenletError, sleep, spawn } from '../lib/index.js';
+
+const sleepBriefly = () => sleep(5);
 import { ConcurrentIOError, IncompleteReadError, LineTooLongError } from '../lib/errors.js';
 import { connect, listen, type Socket, StreamServer } from '../lib/io/net.js';
 import { fixtureSummary } from './helpers.js';
@@ -286,7 +288,7 @@ describe('TLS and Unix sockets', () => {
         return reply;
       });
       expect(line).toBe('over a unix socket');
-      expect(server.address?.family).toBe('unix');
+      expect(server.address()?.family).toBe('unix');
       await green(() => server.stop());
     } finally {
       dir.cleanup();
@@ -368,8 +370,8 @@ describe('StreamServer under hostile peers', () => {
 });
 
 describe('StreamServer life cycle', () => {
-  it('idle connections hold no handler greenlet until their first byte (lazy)', async () => {
-    const server = await echoServer();
+  it('lazy: true holds no handler greenlet for an idle connection until its first byte', async () => {
+    const server = await echoServer({ lazy: true });
     const socks = await Promise.all(
       Array.from({ length: 20 }, () => new Promise<nodeNet.Socket>((r) => {
         const s = nodeNet.connect(server.port, '127.0.0.1', () => r(s));
@@ -385,11 +387,38 @@ describe('StreamServer life cycle', () => {
     await green(() => server.stop());
   });
 
-  it('lazy: false starts the handler at once, so a server can speak first', async () => {
-    const server = new StreamServer((sock) => sock.sendall('220 welcome\n'), { port: 0, host: '127.0.0.1', lazy: false });
+  it('handlers start at accept by default, so a server can speak first', async () => {
+    const server = new StreamServer((sock) => sock.sendall('220 welcome\n'), { port: 0, host: '127.0.0.1' });
     await green(() => server.start());
-    const banner = await green(() => connect(server.port, '127.0.0.1').readLine());
+    const banner = await green(() => connect(server.port, '127.0.0.1', { timeout: 5000 }).readLine());
     expect(banner).toBe('220 welcome');
+    await green(() => server.stop());
+  });
+
+  it('a gevent-style chat server registers clients that have not typed yet (eager default)', async () => {
+    const clients = new Set<Socket>();
+    const server = new StreamServer((sock) => {
+      clients.add(sock);
+      try {
+        for (const line of sock) for (const other of clients) if (other !== sock) other.sendall(`${line}\n`);
+      } finally {
+        clients.delete(sock);
+      }
+    }, { port: 0, host: '127.0.0.1' });
+    await green(() => server.start());
+    const heard = await green(() => {
+      const silent = connect(server.port, '127.0.0.1');
+      const talker = connect(server.port, '127.0.0.1');
+      for (let i = 0; i < 400 && clients.size < 2; i++) sleepBriefly();
+      const registered = clients.size;
+      talker.sendall('hello all\n');
+      silent.setTimeout(2000);
+      const line = registered === 2 ? silent.readLine() : null;
+      silent.close();
+      talker.close();
+      return { registered, line };
+    });
+    expect(heard).toEqual({ registered: 2, line: 'hello all' });
     await green(() => server.stop());
   });
 
@@ -500,7 +529,7 @@ describe('socket addresses', () => {
         serverSide = { remote: sock.remoteAddress, local: sock.localAddress, handlerArg: address };
         sock.sendall('x');
       },
-      { ...options, lazy: false },
+      options,
     );
     await green(() => server.start());
     const clientSide = await green(() => {

@@ -1,7 +1,7 @@
 'use strict';
 // The echo server in greenloop's blocking style: one handler greenlet per
-// connection (started at its first byte), recv() then sendall().
-//   node bench/io/echo-green.js [--eager]   -> prints "PORT <n>"
+// connection (started at accept; with --lazy, at its first byte), recv() then sendall().
+//   node bench/io/echo-green.js [--lazy]   -> prints "PORT <n>"
 const { spawn } = require('../../dist/cjs/index.js');
 const { StreamServer } = require('../../dist/cjs/io/net.js');
 
@@ -13,7 +13,7 @@ const server = new StreamServer(
       sock.sendall(data);
     }
   },
-  { port: 0, host: '127.0.0.1', backlog: 4096, lazy: !process.argv.includes('--eager') },
+  { port: 0, host: '127.0.0.1', backlog: 4096, lazy: process.argv.includes('--lazy') },
 );
 spawn(() => {
   const { port } = server.start();

@@ -14,7 +14,8 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { ConcurrentIOError, IncompleteReadError, LineTooLongError } from '../errors.js';
-import { assertMayBlock, checkTimeout, clearTimer, describe, setTimer, socketClosedError, systemError, type Timer, Waiter } from './_park.js';
+import { assertMayBlock, checkTimeout, clearTimer, describe, setTimer, type Timer, Waiter } from './_park.js';
+import { socketClosedError, systemError } from './errors.js';
 
 /** Options of a line read. */
 export interface ReadLineOptions {

@@ -24,8 +24,9 @@
 import * as cp from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { assertMayBlock, checkOptions, checkTimeout, clearTimer, describe, parkOnCallback, setTimer, type Timer, Waiter } from './_park.js';
+import { assertMayBlock, checkOptions, checkSignal as checkAbortSignal, checkTimeout, clearTimer, describe, parkOnCallback, setTimer, throwIfAborted, type Timer, Waiter, withSignal } from './_park.js';
 import { ReadingEnd, StreamReader, StreamWriter } from './_stream.js';
+import { systemError } from './errors.js';
 
 export type { ReadLineOptions } from './_stream.js';
 
@@ -63,6 +64,13 @@ export interface RunOptions {
    * @default 64 MiB
    */
   maxBuffer?: number;
+  /**
+   * Aborting it kills the child, as Node's `execFile({ signal })` does: it
+   * gets `killSignal` (and `SIGKILL` if it still runs 2 s later) and the
+   * call throws Node's `AbortError` (`code: 'ABORT_ERR'`). An aborted signal
+   * throws before anything is spawned.
+   */
+  signal?: AbortSignal;
 }
 
 /** What {@link run} returns. */
@@ -87,6 +95,12 @@ export interface SpawnOptions {
    * @default 'pipe'
    */
   stdio?: cp.StdioOptions;
+  /**
+   * Aborting it kills the child with `SIGTERM`, as Node's `spawn({ signal })`
+   * does (a parked {@link Process.wait} then returns its exit status). An
+   * aborted signal throws Node's `AbortError` before anything is spawned.
+   */
+  signal?: AbortSignal;
 }
 
 /** An exit status, as {@link Process.wait} returns it. */
@@ -137,7 +151,8 @@ function decode(parts: Buffer[], encoding: BufferEncoding | 'buffer'): string | 
  * and its output is read. Never throws for a non-zero exit status: check
  * `status` (or use {@link execFile}).
  * @throws `ENOENT`/`EACCES` if it cannot start, `ETIMEDOUT` past `timeout`,
- *   `ENOBUFS` past `maxBuffer`; `GreenletError` outside a spawned greenlet;
+ *   `ENOBUFS` past `maxBuffer`, `AbortError` when `signal` aborts (the
+ *   child is killed); `GreenletError` outside a spawned greenlet;
  *   before anything is spawned, `TypeError` for bad options (code
  *   `ERR_UNKNOWN_SIGNAL` for an unknown `killSignal`), naming the value.
  *   If the waiting greenlet is interrupted (a `Timeout`, `kill()`), the child
@@ -164,6 +179,8 @@ export function run(command: string, args?: readonly string[], options: RunOptio
   if (options.input !== undefined && typeof options.input !== 'string' && !(options.input instanceof Uint8Array)) {
     throw new TypeError(`input must be a string, Buffer or Uint8Array, got ${describe(options.input)}`);
   }
+  const signal = checkAbortSignal('signal', options.signal);
+  throwIfAborted(signal);
   const child = cp.spawn(command, argv, { env: options.env, cwd: options.cwd, shell: options.shell, stdio: 'pipe' });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -196,10 +213,7 @@ export function run(command: string, args?: readonly string[], options: RunOptio
   });
   function overflow(name: string): void {
     if (failure === null) {
-      failure = Object.assign(new Error(`spawnSync ${command} ENOBUFS (${name} over maxBuffer ${maxBuffer})`), {
-        code: 'ENOBUFS',
-        syscall: `spawnSync ${command}`,
-      });
+      failure = systemError('ENOBUFS', `spawnSync ${command}`, `(${name} over maxBuffer ${maxBuffer})`);
     }
     kill();
   }
@@ -217,17 +231,13 @@ export function run(command: string, args?: readonly string[], options: RunOptio
         if (timeout !== null) {
           timer = setTimer(() => {
             if (failure === null) {
-              failure = Object.assign(new Error(`spawnSync ${command} ETIMEDOUT`), {
-                code: 'ETIMEDOUT',
-                errno: -110,
-                syscall: `spawnSync ${command}`,
-              });
+              failure = systemError('ETIMEDOUT', `spawnSync ${command}`);
             }
             kill();
           }, timeout);
         }
       },
-      abandon,
+      { onCancel: abandon, signal },
     );
   } finally {
     clearTimer(timer);
@@ -403,11 +413,19 @@ export class Process {
    * output to be read: read `stdout` first (or concurrently) if the child
    * writes more than a pipe holds.
    * @param options.timeout - ms; past it throws `ETIMEDOUT` (the child keeps running).
+   * @param options.signal - aborting it interrupts the wait with Node's
+   *   `AbortError` (the child keeps running).
    */
-  wait(options: { timeout?: number | null } = {}): ExitStatus {
+  wait(options: { timeout?: number | null; signal?: AbortSignal } = {}): ExitStatus {
     assertMayBlock('Process.wait');
     checkOptions('options', options);
     const timeout = checkTimeout('timeout', options.timeout);
+    const signal = checkAbortSignal('options.signal', options.signal);
+    if (this.#exit !== null) return this.#exit;
+    return withSignal(signal, () => this.#wait(timeout));
+  }
+
+  #wait(timeout: number | null): ExitStatus {
     if (this.#exit !== null) return this.#exit;
     const waiter = new Waiter<ExitStatus>('Process.wait()');
     this.#waiters.push(waiter);
@@ -418,7 +436,7 @@ export class Process {
             const at = this.#waiters.indexOf(waiter);
             if (at < 0) return;
             this.#waiters.splice(at, 1);
-            waiter.throw(Object.assign(new Error(`wait ETIMEDOUT (pid ${this.pid})`), { code: 'ETIMEDOUT', errno: -110, syscall: 'wait' }));
+            waiter.throw(systemError('ETIMEDOUT', 'wait', `(pid ${this.pid})`));
           }, timeout);
     try {
       return waiter.get();
@@ -459,7 +477,9 @@ export function spawn(command: string, args?: readonly string[], options: SpawnO
   assertMayBlock('child_process.spawn');
   const argv = checkArgs(command, args);
   checkOptions('options', options);
-  const child = cp.spawn(command, argv, { env: options.env, cwd: options.cwd, shell: options.shell, stdio: options.stdio ?? 'pipe' });
+  const signal = checkAbortSignal('signal', options.signal);
+  throwIfAborted(signal);
+  const child = cp.spawn(command, argv, { env: options.env, cwd: options.cwd, shell: options.shell, stdio: options.stdio ?? 'pipe', signal });
   // Wrap the pipes before anything can arrive on them.
   const proc = child.pid === undefined ? null : new Process(child);
   parkOnCallback<void>('child_process.spawn', (callback) => {

@@ -22,7 +22,7 @@
  * @module greenloop/dns
  */
 import * as dns from 'node:dns';
-import { describe, parkOnCallback } from './_park.js';
+import { checkSignal, describe, parkOnCallback } from './_park.js';
 
 /** One address, as `dns.lookup` gives it. */
 export interface LookupAddress {
@@ -34,7 +34,10 @@ export interface LookupAddress {
 /**
  * Resolves a host name like `net.connect` does (the OS resolver, honouring
  * `/etc/hosts`). Returns the first address, or all of them with `{ all: true }`.
- * @throws `ENOTFOUND` for an unknown name.
+ * `signal` interrupts the wait with Node's `AbortError` (the OS lookup
+ * itself cannot be cancelled and finishes on libuv's thread pool).
+ * @throws `ENOTFOUND` for an unknown name; `AbortError` (`code: 'ABORT_ERR'`)
+ *   when `signal` aborts first.
  * @example
  * ```js
  * const dns = require('greenloop/dns');
@@ -43,15 +46,32 @@ export interface LookupAddress {
  * dns.lookup('localhost', { all: true }); // [{ address: '127.0.0.1', family: 4 }, ...]
  * ```
  */
-export function lookup(hostname: string, options?: dns.LookupOneOptions | number): LookupAddress;
-export function lookup(hostname: string, options: dns.LookupAllOptions): LookupAddress[];
-export function lookup(hostname: string, options: dns.LookupOptions | number = {}): LookupAddress | LookupAddress[] {
+export function lookup(hostname: string, options?: (dns.LookupOneOptions & WithSignal) | number): LookupAddress;
+export function lookup(hostname: string, options: dns.LookupAllOptions & WithSignal): LookupAddress[];
+export function lookup(hostname: string, options: (dns.LookupOptions & WithSignal) | number = {}): LookupAddress | LookupAddress[] {
   if (typeof hostname !== 'string') throw new TypeError(`hostname must be a string, got ${describe(hostname)}`);
-  return parkOnCallback<LookupAddress | LookupAddress[]>('dns.lookup', (callback) =>
-    dns.lookup(hostname, options as dns.LookupOptions, (error, address, family) =>
-      callback(error, Array.isArray(address) ? address : { address, family: family! }),
-    ),
+  const { signal, rest } = splitSignal(options);
+  return parkOnCallback<LookupAddress | LookupAddress[]>(
+    'dns.lookup',
+    (callback) =>
+      dns.lookup(hostname, rest as dns.LookupOptions, (error, address, family) =>
+        callback(error, Array.isArray(address) ? address : { address, family: family! }),
+      ),
+    { signal },
   );
+}
+
+/** The `signal` option every blocking call of this module takes. */
+export interface WithSignal {
+  /** Aborting it interrupts the wait with Node's `AbortError`; an aborted one throws at once. */
+  signal?: AbortSignal;
+}
+
+/** Takes `signal` out of an options object (Node's dns functions reject unknown ones only for types, not keys, but keep it ours). */
+function splitSignal<T>(options: T): { signal: AbortSignal | undefined; rest: T } {
+  if (options === null || typeof options !== 'object' || !('signal' in options)) return { signal: undefined, rest: options };
+  const { signal, ...rest } = options as T & WithSignal;
+  return { signal: checkSignal('options.signal', signal), rest: rest as T };
 }
 
 /**
@@ -75,7 +95,16 @@ type ResolverLike = dns.Resolver;
 function query<T>(resolver: ResolverLike | null, operation: string, method: string, ...args: unknown[]): T {
   const target = (resolver ?? dns) as unknown as Record<string, (...a: unknown[]) => void>;
   if (typeof args[0] !== 'string') throw new TypeError(`hostname must be a string, got ${describe(args[0])}`);
-  return parkOnCallback<T>(operation, (callback) => target[method]!.call(resolver ?? dns, ...args, callback));
+  // A last options object may carry `signal`; an object left empty without it is dropped (resolve() takes none).
+  let signal: AbortSignal | undefined;
+  const last = args.length > 1 ? args[args.length - 1] : undefined;
+  if (last !== null && typeof last === 'object' && 'signal' in last) {
+    const split = splitSignal(last);
+    signal = split.signal;
+    if (Object.keys(split.rest as object).length > 0) args[args.length - 1] = split.rest;
+    else args.pop();
+  }
+  return parkOnCallback<T>(operation, (callback) => target[method]!.call(resolver ?? dns, ...args, callback), { signal });
 }
 
 /**
@@ -84,24 +113,25 @@ function query<T>(resolver: ResolverLike | null, operation: string, method: stri
  * servers and timeouts.
  */
 interface Resolves {
+  // Each takes a last `{ signal }` (see WithSignal).
   /** Records of type `rrtype` (`'A'` by default), as `dns.resolve`. */
-  resolve(hostname: string, rrtype?: string): unknown[];
+  resolve(hostname: string, rrtype?: string, options?: WithSignal): unknown[];
   /** IPv4 addresses (`A`); `{ ttl: true }` adds the TTLs. */
-  resolve4(hostname: string, options?: dns.ResolveOptions): string[] | dns.RecordWithTtl[];
+  resolve4(hostname: string, options?: dns.ResolveOptions & WithSignal): string[] | dns.RecordWithTtl[];
   /** IPv6 addresses (`AAAA`). */
-  resolve6(hostname: string, options?: dns.ResolveOptions): string[] | dns.RecordWithTtl[];
-  resolveAny(hostname: string): dns.AnyRecord[];
-  resolveCaa(hostname: string): dns.CaaRecord[];
-  resolveCname(hostname: string): string[];
-  resolveMx(hostname: string): dns.MxRecord[];
-  resolveNaptr(hostname: string): dns.NaptrRecord[];
-  resolveNs(hostname: string): string[];
-  resolvePtr(hostname: string): string[];
-  resolveSoa(hostname: string): dns.SoaRecord;
-  resolveSrv(hostname: string): dns.SrvRecord[];
-  resolveTxt(hostname: string): string[][];
+  resolve6(hostname: string, options?: dns.ResolveOptions & WithSignal): string[] | dns.RecordWithTtl[];
+  resolveAny(hostname: string, options?: WithSignal): dns.AnyRecord[];
+  resolveCaa(hostname: string, options?: WithSignal): dns.CaaRecord[];
+  resolveCname(hostname: string, options?: WithSignal): string[];
+  resolveMx(hostname: string, options?: WithSignal): dns.MxRecord[];
+  resolveNaptr(hostname: string, options?: WithSignal): dns.NaptrRecord[];
+  resolveNs(hostname: string, options?: WithSignal): string[];
+  resolvePtr(hostname: string, options?: WithSignal): string[];
+  resolveSoa(hostname: string, options?: WithSignal): dns.SoaRecord;
+  resolveSrv(hostname: string, options?: WithSignal): dns.SrvRecord[];
+  resolveTxt(hostname: string, options?: WithSignal): string[][];
   /** Host names of an IP address (`PTR` lookup). */
-  reverse(ip: string): string[];
+  reverse(ip: string, options?: WithSignal): string[];
 }
 
 function bind(resolver: ResolverLike | null): Resolves {
@@ -150,8 +180,8 @@ export const resolve: (hostname: string, rrtype?: string) => unknown[] = default
  * ```
  */
 export const resolve4: {
-  (hostname: string): string[];
-  (hostname: string, options: { ttl: true }): dns.RecordWithTtl[];
+  (hostname: string, options?: { ttl?: false } & WithSignal): string[];
+  (hostname: string, options: { ttl: true } & WithSignal): dns.RecordWithTtl[];
 } = defaults.resolve4 as any;
 /**
  * IPv6 addresses (`AAAA` records); `{ ttl: true }` returns `{ address, ttl }`s.
@@ -163,8 +193,8 @@ export const resolve4: {
  * ```
  */
 export const resolve6: {
-  (hostname: string): string[];
-  (hostname: string, options: { ttl: true }): dns.RecordWithTtl[];
+  (hostname: string, options?: { ttl?: false } & WithSignal): string[];
+  (hostname: string, options: { ttl: true } & WithSignal): dns.RecordWithTtl[];
 } = defaults.resolve6 as any;
 /**
  * All records (`ANY` query).

@@ -56,13 +56,16 @@ function withoutTrailingUndefined(args: unknown[]): unknown[] {
 
 /**
  * Reads a whole file (`fs.readFileSync`): a string with an `encoding`, else a Buffer.
+ * `options.signal` is Node's own (`fs.readFile`'s): aborting it stops the
+ * read with Node's `AbortError` (`code: 'ABORT_ERR'`).
+ * @throws Node's errors (`ENOENT`, `EISDIR`, ...), with the caller's frames in their stack.
  * @example
  * ```js
  * const config = JSON.parse(fs.readFile('config.json', 'utf8'));
  * ```
  */
-export function readFile(path: PathLike | number, options?: { encoding?: null; flag?: string } | null): Buffer;
-export function readFile(path: PathLike | number, options: Encoding | { encoding: Encoding; flag?: string }): string;
+export function readFile(path: PathLike | number, options?: { encoding?: null; flag?: string; signal?: AbortSignal } | null): Buffer;
+export function readFile(path: PathLike | number, options: Encoding | { encoding: Encoding; flag?: string; signal?: AbortSignal }): string;
 export function readFile(path: PathLike | number, options?: unknown): string | Buffer {
   // Node's callback readFile checks a descriptor only later, on its own
   // callback path, where a bad one throws uncaught (-1) or reports a wrong
@@ -119,7 +122,9 @@ function invalidArgType(name: string, expected: string, value: unknown): TypeErr
 }
 
 /**
- * Writes a whole file, replacing it (`fs.writeFileSync`).
+ * Writes a whole file, replacing it (`fs.writeFileSync`). `options.signal`
+ * is Node's own: aborting it stops the write between chunks with Node's
+ * `AbortError` (`code: 'ABORT_ERR'`; what was written stays).
  * @example
  * ```js
  * const fs = require('greenloop/fs');

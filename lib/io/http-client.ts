@@ -14,7 +14,7 @@ import {
   type RequestInit as UndiciRequestInit,
   type Response as UndiciResponse,
 } from 'undici';
-import { assertMayBlock, checkOptions, checkTimeout, describe, parkOnPromise, Waiter } from './_park.js';
+import { assertMayBlock, atCaller, checkOptions, checkTimeout, describe, parkOnPromise, Waiter, withSignal } from './_park.js';
 import { ConcurrentIOError } from '../errors.js';
 
 let sharedAgent: Agent | null = null;
@@ -47,7 +47,11 @@ export interface RequestOptions {
    * @default 300000 (undici's)
    */
   timeout?: number | null;
-  /** Aborts the request until its headers arrive (the call throws the signal's reason). */
+  /**
+   * Aborts the request until its headers arrive: the call throws Node's
+   * `AbortError` (`name: 'AbortError'`, `code: 'ABORT_ERR'`, the signal's
+   * reason as `cause`), also for a signal aborted before the call.
+   */
   signal?: AbortSignal;
   /**
    * The undici dispatcher (`Agent`, `Pool`, `Client`, `ProxyAgent`, ...).
@@ -157,6 +161,10 @@ class Exchange implements Dispatcher.DispatchHandler {
       waiter.get();
     } catch (error) {
       if (this.reader === waiter) this.reader = null;
+      if (error === this.error) {
+        atCaller(error);
+        throw error;
+      }
       // Interrupted (Timeout, kill): nobody will read the rest.
       this.abort(new undiciErrors.RequestAbortedError());
       throw error;
@@ -355,21 +363,17 @@ export function request(url: string | URL, options: RequestOptions = {}): Respon
   } as Dispatcher.DispatchOptions;
   const head = new Waiter<Response>('http.request');
   const exchange = new Exchange(head);
-  const signal = options.signal;
-  const onAbort = () => exchange.abort(signal!.reason ?? new undiciErrors.RequestAbortedError());
-  if (signal) {
-    if (signal.aborted) throw signal.reason ?? new undiciErrors.RequestAbortedError();
-    signal.addEventListener('abort', onAbort, { once: true });
-  }
-  try {
-    dispatcherOr(options.dispatcher).dispatch(dispatchOptions, exchange);
-    return head.get();
-  } catch (error) {
-    exchange.abort(error instanceof Error ? error : new undiciErrors.RequestAbortedError());
-    throw error;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
+  // An abort interrupts the wait for the headers with Node's AbortError; the catch aborts the exchange.
+  return withSignal(options.signal, () => {
+    try {
+      dispatcherOr(options.dispatcher).dispatch(dispatchOptions, exchange);
+      return head.get();
+    } catch (error) {
+      if (error === exchange.error) atCaller(error);
+      exchange.abort(error instanceof Error ? error : new undiciErrors.RequestAbortedError());
+      throw error;
+    }
+  });
 }
 
 /**

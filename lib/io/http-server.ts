@@ -9,11 +9,12 @@
  * @module
  */
 import * as http from 'node:http';
-import type * as net from 'node:net';
 import { GreenletExit, PayloadTooLargeError } from '../errors.js';
 import { type Greenlet, kRawlink, spawn } from '../api/greenlet.js';
 import { wait } from '../api/wait.js';
 import { assertMayBlock, checkOptions, checkTimeout, clearTimer, describe, isThenable, parkOnCallback, setTimer, Waiter } from './_park.js';
+import { addressOf, inGreenlet, isPeerGoneError, listenOptionsOf, type ServerListenOptions, type SocketAddress } from './_server.js';
+import { requestAbortedError, serverClosedError } from './errors.js';
 import { StreamReader, StreamWriter } from './_stream.js';
 
 export { PayloadTooLargeError } from '../errors.js';
@@ -82,7 +83,7 @@ export class IncomingRequest extends http.IncomingMessage {
       parts.push(chunk);
     }
     if (!this.complete) {
-      throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+      throw requestAbortedError();
     }
     this.#body = parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
     return this.#body;
@@ -183,18 +184,22 @@ export interface ServerOptions {
   http?: Omit<http.ServerOptions, 'IncomingMessage' | 'ServerResponse'>;
 }
 
-/** An address the server is bound to. */
-export interface ServerAddress {
-  address: string;
-  port: number;
-  family: string;
+/** Options of {@link Server.close}. */
+export interface CloseOptions {
+  /**
+   * Milliseconds given to in-flight requests, and then again to killed
+   * handlers to end; `null` waits as long as it takes.
+   * @default 1000
+   */
+  timeout?: number | null;
 }
 
-const QUIET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_SOCKET_CLOSED']);
+/** An address the server is bound to: the same type as `greenloop/net`'s `SocketAddress`. */
+export type ServerAddress = SocketAddress;
+export type { ServerListenOptions } from './_server.js';
 
 function defaultOnError(error: unknown, req: IncomingRequest): void {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && QUIET_CODES.has(code)) return;
+  if (isPeerGoneError(error)) return;
   console.error(`greenloop http: handler for ${req.method} ${req.url} failed:`, error);
 }
 
@@ -312,34 +317,78 @@ export class Server {
   }
 
   /**
-   * Binds and parks until the server listens; returns the address.
+   * Binds the server, with `node:http`'s signatures: `listen(port, host,
+   * backlog)`, `listen(port, cb)`, `listen(port, host, cb)`,
+   * `listen({ port, host, backlog, path }, cb)`, `listen(path, cb)`.
+   *
+   * Without a callback it parks until the server listens and returns the
+   * address (a greenlet's blocking style). With one it returns the server at
+   * once, as Node's does, and calls `cb()` once listening; a listen error
+   * then goes to the underlying server's `'error'` listeners if you added
+   * any (`server.raw.on('error', ...)`), else it is thrown as an uncaught
+   * exception, as an unhandled `'error'` is in Node.
    * @param port - @default 0 (a free port)
    * @param host - @default all interfaces
-   * @throws `EADDRINUSE`, ... as Node reports them.
+   * @throws `EADDRINUSE`, ... as Node reports them (parking form);
+   *   TypeError for a port that is not an integer from 0 to 65535 or a
+   *   callback that is not a function; `GreenletError` outside a spawned
+   *   greenlet without a callback.
+   * @example
+   * ```js
+   * const { port } = server.listen(0, '127.0.0.1'); // in a greenlet: parks until bound
+   * server.listen(8080, () => console.log('listening')); // anywhere, as node:http
+   * ```
    */
-  listen(port = 0, host?: string, backlog?: number): ServerAddress {
-    parkOnCallback<void>('http.Server.listen', (callback) => {
-      const onError = (error: Error) => callback(error);
-      this.raw.once('error', onError);
-      this.raw.listen({ port, host, backlog }, () => {
+  listen(port?: number, host?: string, backlog?: number): ServerAddress;
+  listen(options: ServerListenOptions): ServerAddress;
+  listen(path: string): ServerAddress;
+  listen(port: number, callback: () => void): this;
+  listen(port: number, host: string, callback: () => void): this;
+  listen(port: number, host: string, backlog: number, callback: () => void): this;
+  listen(options: ServerListenOptions, callback: () => void): this;
+  listen(path: string, callback: () => void): this;
+  listen(...args: unknown[]): ServerAddress | this {
+    const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
+    const options = listenOptionsOf(args);
+    if (callback !== undefined) {
+      const onError = (error: Error) => {
+        this.raw.off('listening', onListening);
+        // Node's own behaviour for an 'error' nobody listens to (ours is the no-op below).
+        if (this.raw.listenerCount('error') > 1) this.raw.emit('error', error);
+        else process.nextTick(() => { throw error; });
+      };
+      const onListening = () => {
         this.raw.off('error', onError);
-        callback(null);
+        callback();
+      };
+      this.raw.prependOnceListener('error', onError);
+      this.raw.listen(options, onListening);
+      return this;
+    }
+    parkOnCallback<void>('http.Server.listen', (done) => {
+      const onError = (error: Error) => done(error);
+      this.raw.once('error', onError);
+      this.raw.listen(options, () => {
+        this.raw.off('error', onError);
+        done(null);
       });
     });
-    return this.address!;
+    return this.address()!;
   }
 
-  /** The bound address, or `null` when not listening. */
-  get address(): ServerAddress | null {
-    const address = this.raw.address() as net.AddressInfo | string | null;
-    if (address === null) return null;
-    if (typeof address === 'string') return { address, port: 0, family: 'unix' };
-    return { address: address.address, port: address.port, family: address.family };
+  /**
+   * The bound address as `node:http`'s `server.address()` gives it
+   * (`{ address, family, port }`; for a Unix socket `family` is `'unix'`
+   * and `address` the path, where Node returns the bare path), or `null`
+   * when not listening.
+   */
+  address(): ServerAddress | null {
+    return addressOf(this.raw);
   }
 
   /** The bound port (0 when not listening). */
   get port(): number {
-    return this.address?.port ?? 0;
+    return this.address()?.port ?? 0;
   }
 
   /** Requests being handled plus those queued. */
@@ -355,17 +404,49 @@ export class Server {
    * `GreenletExit` where each is parked, so their `finally` blocks run), and
    * parks up to `timeout` ms more for them to end. Returns at once if the
    * server is not listening.
-   * @param options.timeout - ms, or `null` to wait as long as it takes. @default 1000
-   * @throws TypeError for a bad `timeout`; `GreenletError` outside a spawned greenlet.
+   *
+   * With a callback (`close(cb)`, `close(options, cb)`) it does not park, as
+   * `node:http`'s does: the same graceful close runs in a greenlet of its
+   * own and `cb(err)` is called when it is done, `err` being
+   * `ERR_SERVER_NOT_RUNNING` if the server was not listening.
+   * @throws TypeError for a bad `timeout` (see {@link CloseOptions}); `GreenletError` outside a spawned greenlet.
    * @example
    * ```js
    * server.close({ timeout: 5000 }); // in-flight requests get 5 s to finish
+   * server.close((err) => console.log('closed', err)); // anywhere, as node:http
    * ```
    */
-  close(options: { timeout?: number | null } = {}): void {
-    assertMayBlock('http.Server.close');
+  close(callback: (error?: Error) => void): this;
+  close(options: CloseOptions, callback: (error?: Error) => void): this;
+  close(options?: CloseOptions): void;
+  close(...args: unknown[]): void | this {
+    const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as (error?: Error) => void) : undefined;
+    const options = (args[0] ?? {}) as CloseOptions;
     checkOptions('options', options);
     const timeout = checkTimeout('timeout', options.timeout === undefined ? 1000 : options.timeout);
+    if (callback !== undefined) {
+      if (!this.raw.listening) {
+        process.nextTick(callback, serverClosedError());
+        return this;
+      }
+      inGreenlet(() => this.#close(timeout)).then(() => callback(), callback);
+      return this;
+    }
+    assertMayBlock('http.Server.close');
+    this.#close(timeout);
+  }
+
+  /** `Symbol.dispose`: {@link close} (parks), so `using server = createServer(...)` closes it. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** `Symbol.asyncDispose`: closes in a greenlet of its own; the promise settles when it is closed. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.raw.listening ? inGreenlet(() => this.#close(1000)) : Promise.resolve();
+  }
+
+  #close(timeout: number | null): void {
     if (!this.raw.listening) return;
     let closed = false;
     this.raw.close(() => {

@@ -47,5 +47,7 @@ export {
   type RequestHandler,
   type ServerOptions,
   type ServerAddress,
+  type ServerListenOptions,
+  type CloseOptions,
   type BodyOptions,
 } from './http-server.js';
