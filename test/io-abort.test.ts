@@ -4,7 +4,7 @@ import * as nodeNet from 'node:net';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, sleep, spawn } from '../lib/index.js';
+import { type AbortError, sleep, spawn } from '../lib/index.js';
 import * as cp from '../lib/io/child_process.js';
 import * as dns from '../lib/io/dns.js';
 import * as fs from '../lib/io/fs.js';
