@@ -134,12 +134,7 @@ export function parkOnPromise<T>(operation: string, promise: PromiseLike<T>, onC
   );
 }
 
-/** True for a promise or any object with a `then` method (an `async` handler's result). */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
-}
-
 /** Argument checks shared with the hub and the API (`describe` names a received value). */
-export { checkOptions, checkTimeout, describe } from '../hub/validate.js';
+export { checkOptions, checkTimeout, describe, isThenable } from '../hub/validate.js';
 /** Timers that honour delays past 2^31 - 1 ms: every timer in lib/io is armed with these. */
 export { clearTimer, setTimer, type Timer } from '../hub/timer.js';
