@@ -7,6 +7,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { GreenletError, GreenletExit, TimeoutError } from '../errors.js';
 import { Greenlet as RawGreenlet, getcurrent, type GreenletOptions as RawGreenletOptions } from '../greenlet.js';
+import { errorChannel, finishChannel, spawnChannel } from '../hub/channels.js';
 import { getHub, kStartRefused, kTask, Task } from '../hub/hub.js';
 import { clearTimer, setTimer, type Timer } from '../hub/timer.js';
 import { checkDelay, checkFunction, checkOptions, checkTimeout, describe } from '../hub/validate.js';
@@ -216,6 +217,7 @@ export class Greenlet<T = unknown> extends RawGreenlet {
   start(...args: unknown[]): this {
     if (this.#phase !== Phase.New || this.#startTimer !== null) return this;
     this.#checkRunnable();
+    if (spawnChannel.hasSubscribers) spawnChannel.publish({ greenlet: this, spawner: getcurrent() });
     this.#args = args;
     this.#phase = Phase.Scheduled;
     const hub = getHub();
@@ -233,6 +235,7 @@ export class Greenlet<T = unknown> extends RawGreenlet {
     checkDelay('ms', ms);
     if (this.#phase !== Phase.New || this.#startTimer !== null) return this;
     this.#checkRunnable();
+    if (spawnChannel.hasSubscribers) spawnChannel.publish({ greenlet: this, spawner: getcurrent() });
     this.#args = args;
     const hub = getHub();
     hub.captureContext(this[kTask]);
@@ -480,12 +483,18 @@ export class Greenlet<T = unknown> extends RawGreenlet {
     if (links !== null) for (const link of links) this.#runLink(link);
     // Reported if still unhandled once the greenlets ready now have run.
     if (failed && !this.#observed) getHub().runCallback(reportIfUnobserved, this);
+    if (failed ? errorChannel.hasSubscribers : finishChannel.hasSubscribers) publishEnd(this, value, error, failed);
   }
 
   /** @internal */
   get observed(): boolean {
     return this.#observed;
   }
+}
+
+function publishEnd(g: Greenlet<any>, value: unknown, error: unknown, failed: boolean): void {
+  if (failed) errorChannel.publish({ greenlet: g, error });
+  else finishChannel.publish({ greenlet: g, value });
 }
 
 function runUserLink(fn: (g: Greenlet<any>) => void, g: Greenlet<any>): void {

@@ -15,7 +15,7 @@
  * @module
  */
 import { executionAsyncId } from 'node:async_hooks';
-import { dirname, sep } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { asyncScopesFollowGreenlets } from '../async-stack.js';
 import { GreenletError, GreenletExit, LoopExit } from '../errors.js';
 import {
@@ -37,14 +37,14 @@ import {
   newContext,
   type Context,
 } from './context.js';
+import { parkChannel, resumeChannel } from './channels.js';
 import { Deque } from './deque.js';
+import { DESCRIBE, parkStack } from './describe.js';
 import { assertStackHeadroom } from './headroom.js';
 import { checkDelay, checkFunction, describe } from './validate.js';
 
 /** No pending error (a unique value: `undefined` may be thrown too). */
 const NONE: unique symbol = Symbol('greenloop.none');
-/** Switched into a parked greenlet to make it record its stack (the exit report). */
-const DESCRIBE: unique symbol = Symbol('greenloop.describe');
 const frameMode = contextMode === 'frame';
 /**
  * A pass reads the clock once per this many greenlets it runs (1: each time;
@@ -68,6 +68,10 @@ export interface ParkSite {
  * @internal
  */
 export class Task {
+  /** Numbers the greenlets of this thread in order of creation (greenloop/debug shows it). */
+  readonly id = ++taskCount;
+  /** `performance.now()` when it last parked (greenloop/debug shows how long it waits). */
+  parkedAt = 0;
   /** Set while the greenlet is parked. */
   site: ParkSite | null = null;
   /** In the ready queue. */
@@ -90,6 +94,8 @@ export class Task {
 
   constructor(readonly greenlet: RawGreenlet) {}
 }
+
+let taskCount = 0;
 
 /** A function the hub runs at its next pass. */
 class Callback {
@@ -158,17 +164,6 @@ export function greenletLabel(g: RawGreenlet): string {
   return typeof name === 'string' ? `greenlet "${name}"` : g.isRoot ? 'the hub' : 'a raw greenlet';
 }
 
-/** greenloop's own folder (lib/ or dist/cjs/), whose frames the exit report leaves out. */
-const ownDir = `${dirname(__dirname)}${sep}`;
-/** Drops greenloop's own frames from a stack captured at a park point. */
-function userFrames(stack: string): string {
-  return stack
-    .split('\n')
-    .slice(1)
-    .filter((line) => !line.includes(ownDir))
-    .join('\n');
-}
-
 /**
  * The scheduler of one thread: the root greenlet plus its ready queue.
  * Get it with {@link getHub}; there is one per thread (the main thread and
@@ -209,6 +204,8 @@ export class Hub {
   #handOffTarget: Task | null = null;
   #handOffArrival = -1;
   readonly #runPass = (): void => this.#pass();
+  /** The greenlet that switched into a parked one with DESCRIBE, which switches back to it. */
+  #describer: RawGreenlet | null = null;
 
   /** @internal Use {@link getHub}. */
   constructor(root: RawGreenlet) {
@@ -341,6 +338,7 @@ export class Hub {
    * @internal
    */
   park(task: Task, site: ParkSite, yielding = false): void {
+    task.parkedAt = performance.now(); // first: an overflow here leaves nothing half-done
     // A running greenlet is in the ready queue only if a switch out of it
     // failed at the very edge of the stack after sleep(0) had queued it.
     if (task.scheduled && this.#queue.remove(task)) task.scheduled = false;
@@ -353,15 +351,13 @@ export class Hub {
     this.#parkedCount++;
     this.#parks++;
     try {
+      if (parkChannel.hasSubscribers) parkChannel.publish({ greenlet: task.greenlet, label: site.label });
       if (yielding) this.wake(task);
       let back = this.#switchOut(task);
       if (this.#handOffTarget === task) this.arrived(task);
       while (back === DESCRIBE) {
-        const limit = Error.stackTraceLimit;
-        Error.stackTraceLimit = 40;
-        task.stack = userFrames(new Error().stack ?? '');
-        Error.stackTraceLimit = limit;
-        back = resume(this.greenlet);
+        task.stack = parkStack();
+        back = resume(this.#describer ?? this.greenlet);
       }
     } finally {
       task.site = null;
@@ -369,6 +365,9 @@ export class Hub {
       task.parkedNext!.parkedPrev = task.parkedPrev;
       task.parkedPrev = task.parkedNext = null;
       this.#parkedCount--;
+      if (resumeChannel.hasSubscribers) {
+        resumeChannel.publish({ greenlet: task.greenlet, label: site.label, parkedMs: performance.now() - task.parkedAt });
+      }
     }
   }
 
@@ -661,6 +660,41 @@ export class Hub {
     }
   }
 
+  /**
+   * The stack of parked `task` at its park point (greenloop's own frames left
+   * out): the caller switches into it with DESCRIBE and it records it and
+   * switches back. Null if it is not parked or could not be described.
+   * @internal
+   */
+  describeStack(task: Task): string | null {
+    if (task.site === null || this.#describer !== null) return null;
+    task.stack = null;
+    this.#handOffTarget = null;
+    this.#describer = getcurrent();
+    try {
+      resume(task.greenlet, DESCRIBE);
+    } catch {
+      // It could not be described; it is still listed.
+    } finally {
+      this.#describer = null;
+      this.#handOffTarget = null;
+    }
+    return task.stack as string | null;
+  }
+
+  /**
+   * The tasks the hub knows now: parked ones (oldest park first) and ready
+   * ones (queue order). For greenloop/debug.
+   * @internal
+   */
+  snapshot(): { parked: Task[]; ready: Task[] } {
+    const parked: Task[] = [];
+    for (let t = this.#parked.parkedNext!; t !== this.#parked; t = t.parkedNext!) parked.push(t);
+    const ready: Task[] = [];
+    for (const item of this.#queue.toArray()) if (item instanceof Task) ready.push(item);
+    return { parked, ready };
+  }
+
   /** At 'beforeExit': prints the greenlets still parked (gevent's LoopExit). */
   #reportParked(): void {
     if (this.#parkedCount === 0 || this.#queue.length !== 0 || this.#reportedAtParks === this.#parks) return;
@@ -670,15 +704,8 @@ export class Hub {
     const shown = parked.slice(0, 20);
     const lines: string[] = [];
     for (const task of shown) {
-      task.stack = null;
-      this.#handOffTarget = null;
-      try {
-        resume(task.greenlet, DESCRIBE);
-      } catch {
-        // It could not be described; it is still listed.
-      }
       lines.push(`  ${greenletLabel(task.greenlet)} waits in ${task.site?.label ?? 'an unknown call'}`);
-      const stack = task.stack as string | null;
+      const stack = this.describeStack(task);
       if (stack) lines.push(stack.replace(/^ {4}/gm, '      '));
     }
     if (parked.length > shown.length) lines.push(`  ... and ${parked.length - shown.length} more`);
