@@ -18,6 +18,7 @@
 #include "env.h"
 #include "handoff.h"
 #include "v8_compat.h"
+#include "watchdog.h"
 
 namespace greenloop {
 
@@ -335,6 +336,7 @@ void Initialize(v8::Local<v8::Object> exports, v8::Local<v8::Context> context) {
   SetMethod(env, exports, "switchTo", JS_switchTo);
   SetMethod(env, exports, "setPoolSize", JS_setPoolSize);
   SetMethod(env, exports, "stats", JS_stats);
+  InitWatchdog(isolate, exports, context);
 }
 
 }  // namespace greenloop

@@ -11,3 +11,5 @@ export { counters, type GreenletCounters, type LoopDelay, loopDelay, trackTime }
 export { dump, type DumpOptions, type GreenletInfo, type GreenletStateName, type ThreadDump } from './dump.js';
 export { type DumpOnSignalOptions, dumpOnSignal, type SignalDumpHandle } from './signal.js';
 export { trackSpawnSites } from './track.js';
+export { type BlockReport, monitor, type MonitorHandle, type MonitorOptions } from './monitor.js';
+export type { FrameInfo } from './watchdog.js';
