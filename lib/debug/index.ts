@@ -13,3 +13,4 @@ export { type DumpOnSignalOptions, dumpOnSignal, type SignalDumpHandle } from '.
 export { trackSpawnSites } from './track.js';
 export { type BlockReport, monitor, type MonitorHandle, type MonitorOptions } from './monitor.js';
 export type { FrameInfo } from './watchdog.js';
+export { type CpuProfile, type CpuProfileCallFrame, type CpuProfileNode, profile, type ProfileHandle, type ProfileOptions } from './profile.js';
