@@ -10,7 +10,8 @@
 //     subscriber on every greenloop:greenlet:* channel;
 //   - spawn + join with trackSpawnSites(true);
 //   - sleep(0) round trip with trackTime(true);
-//   - sleep(0) round trip with monitor() and with profile() running (if built).
+//   - sleep(0) round trip with monitor() and with profile() running, and a
+//     fixed CPU-bound job (20M iterations, no switches) with each.
 // The last line is JSON with every figure.
 const path = require('node:path');
 const dc = require('node:diagnostics_channel');
@@ -42,6 +43,15 @@ function spawnJoin(n) {
   const t0 = c.now();
   for (let i = 0; i < n; i++) spawn(nothing).join();
   return c.elapsedNs(t0) / n;
+}
+
+/** A fixed CPU-bound job (no switches) in this greenlet, in ms: what sampling costs. */
+function cpuWork() {
+  const t0 = c.now();
+  let x = 0;
+  for (let i = 0; i < 2e7; i++) x = (x * 31 + i) % 1000003;
+  const ms = c.elapsedNs(t0) / 1e6;
+  return x === -1 ? 0 : ms;
 }
 
 function perCall(fn, n) {
@@ -86,31 +96,35 @@ spawn(() => {
   result.hasSubscribersNs = median(readNs);
   sleep0(N);
   spawnJoin(N);
-  const base = { sleep0: [], spawnJoin: [] };
+  const base = { sleep0: [], spawnJoin: [], cpuWork: [] };
   const runsOf = {};
-  for (const [label] of CONFIGS) runsOf[label] = { sleep0: [], spawnJoin: [] };
+  for (const [label] of CONFIGS) runsOf[label] = { sleep0: [], spawnJoin: [], cpuWork: [] };
   for (let r = 0; r < RUNS; r++) {
     for (const [label, on, off] of CONFIGS) {
       base.sleep0.push(sleep0(N));
       base.spawnJoin.push(spawnJoin(N / 4));
+      base.cpuWork.push(cpuWork());
       on();
       try {
         runsOf[label].sleep0.push(sleep0(N));
         runsOf[label].spawnJoin.push(spawnJoin(N / 4));
+        runsOf[label].cpuWork.push(cpuWork());
       } finally {
         off();
       }
     }
   }
-  result.baseline = { sleep0: median(base.sleep0), spawnJoin: median(base.spawnJoin) };
+  result.baseline = { sleep0: median(base.sleep0), spawnJoin: median(base.spawnJoin), cpuWorkMs: median(base.cpuWork) };
+  const msSpread = (s) => `${s.median.toFixed(1)} ms [${s.min.toFixed(1)}-${s.max.toFixed(1)}]`;
   const rows = [
-    ['', 'sleep(0) round trip', 'spawn + join'],
-    ['baseline (nobody subscribed)', c.fmtSpread(result.baseline.sleep0), c.fmtSpread(result.baseline.spawnJoin)],
+    ['', 'sleep(0) round trip', 'spawn + join', 'CPU-bound job'],
+    ['baseline (nobody subscribed)', c.fmtSpread(result.baseline.sleep0), c.fmtSpread(result.baseline.spawnJoin), msSpread(result.baseline.cpuWorkMs)],
   ];
   for (const [label] of CONFIGS) {
-    const s = { sleep0: median(runsOf[label].sleep0), spawnJoin: median(runsOf[label].spawnJoin) };
+    const r = runsOf[label];
+    const s = { sleep0: median(r.sleep0), spawnJoin: median(r.spawnJoin), cpuWorkMs: median(r.cpuWork) };
     result.configs[label] = s;
-    rows.push([label, c.fmtSpread(s.sleep0), c.fmtSpread(s.spawnJoin)]);
+    rows.push([label, c.fmtSpread(s.sleep0), c.fmtSpread(s.spawnJoin), msSpread(s.cpuWorkMs)]);
   }
   console.log(`greenloop/debug costs (${result.backend} backend, ${RUNS} runs)`);
   console.log(`  performance.now() (taken at every park): ${c.fmtNs(result.performanceNowNs.median)}`);
