@@ -83,7 +83,8 @@ describe('dump()', () => {
     expect(dump({ stacks: false })).toMatch(/"holder" parked in Event\.wait\(\) for [\d.]+ ms\n/);
     gate.set();
     trackSpawnSites(was);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Both still run to the end after the dump switched into the parked one.
+    await Promise.all([parked.promise(), ready.promise()]);
     expect(parked.dead && ready.dead).toBe(true);
   });
 
