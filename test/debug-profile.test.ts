@@ -49,10 +49,10 @@ describe('profile()', () => {
     const spin = p.nodes.find((n) => n.callFrame.functionName === 'spinFor')!;
     expect(spin.hitCount).toBeGreaterThan(0);
     expect(spin.callFrame.url).toMatch(/^file:\/\/.*debug-profile\.js$/);
-    // 0-based, inside spinFor (lines 9-14 of the fixture), and the lines it spun on.
-    expect(spin.callFrame.lineNumber).toBeGreaterThanOrEqual(8);
-    expect(spin.callFrame.lineNumber).toBeLessThanOrEqual(13);
-    expect(spin.positionTicks!.every((t) => t.line >= 9 && t.line <= 14)).toBe(true);
+    // 0-based, inside spinFor (lines 7-12 of the fixture), and the lines it spun on.
+    expect(spin.callFrame.lineNumber).toBeGreaterThanOrEqual(6);
+    expect(spin.callFrame.lineNumber).toBeLessThanOrEqual(11);
+    expect(spin.positionTicks!.every((t) => t.line >= 7 && t.line <= 12)).toBe(true);
     expect(p.nodes.filter((n) => n.callFrame.functionName === 'spinFor').length).toBe(1); // one node, not one per line
   });
 
