@@ -31,6 +31,17 @@ describe('monitor()', () => {
     );
   });
 
+  it('works in Workers (with profile() too), and a Worker terminated while it blocks ends cleanly', () => {
+    const run = runFixture('debug-worker.js');
+    expect(run.signal, run.stderr).toBeNull();
+    expect(run.status, run.stderr).toBe(0);
+    const summary = lastJson(run);
+    expect(summary.reports).toEqual([expect.stringMatching(/^worker-busy: at busyInWorker \(/)]);
+    expect(summary.samples).toBeGreaterThan(0);
+    expect(summary.reporterExit).toBe(0);
+    expect(summary.terminated).toBe(1);
+  });
+
   it('refuses bad options and a second monitor', () => {
     expect(() => monitor({ threshold: 5 })).toThrow('threshold must be a number of ms >= 10, got number 5');
     expect(() => monitor({ onBlock: 'log' as never })).toThrow(/onBlock must be a function, got/);
