@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { getBackend, type Greenlet as RawGreenlet, getcurrent } from '../greenlet.js';
 import { getHub, type Task, taskOf } from '../hub/hub.js';
 import { checkOptions, describe } from '../hub/validate.js';
+import { greenletName } from './name.js';
 import { countersIfTracked, type GreenletCounters } from './counters.js';
 import { spawnRecord, spawnSite, trackedGreenlets } from './track.js';
 
@@ -120,7 +121,7 @@ function takeDump(stacks: boolean): ThreadDump {
     const parkedMs = state === 'parked' && task !== null ? now - task.parkedAt : null;
     byGreenlet.set(g, {
       id: taskOf(g).id,
-      name: nameOf(g),
+      name: greenletName(g),
       state,
       waitingIn,
       parkedMs,
@@ -177,12 +178,6 @@ function assemble(all: GreenletInfo[], root: RawGreenlet): ThreadDump {
     greenlets: ordered,
     roots,
   };
-}
-
-function nameOf(g: RawGreenlet): string {
-  const name = (g as { name?: unknown }).name;
-  if (typeof name === 'string') return name;
-  return g.isRoot ? 'hub' : 'raw greenlet';
 }
 
 function sleepLeft(label: string | null, parkedMs: number | null): number | null {

@@ -8,6 +8,7 @@ import { GreenletError } from '../errors.js';
 import { getcurrent } from '../greenlet.js';
 import { taskOf } from '../hub/hub.js';
 import { checkFunction, checkOptions, describe } from '../hub/validate.js';
+import { greenletName } from './name.js';
 import { type FrameInfo, formatFrames, framesOf, setBlockListener } from './watchdog.js';
 
 /** What {@link monitor} reports about a block. */
@@ -45,11 +46,6 @@ export interface MonitorHandle {
 }
 
 let active: MonitorHandle | null = null;
-
-function nameOf(g: ReturnType<typeof getcurrent>): string {
-  const name = (g as { name?: unknown }).name;
-  return typeof name === 'string' ? name : g.isRoot ? 'hub' : 'raw greenlet';
-}
 
 function printReport(report: BlockReport): void {
   writeSync(
@@ -94,7 +90,7 @@ export function monitor(options?: MonitorOptions): MonitorHandle {
   const listener = (flat: Array<string | number>, blockedMs: number): void => {
     const g = getcurrent();
     const frames = framesOf(flat);
-    const report: BlockReport = { greenlet: nameOf(g), greenletId: taskOf(g).id, blockedMs, stack: formatFrames(frames), frames };
+    const report: BlockReport = { greenlet: greenletName(g), greenletId: taskOf(g).id, blockedMs, stack: formatFrames(frames), frames };
     try {
       onBlock(report);
     } catch (error) {

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { GreenletError } from '../errors.js';
 import { getcurrent } from '../greenlet.js';
 import { taskOf } from '../hub/hub.js';
+import { greenletName } from './name.js';
 import { checkOptions, describe } from '../hub/validate.js';
 import { setSampleListener, urlOf } from './watchdog.js';
 
@@ -117,7 +118,7 @@ export function profile(options?: ProfileOptions): ProfileHandle {
   setSampleListener((frames) => {
     const g = getcurrent();
     const id = taskOf(g).id;
-    if (!names.has(id)) names.set(id, nameOf(g));
+    if (!names.has(id)) names.set(id, greenletName(g));
     samples.push({ at: performance.now() * 1000, greenlet: id, frames });
   }, interval);
   let stopped = false;
@@ -132,11 +133,6 @@ export function profile(options?: ProfileOptions): ProfileHandle {
       return result;
     },
   };
-}
-
-function nameOf(g: ReturnType<typeof getcurrent>): string {
-  const name = (g as { name?: unknown }).name;
-  return typeof name === 'string' ? name : g.isRoot ? 'hub' : 'raw greenlet';
 }
 
 function tickLine(node: CpuProfileNode, line: number): void {
