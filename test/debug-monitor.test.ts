@@ -18,6 +18,8 @@ describe('monitor()', () => {
     expect(busy[0].stack).toMatch(/\n {4}at crunchNumbersForAWhile /); // taken while it still blocked
     expect(busy[0].blockedMs).toBeGreaterThanOrEqual(100);
     expect(busy[0].frames).toBeGreaterThan(2);
+    // A dump inside onBlock lists the parked bystander but switches into nothing.
+    expect(busy[0].dumped).toEqual({ greenlets: 2, stacks: 0 });
     expect(phases.afterIdle).toBe(phases.afterGreenlet);
     expect(reports.slice(phases.afterIdle).map((r: any) => r.greenlet)).toEqual(['hub']);
     expect(phases.afterStop).toBe(phases.afterHub); // stopped: no report

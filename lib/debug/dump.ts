@@ -11,6 +11,7 @@ import { checkOptions, describe } from '../hub/validate.js';
 import { greenletName } from './name.js';
 import { countersIfTracked, type GreenletCounters } from './counters.js';
 import { spawnRecord, spawnSite, trackedGreenlets } from './track.js';
+import { inWatchdogInterrupt } from './watchdog.js';
 
 /** What a greenlet is doing when the dump is taken. */
 export type GreenletStateName = 'running' | 'ready' | 'parked' | 'dead' | 'switched-out';
@@ -70,7 +71,8 @@ export interface DumpOptions {
   format?: 'text' | 'json';
   /**
    * Record each parked greenlet's stack at its park point (switches into
-   * each, about 5-10 µs apiece). @default true
+   * each, about 5-10 µs apiece). Always off inside a monitor's `onBlock`,
+   * which may run in the middle of a switch. @default true
    */
   stacks?: boolean;
 }
@@ -104,7 +106,8 @@ export function dump(options?: DumpOptions): string | ThreadDump {
   }
   const stacks = options?.stacks ?? true;
   if (typeof stacks !== 'boolean') throw new TypeError(`stacks must be a boolean, got ${describe(stacks)}`);
-  const result = takeDump(stacks);
+  // Inside a monitor's onBlock the interrupted code may be mid-switch: no switching into others then.
+  const result = takeDump(stacks && !inWatchdogInterrupt());
   return format === 'json' ? result : formatDump(result);
 }
 

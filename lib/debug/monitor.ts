@@ -33,7 +33,8 @@ export interface MonitorOptions {
    * Called with each report, synchronously, inside the blocking greenlet at
    * the moment its stack is taken (from a V8 interrupt): it must not park
    * (no blocking calls; spawn() a greenlet or use setImmediate for more) and
-   * should be quick. An error it throws is printed and dropped.
+   * should be quick. A {@link dump} taken there has no park-point stacks.
+   * An error it throws is printed and dropped.
    * @default a report to stderr
    */
   onBlock?: (report: BlockReport) => void;

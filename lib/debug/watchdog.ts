@@ -29,14 +29,24 @@ let onSample: Listener | null = null;
 let threshold = 0;
 let interval = 0;
 
+let interrupting = false;
+
+/** True while a watchdog interrupt runs JS: nothing may switch greenlets then (dump() skips stacks). */
+export function inWatchdogInterrupt(): boolean {
+  return interrupting;
+}
+
 function dispatch(reason: 0 | 1, frames: Array<string | number>, blockedMs: number): void {
   // Runs inside an interrupt, in whichever greenlet is running: nothing here
   // may park, and an error must not escape into the interrupted code.
+  interrupting = true;
   try {
     if (reason === 0) onBlock?.(frames, blockedMs);
     else onSample?.(frames, blockedMs);
   } catch {
     // A listener's own failure is dropped (monitor() guards onBlock itself).
+  } finally {
+    interrupting = false;
   }
 }
 
