@@ -47,7 +47,7 @@ function onSwitch(event: 'switch' | 'throw', origin: RawGreenlet, target: RawGre
  * Turns the counters on or off: while on, every switch is counted and timed
  * (through {@link settrace}: a tracer set earlier keeps being called; one set
  * later replaces the counters' and stops them), and the event loop's delay
- * is sampled every 10 ms. Costs about 0.5 µs per switch (bench/debug.js).
+ * is sampled every 10 ms. Costs about 0.3-0.5 µs per switch (bench/debug.js).
  * @param on - true to start, false to stop (the counts are kept).
  * @returns whether they were on before.
  * @throws TypeError unless `on` is a boolean.

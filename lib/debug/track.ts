@@ -44,7 +44,7 @@ function prune(): void {
  * Turns spawn tracking on or off. While on, each greenlet started with
  * `spawn()`/`start()`/`startLater()` is remembered, weakly (it can still be
  * collected), with the greenlet that started it and the stack of that call
- * (about 10 µs per spawn, bench/debug.js: leave it off in production unless you need it), so that {@link dump}
+ * (about 6-8 µs per spawn, bench/debug.js: leave it off in production unless you need it), so that {@link dump}
  * shows where it was spawned, arranges greenlets as a tree by spawner, and
  * lists finished ones as `dead` until they are collected. Greenlets started
  * before tracking was turned on show no spawn site.
