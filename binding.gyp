@@ -5,7 +5,8 @@
       "sources": [
         "csrc/binding.cc",
         "csrc/handoff.cc",
-        "csrc/owner_thread.cc"
+        "csrc/owner_thread.cc",
+        "csrc/watchdog.cc"
       ],
       "cflags_cc": ["-std=c++20", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-cast-function-type"],
       "cflags_cc!": ["-std=gnu++17", "-std=gnu++20"],

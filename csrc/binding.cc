@@ -19,6 +19,7 @@
 #include "handoff.h"
 #include "switch.h"
 #include "v8_compat.h"
+#include "watchdog.h"
 
 namespace greenloop {
 
@@ -373,6 +374,7 @@ void Initialize(v8::Local<v8::Object> exports, v8::Local<v8::Context> context) {
   SetMethod(env, exports, "switchTo", JS_switchTo);
   SetMethod(env, exports, "setPoolSize", JS_setPoolSize);
   SetMethod(env, exports, "stats", JS_stats);
+  InitWatchdog(isolate, exports, context);
 }
 
 }  // namespace greenloop

@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { dumpOnSignal, profile } from './debug/index.js';
 import { patchAll } from './monkey/index.js';
 import { runMainInGreenlet } from './run/main.js';
 
@@ -24,6 +25,11 @@ greenlet that makes them, so greenlets it spawns run concurrently.
 
 Options:
   --no-patch     do not patch Node's modules (the top level still runs in a greenlet)
+  --dump-on-signal[=SIG]
+                 print a dump of every greenlet to stderr on signal SIG (default SIGUSR2)
+  --cpu-profile[=FILE]
+                 profile every greenlet's JS (greenloop/debug's profile()) and write
+                 the .cpuprofile to FILE at exit (default greenloop-<pid>.cpuprofile)
   -h, --help     print this help and exit
   -v, --version  print greenloop's version and exit
   --             end of options (the next argument is the script)
@@ -39,18 +45,20 @@ const BAD_USAGE = 9;
 type Command =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'run'; patch: boolean; script: string; args: string[] }
+  | { kind: 'run'; patch: boolean; dumpSignal: NodeJS.Signals | null; cpuProfile: string | null; script: string; args: string[] }
   | { kind: 'error'; message: string };
 
 /** Reads `greenloop`'s arguments (after `node cli.js`). */
 function parseArgs(argv: readonly string[]): Command {
   let patch = true;
+  let dumpSignal: NodeJS.Signals | null = null;
+  let cpuProfile: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
       const script = argv[i + 1];
       if (script === undefined) return { kind: 'error', message: 'no script given after --' };
-      return { kind: 'run', patch, script, args: argv.slice(i + 2) };
+      return { kind: 'run', patch, dumpSignal, cpuProfile, script, args: argv.slice(i + 2) };
     }
     if (arg === '-h' || arg === '--help') return { kind: 'help' };
     if (arg === '-v' || arg === '--version') return { kind: 'version' };
@@ -58,9 +66,18 @@ function parseArgs(argv: readonly string[]): Command {
       patch = false;
       continue;
     }
+    if (arg === '--dump-on-signal' || arg.startsWith('--dump-on-signal=')) {
+      dumpSignal = (arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : 'SIGUSR2') as NodeJS.Signals;
+      continue;
+    }
+    if (arg === '--cpu-profile' || arg.startsWith('--cpu-profile=')) {
+      cpuProfile = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : `greenloop-${process.pid}.cpuprofile`;
+      if (cpuProfile === '') return { kind: 'error', message: '--cpu-profile= needs a file name' };
+      continue;
+    }
     if (arg === '-') return { kind: 'error', message: 'a script from stdin ("-") is not supported: give a file' };
     if (arg.startsWith('-')) return { kind: 'error', message: `unknown option ${JSON.stringify(arg)}` };
-    return { kind: 'run', patch, script: arg, args: argv.slice(i + 1) };
+    return { kind: 'run', patch, dumpSignal, cpuProfile, script: arg, args: argv.slice(i + 1) };
   }
   return { kind: 'error', message: 'no script given' };
 }
@@ -84,6 +101,20 @@ function main(): void {
       process.exitCode = BAD_USAGE;
       return;
     case 'run': {
+      if (command.dumpSignal !== null) {
+        try {
+          dumpOnSignal(command.dumpSignal);
+        } catch (error) {
+          process.stderr.write(`greenloop: --dump-on-signal: ${(error as Error).message}\n`);
+          process.exitCode = BAD_USAGE;
+          return;
+        }
+      }
+      if (command.cpuProfile !== null) {
+        // Written at exit, however the script ends (process.exit() too).
+        const profiling = profile({ file: resolve(command.cpuProfile) });
+        process.on('exit', () => profiling.stop());
+      }
       if (command.patch) patchAll();
       // As `node script.js args` shows them: [node, /abs/script.js, ...args].
       const script = resolve(command.script);

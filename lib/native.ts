@@ -1,6 +1,6 @@
 /**
  * Loads the native core (csrc/, built by node-gyp) and describes its surface.
- * Only greenlet.ts talks to it.
+ * Only greenlet.ts talks to it (and lib/debug/watchdog.ts, to the watchdog thread).
  * @internal
  * @module
  */
@@ -25,6 +25,19 @@ export interface NativeCore {
   switchTo(handle: NativeHandle): void;
   setPoolSize(n: number): void;
   stats(): CoreStats;
+  /**
+   * The watchdog thread (csrc/watchdog.cc): with `thresholdMs` > 0, calls
+   * `callback(0, frames, blockedMs)` from an interrupt when the event loop has
+   * not ticked for that long (once per block); with `intervalUs` > 0, calls
+   * `callback(1, frames, 0)` every interval (a sample); both 0 stop it.
+   * `frames`: five entries per frame, innermost first: function name,
+   * script name, line, column, script id.
+   */
+  watchdogConfigure(
+    callback: (reason: 0 | 1, frames: Array<string | number>, blockedMs: number) => void,
+    thresholdMs: number,
+    intervalUs: number,
+  ): void;
 }
 
 /** What to run when the addon is missing or was built for another Node. */

@@ -7,6 +7,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { BlockingOnHubError, GreenletError, GreenletExit, TimeoutError } from '../errors.js';
 import { Greenlet as RawGreenlet, getcurrent, type GreenletOptions as RawGreenletOptions } from '../greenlet.js';
+import { errorChannel, finishChannel, spawnChannel } from '../hub/channels.js';
 import { getHub, kStartRefused, kTask, Task } from '../hub/hub.js';
 import { clearTimer, setTimer, type Timer } from '../hub/timer.js';
 import { getWithSignal } from '../hub/abort.js';
@@ -216,6 +217,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
   start(...args: A): this {
     if (this.#phase !== Phase.New || this.#startTimer !== null) return this;
     this.#checkRunnable();
+    if (spawnChannel.hasSubscribers) spawnChannel.publish({ greenlet: this, spawner: getcurrent() });
     this.#args = args;
     this.#phase = Phase.Scheduled;
     const hub = getHub();
@@ -233,6 +235,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
     checkDelay('ms', ms);
     if (this.#phase !== Phase.New || this.#startTimer !== null) return this;
     this.#checkRunnable();
+    if (spawnChannel.hasSubscribers) spawnChannel.publish({ greenlet: this, spawner: getcurrent() });
     this.#args = args;
     const hub = getHub();
     hub.captureContext(this[kTask]);
@@ -485,12 +488,18 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
     if (links !== null) for (const link of links) this.#runLink(link);
     // Reported if still unhandled once the greenlets ready now have run.
     if (failed && !this.#observed) getHub().runCallback(reportIfUnobserved, this);
+    if (failed ? errorChannel.hasSubscribers : finishChannel.hasSubscribers) publishEnd(this, value, error, failed);
   }
 
   /** @internal */
   get observed(): boolean {
     return this.#observed;
   }
+}
+
+function publishEnd(g: Greenlet<any>, value: unknown, error: unknown, failed: boolean): void {
+  if (failed) errorChannel.publish({ greenlet: g, error });
+  else finishChannel.publish({ greenlet: g, value });
 }
 
 function runUserLink(fn: (g: Greenlet<any>) => void, g: Greenlet<any>): void {

@@ -66,6 +66,13 @@ export class Deque<T> {
     return item;
   }
 
+  /** The items, oldest first (for a snapshot; do not change the queue while iterating). */
+  *[Symbol.iterator](): IterableIterator<T> {
+    const items = this.#items;
+    const mask = items.length - 1;
+    for (let i = 0; i < this.#length; i++) yield items[(this.#head + i) & mask]!;
+  }
+
   #grow(): void {
     const old = this.#items;
     const items: (T | undefined)[] = new Array(old.length * 2);

@@ -15,6 +15,7 @@
  * @module
  */
 import { executionAsyncId } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
 import { asyncScopesFollowGreenlets } from '../async-stack.js';
 import { BlockingOnHubError, GreenletError, GreenletExit } from '../errors.js';
 import {
@@ -36,6 +37,7 @@ import {
   newContext,
   type Context,
 } from './context.js';
+import { parkChannel, resumeChannel } from './channels.js';
 import { Deque } from './deque.js';
 import { assertStackHeadroom } from './headroom.js';
 import { captureParkStack, DESCRIBE, greenletLabel, printUnjoinedError, reportParked } from './report.js';
@@ -61,6 +63,10 @@ export interface ParkSite {
  * @internal
  */
 export class Task {
+  /** Numbers the greenlets of this thread in order of creation (greenloop/debug shows it). */
+  readonly id = ++taskCount;
+  /** `performance.now()` when it last parked (greenloop/debug shows how long it waits). */
+  parkedAt = 0;
   /** Set while the greenlet is parked. */
   site: ParkSite | null = null;
   /** In the ready queue. */
@@ -83,6 +89,8 @@ export class Task {
 
   constructor(readonly greenlet: RawGreenlet) {}
 }
+
+let taskCount = 0;
 
 /** A function the hub runs at its next pass. */
 class Callback {
@@ -183,6 +191,8 @@ export class Hub {
   #handOffTarget: Task | null = null;
   #handOffArrival = -1;
   readonly #runPass = (): void => this.#pass();
+  /** The greenlet that switched into a parked one with DESCRIBE, which switches back to it. */
+  #describer: RawGreenlet | null = null;
 
   /** @internal Use {@link getHub}. */
   constructor(root: RawGreenlet) {
@@ -314,6 +324,7 @@ export class Hub {
    * @internal
    */
   park(task: Task, site: ParkSite, yielding = false): void {
+    task.parkedAt = performance.now(); // first: an overflow here leaves nothing half-done
     // A running greenlet is in the ready queue only if a switch out of it
     // failed at the very edge of the stack after sleep(0) had queued it.
     if (task.scheduled && this.#queue.remove(task)) task.scheduled = false;
@@ -326,12 +337,13 @@ export class Hub {
     this.#parkedCount++;
     this.#parks++;
     try {
+      if (parkChannel.hasSubscribers) parkChannel.publish({ greenlet: task.greenlet, label: site.label });
       if (yielding) this.wake(task);
       let back = this.#switchOut(task);
       if (this.#handOffTarget === task) this.arrived(task);
       while (back === DESCRIBE) {
         task.stack = captureParkStack();
-        back = resume(this.greenlet);
+        back = resume(this.#describer ?? this.greenlet);
       }
     } finally {
       task.site = null;
@@ -339,6 +351,9 @@ export class Hub {
       task.parkedNext!.parkedPrev = task.parkedPrev;
       task.parkedPrev = task.parkedNext = null;
       this.#parkedCount--;
+      if (resumeChannel.hasSubscribers) {
+        resumeChannel.publish({ greenlet: task.greenlet, label: site.label, parkedMs: performance.now() - task.parkedAt });
+      }
     }
   }
 
@@ -625,6 +640,41 @@ export class Hub {
     }
   }
 
+  /**
+   * The stack of parked `task` at its park point (greenloop's own frames left
+   * out): the caller switches into it with DESCRIBE and it records it and
+   * switches back. Null if it is not parked or could not be described.
+   * @internal
+   */
+  describeStack(task: Task): string | null {
+    if (task.site === null || this.#describer !== null) return null;
+    task.stack = null;
+    this.#handOffTarget = null;
+    this.#describer = getcurrent();
+    try {
+      resume(task.greenlet, DESCRIBE);
+    } catch {
+      // It could not be described; it is still listed.
+    } finally {
+      this.#describer = null;
+      this.#handOffTarget = null;
+    }
+    return task.stack as string | null;
+  }
+
+  /**
+   * The tasks the hub knows now: parked ones (oldest park first) and ready
+   * ones (queue order). For greenloop/debug.
+   * @internal
+   */
+  snapshot(): { parked: Task[]; ready: Task[] } {
+    const parked: Task[] = [];
+    for (let t = this.#parked.parkedNext!; t !== this.#parked; t = t.parkedNext!) parked.push(t);
+    const ready: Task[] = [];
+    for (const item of this.#queue) if (item instanceof Task) ready.push(item);
+    return { parked, ready };
+  }
+
   /** At 'beforeExit': prints the greenlets still parked (gevent's LoopExit), once per state. */
   #beforeExit(): void {
     if (this.#parkedCount === 0 || this.#queue.length !== 0 || this.#reportedAtParks === this.#parks) return;
@@ -642,16 +692,10 @@ export class Hub {
   /**
    * Resumes parked `task` just long enough for it to record the stack of its
    * park point in `task.stack` (null if it could not); it stays parked.
-   * Call on the hub only. @internal
+   * @internal
    */
   recordParkStack(task: Task): void {
-    task.stack = null;
-    this.#handOffTarget = null;
-    try {
-      resume(task.greenlet, DESCRIBE);
-    } catch {
-      // It could not be described; callers still list it.
-    }
+    task.stack = this.describeStack(task);
   }
 }
 

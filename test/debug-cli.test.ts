@@ -1,0 +1,69 @@
+// The runner's debug flags: --dump-on-signal[=SIG] and --cpu-profile[=FILE].
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeProject, runCli } from './cli-helpers.js';
+
+const stuck = `
+const { spawn, Event } = require('greenloop');
+const never = new Event();
+spawn(function waitsForTheSignal() { never.wait(); }).name = 'stuck';
+setTimeout(() => process.kill(process.pid, process.argv[2]), 100);
+setTimeout(() => process.exit(0), 400);
+`;
+
+describe('greenloop --dump-on-signal', () => {
+  it('prints a dump of every greenlet to stderr on SIGUSR2 by default, or on the signal named', () => {
+    const dir = makeProject({ 'stuck.js': stuck });
+    const byDefault = runCli(dir, ['--dump-on-signal', 'stuck.js', 'SIGUSR2']);
+    expect(byDefault.status, byDefault.stderr).toBe(0);
+    expect(byDefault.stderr).toMatch(/greenloop dump of thread 0 .*\n[\s\S]*"stuck" parked in Event\.wait\(\) for/);
+    expect(byDefault.stderr).toContain('waitsForTheSignal');
+    const named = runCli(dir, ['--dump-on-signal=SIGUSR1', 'stuck.js', 'SIGUSR1']);
+    expect(named.status, named.stderr).toBe(0);
+    expect(named.stderr).toMatch(/"stuck" parked in Event\.wait\(\)/);
+  });
+
+  it('without the flag a SIGUSR2 is not caught (Node\'s default: the process ends)', () => {
+    const dir = makeProject({ 'stuck.js': stuck });
+    const run = runCli(dir, ['stuck.js', 'SIGUSR2']);
+    expect(run.signal).toBe('SIGUSR2');
+    expect(run.stderr).not.toContain('greenloop dump');
+  });
+
+  it('refuses a signal it cannot listen for, naming it', () => {
+    const dir = makeProject({ 'stuck.js': stuck });
+    const run = runCli(dir, ['--dump-on-signal=SIGNOPE', 'stuck.js']);
+    expect(run.status).toBe(9);
+    expect(run.stderr).toContain('greenloop: --dump-on-signal: signal must be a signal name Node can listen for, got string "SIGNOPE"');
+  });
+});
+
+const hot = `
+const { Greenlet, sleep } = require('greenloop');
+function spinFor(ms) { const until = Date.now() + ms; while (Date.now() < until); }
+function burnInAGreenlet() { for (let i = 0; i < 5; i++) { spinFor(40); sleep(1); } }
+new Greenlet(burnInAGreenlet, { name: 'burner' }).start();
+`;
+
+describe('greenloop --cpu-profile', () => {
+  it('writes a .cpuprofile at exit in which the function inside the greenlet has samples', () => {
+    const dir = makeProject({ 'hot.js': hot });
+    const run = runCli(dir, ['--cpu-profile=out.cpuprofile', 'hot.js']);
+    expect(run.status, run.stderr).toBe(0);
+    const p = JSON.parse(readFileSync(join(dir, 'out.cpuprofile'), 'utf8'));
+    const names = p.nodes.map((n: any) => n.callFrame.functionName);
+    expect(names.some((x: string) => /^greenlet "burner" #\d+$/.test(x))).toBe(true);
+    const burn = p.nodes.find((n: any) => n.callFrame.functionName === 'spinFor');
+    expect(burn.hitCount).toBeGreaterThan(10);
+  });
+
+  it('names the file after the process by default', () => {
+    const dir = makeProject({ 'hot.js': hot });
+    const run = runCli(dir, ['--cpu-profile', 'hot.js']);
+    expect(run.status, run.stderr).toBe(0);
+    const written = readdirSync(dir).filter((f) => /^greenloop-\d+\.cpuprofile$/.test(f));
+    expect(written.length).toBe(1);
+    expect(existsSync(join(dir, written[0]!))).toBe(true);
+  });
+});

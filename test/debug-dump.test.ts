@@ -1,0 +1,130 @@
+// greenloop/debug's dump(): greenlets parked in each kind of wait (Event,
+// Queue, sleep, a real socket recv, an http request to a server that never
+// answers, a patched execSync), as JSON and text, from the hub and from
+// inside a greenlet (test/fixtures/debug-dump.js); and dumpOnSignal.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Event, sleep, spawn } from '../lib/index.js';
+import { dump, dumpOnSignal, trackSpawnSites, type ThreadDump } from '../lib/debug/index.js';
+import { lastJson, runFixture } from './helpers.js';
+
+describe('dump()', () => {
+  const run = runFixture('debug-dump.js');
+  const summary = () => lastJson<{ json: ThreadDump; insideState: string; parkedSeenFromInside: number; finishedDead: boolean }>(run);
+  const byName = (name: string) => summary().json.greenlets.find((g) => g.name === name)!;
+
+  it('lists every greenlet with what it is parked in, for how long, and its stack at the park point', () => {
+    expect(run.status, run.stderr).toBe(0);
+    const expected: Record<string, [string, string]> = {
+      'event-waiter': ['Event.wait()', 'waitForTheSignal'],
+      consumer: ['Queue.get()', 'consumeForever'],
+      sleeper: ['sleep(60000)', 'napLong'],
+      reader: ['recv', 'readTheSilence'],
+      fetcher: ['http.request', 'fetchStalled'],
+      shell: ['child_process.execSync()', 'runShell'],
+      'child-a': ['sleep(50000)', 'childA'],
+    };
+    for (const [name, [label, frame]] of Object.entries(expected)) {
+      const g = byName(name);
+      expect(g.state, name).toBe('parked');
+      expect(g.waitingIn, name).toBe(label);
+      expect(g.stack, name).toContain(frame);
+      expect(g.stack, name).not.toContain('/lib/hub/'); // greenloop's own frames are left out
+      expect(g.parkedMs!, name).toBeGreaterThan(100);
+    }
+    expect(byName('sleeper').sleepLeftMs!).toBeGreaterThan(50_000);
+    expect(byName('sleeper').sleepLeftMs!).toBeLessThan(60_000);
+    expect(summary().json.counts).toMatchObject({ running: 1, parked: 9, dead: 1 });
+  });
+
+  it('shows spawn sites and the spawner tree while trackSpawnSites is on, and finished greenlets as dead', () => {
+    const boss = byName('boss');
+    const children = boss.children.map((id) => summary().json.greenlets.find((g) => g.id === id)!.name);
+    expect(children.sort()).toEqual(['child-a', 'child-b']);
+    expect(byName('child-a').parent).toBe(boss.id);
+    expect(byName('child-a').spawnedAt).toMatch(/at (Greenlet\.)?boss /);
+    expect(byName('quick').state).toBe('dead');
+    expect(summary().finishedDead).toBe(true);
+    expect(byName('sleeper').counters!.switches).toBeGreaterThan(0);
+  });
+
+  it('prints the same as text, children indented under their spawner', () => {
+    expect(run.stdout).toMatch(/greenloop dump of thread 0 at .*: 11 greenlets \(1 running, 0 ready, 9 parked, 0 switched out, 1 dead\)/);
+    expect(run.stdout).toMatch(/\n  #\d+ "sleeper" parked in sleep\(60000\) for [\d.]+ ms \([\d.]+ s left\)/);
+    expect(run.stdout).toMatch(/\n    #\d+ "child-a" parked in sleep\(50000\)/);
+    expect(run.stdout).toMatch(/\n      at (Greenlet\.)?waitForTheSignal .*debug-dump\.js/);
+  });
+
+  it('taken inside a greenlet, shows that one running and still records the parked ones\' stacks', () => {
+    expect(summary().insideState).toBe('running');
+    expect(summary().parkedSeenFromInside).toBe(9);
+  });
+
+  it('in this process: a greenlet parked now, a ready one and the caller', async () => {
+    const was = trackSpawnSites(true);
+    const gate = new Event();
+    const parked = spawn(function holdOn() {
+      gate.wait();
+    });
+    parked.name = 'holder';
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const ready = spawn(() => sleep(0));
+    ready.name = 'starter';
+    const d = dump({ format: 'json' });
+    const holder = d.greenlets.find((g) => g.name === 'holder')!;
+    expect(holder).toMatchObject({ state: 'parked', waitingIn: 'Event.wait()' });
+    expect(holder.stack).toContain('holdOn');
+    expect(holder.spawnedAt).toContain('debug-dump.test.ts');
+    expect(d.greenlets.find((g) => g.name === 'starter')!.state).toBe('ready');
+    expect(d.greenlets.find((g) => g.state === 'running')!.name).toBe('hub');
+    expect(dump({ stacks: false })).toMatch(/"holder" parked in Event\.wait\(\) for [\d.]+ ms\n/);
+    gate.set();
+    trackSpawnSites(was);
+    // Both still run to the end after the dump switched into the parked one.
+    await Promise.all([parked.promise(), ready.promise()]);
+    expect(parked.dead && ready.dead).toBe(true);
+  });
+
+  it('refuses bad options, naming the value', () => {
+    expect(() => dump({ format: 'xml' as 'json' })).toThrow('format must be \'text\' or \'json\', got string "xml"');
+    expect(() => dump(5 as never)).toThrow('options must be an object, got number 5');
+    expect(() => dump({ stacks: 'yes' as never })).toThrow(/stacks must be a boolean, got/);
+    expect(() => trackSpawnSites(1 as never)).toThrow('trackSpawnSites() expects a boolean, got number');
+  });
+});
+
+describe('dumpOnSignal()', () => {
+  it('writes a dump to a file when the process gets the signal (and to stderr without a file)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'greenloop-dump-'));
+    try {
+      const file = join(dir, 'dump.txt');
+      const script = `
+        const { spawn, Event: GreenEvent, debug } = require(${JSON.stringify(join(__dirname, 'fixtures', 'debug-lib.js'))});
+        const never = new GreenEvent();
+        spawn(function waitsForever() { never.wait(); }).name = 'stuck';
+        debug.dumpOnSignal('SIGUSR2', { file: process.argv[1] });
+        const toStderr = debug.dumpOnSignal('SIGUSR1');
+        setTimeout(() => process.kill(process.pid, 'SIGUSR2'), 50);
+        setTimeout(() => process.kill(process.pid, 'SIGUSR1'), 100);
+        setTimeout(() => { toStderr.stop(); process.exit(0); }, 300);`;
+      const child = spawnSync(process.execPath, ['-e', script, file], { encoding: 'utf8', timeout: 60_000 });
+      expect(child.status, child.stderr).toBe(0);
+      const written = readFileSync(file, 'utf8');
+      expect(written).toMatch(/"stuck" parked in Event\.wait\(\)/);
+      expect(written).toContain('waitsForever');
+      expect(child.stderr).toMatch(/"stuck" parked in Event\.wait\(\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a bad signal or option', () => {
+    expect(() => dumpOnSignal('USR2' as never)).toThrow(`signal must be a signal name such as 'SIGUSR2', got string "USR2"`);
+    expect(() => dumpOnSignal('SIGNOPE' as never)).toThrow('signal must be a signal name Node can listen for, got string "SIGNOPE"');
+    expect(() => dumpOnSignal('SIGKILL')).toThrow('signal must be a signal name Node can listen for, got string "SIGKILL"');
+    expect(() => dumpOnSignal('SIGUSR2', { file: 3 as never })).toThrow(/file must be a string, got/);
+  });
+});

@@ -1,0 +1,58 @@
+// greenloop/debug's monitor(): the native watchdog thread reports the
+// greenlet that blocks the loop, with its stack, while it still blocks; an
+// idle loop gives no report. Runs in child processes (native code), on the
+// backend GREENLOOP_SWITCH selects (the suite runs both).
+import { describe, expect, it } from 'vitest';
+import { monitor } from '../lib/debug/index.js';
+import { lastJson, runFixture } from './helpers.js';
+
+describe('monitor()', () => {
+  it('reports a greenlet busy-looping for 300 ms, naming it and the function, once; the hub too; an idle loop never', () => {
+    const run = runFixture('debug-monitor.js');
+    expect(run.status, run.stderr).toBe(0);
+    const { reports, phases } = lastJson(run);
+    // Every report was taken inside a block (an idle loop would show no spinFor frame).
+    for (const report of reports) expect(report.stack).toMatch(/^ {4}at spinFor \(.*debug-monitor\.js:\d+:\d+\)\n/);
+    const busy = reports.filter((r: any) => r.greenlet === 'cruncher');
+    expect(busy.length).toBe(1); // once per block
+    expect(busy[0].stack).toMatch(/\n {4}at crunchNumbersForAWhile /); // taken while it still blocked
+    expect(busy[0].blockedMs).toBeGreaterThanOrEqual(100);
+    expect(busy[0].frames).toBeGreaterThan(2);
+    // A dump inside onBlock lists the parked bystander but switches into nothing.
+    expect(busy[0].dumped).toEqual({ greenlets: 2, stacks: 0 });
+    expect(phases.afterIdle).toBe(phases.afterGreenlet);
+    expect(reports.slice(phases.afterIdle).map((r: any) => r.greenlet)).toEqual(['hub']);
+    expect(phases.afterStop).toBe(phases.afterHub); // stopped: no report
+  });
+
+  it('by default prints the report to stderr', () => {
+    const run = runFixture('debug-monitor.js', [], ['default']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(
+      /greenloop: the event loop has not come back for \d+ ms: greenlet "cruncher" \(#\d+\) is running\n {4}at spinFor .*\n {4}at crunchNumbersForAWhile /,
+    );
+  });
+
+  it('works in Workers (with profile() too), and a Worker terminated while it blocks ends cleanly', () => {
+    const run = runFixture('debug-worker.js');
+    expect(run.signal, run.stderr).toBeNull();
+    expect(run.status, run.stderr).toBe(0);
+    const summary = lastJson(run);
+    expect(summary.reports).toEqual([expect.stringMatching(/^worker-busy: at busyInWorker \(/)]);
+    expect(summary.samples).toBeGreaterThan(0);
+    expect(summary.reporterExit).toBe(0);
+    expect(summary.terminated).toBe(1);
+  });
+
+  it('refuses bad options and a second monitor', () => {
+    expect(() => monitor({ threshold: 5 })).toThrow('threshold must be a number of ms >= 10, got number 5');
+    expect(() => monitor({ onBlock: 'log' as never })).toThrow(/onBlock must be a function, got/);
+    const m = monitor({ threshold: 1000, onBlock: () => {} });
+    try {
+      expect(() => monitor()).toThrow('a monitor is already running on this thread: stop() it first');
+    } finally {
+      m.stop();
+    }
+    monitor({ threshold: 1000, onBlock: () => {} }).stop(); // free again once stopped
+  });
+});
