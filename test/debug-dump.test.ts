@@ -53,9 +53,9 @@ describe('dump()', () => {
 
   it('prints the same as text, children indented under their spawner', () => {
     expect(run.stdout).toMatch(/greenloop dump of thread 0 at .*: 11 greenlets \(1 running, 0 ready, 9 parked, 0 switched out, 1 dead\)/);
-    expect(run.stdout).toMatch(/\n  #\d+ "sleeper" parked in sleep\(60000\) for [\d.]+ ms \([\d.]+ s left\)/);
-    expect(run.stdout).toMatch(/\n    #\d+ "child-a" parked in sleep\(50000\)/);
-    expect(run.stdout).toMatch(/\n      at (Greenlet\.)?waitForTheSignal .*debug-dump\.js/);
+    expect(run.stdout).toMatch(/\n {2}#\d+ "sleeper" parked in sleep\(60000\) for [\d.]+ ms \([\d.]+ s left\)/);
+    expect(run.stdout).toMatch(/\n {4}#\d+ "child-a" parked in sleep\(50000\)/);
+    expect(run.stdout).toMatch(/\n {6}at (Greenlet\.)?waitForTheSignal .*debug-dump\.js/);
   });
 
   it('taken inside a greenlet, shows that one running and still records the parked ones\' stacks', () => {
