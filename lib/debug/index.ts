@@ -4,7 +4,7 @@
  * writes that on a signal, {@link channels} names the diagnostics channels
  * of greenlet life-cycle events, {@link trackTime}/{@link counters} count
  * switches and on-CPU time. See docs/debugging.md.
- * @module
+ * @module greenloop/debug
  */
 export { channels, type ErrorMessage, type FinishMessage, type ParkMessage, type ResumeMessage, type SpawnMessage } from './channels.js';
 export { counters, type GreenletCounters, type LoopDelay, loopDelay, trackTime } from './counters.js';
