@@ -57,7 +57,14 @@ export type SavedScopes = unknown[];
 
 let internals: AsyncInternals | null | undefined;
 
-const WANTED = ['async_wrap', 'async_hook_fields', 'async_id_fields', 'execution_async_resources', 'pushAsyncContext', 'popAsyncContext'];
+const WANTED = [
+  'async_wrap',
+  'async_hook_fields',
+  'async_id_fields',
+  'execution_async_resources',
+  'pushAsyncContext',
+  'popAsyncContext',
+];
 
 /** Reads `internal/async_hooks`' closure through a short inspector session; null where impossible. */
 function loadInternals(): AsyncInternals | null {
@@ -100,11 +107,13 @@ function loadInternals(): AsyncInternals | null {
     const scopes = fnProps.internalProperties?.find((p: { name: string }) => p.name === '[[Scopes]]');
     if (!scopes?.value?.objectId) return null;
     const found: Record<string, any> = {};
-    for (const scope of post('Runtime.getProperties', { objectId: scopes.value.objectId, ownProperties: true }).result) {
+    for (const scope of post('Runtime.getProperties', { objectId: scopes.value.objectId, ownProperties: true })
+      .result) {
       // Only closures: the script and global scopes are large and hold nothing wanted.
       if (!scope.value?.objectId || !String(scope.value.description ?? '').startsWith('Closure')) continue;
       for (const v of post('Runtime.getProperties', { objectId: scope.value.objectId, ownProperties: true }).result) {
-        if (WANTED.includes(v.name) && !(v.name in found) && v.value?.objectId) found[v.name] = valueOf(v.value.objectId);
+        if (WANTED.includes(v.name) && !(v.name in found) && v.value?.objectId)
+          found[v.name] = valueOf(v.value.objectId);
       }
     }
     const wrap = found.async_wrap;

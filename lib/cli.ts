@@ -45,7 +45,14 @@ const BAD_USAGE = 9;
 type Command =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'run'; patch: boolean; dumpSignal: NodeJS.Signals | null; cpuProfile: string | null; script: string; args: string[] }
+  | {
+      kind: 'run';
+      patch: boolean;
+      dumpSignal: NodeJS.Signals | null;
+      cpuProfile: string | null;
+      script: string;
+      args: string[];
+    }
   | { kind: 'error'; message: string };
 
 /** Reads `greenloop`'s arguments (after `node cli.js`). */

@@ -521,7 +521,6 @@ export class Greenlet {
   }
 }
 
-
 /** Says what a value that is not a real Greenlet is, naming the look-alikes that instanceof lets through. */
 function describeNonGreenlet(value: unknown): string {
   if (value instanceof Greenlet) {

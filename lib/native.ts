@@ -45,7 +45,9 @@ const rebuildAdvice = 'run `npm rebuild greenloop` (in a checkout of greenloop i
 
 /** An error that says why the native core cannot load and what to run. */
 function loadError(message: string, cause?: unknown): Error {
-  return Object.assign(new Error(`greenloop: ${message}; ${rebuildAdvice}`, { cause }), { code: 'GREENLOOP_ERR_NATIVE_LOAD' });
+  return Object.assign(new Error(`greenloop: ${message}; ${rebuildAdvice}`, { cause }), {
+    code: 'GREENLOOP_ERR_NATIVE_LOAD',
+  });
 }
 
 function findAddon(): string {
@@ -68,7 +70,9 @@ function loadAddon(path: string): NativeCore {
   } catch (error) {
     const message = String((error as Error | undefined)?.message ?? error);
     // Node's words for an addon built against another ABI, e.g. after switching Node versions.
-    const abi = /NODE_MODULE_VERSION (\d+)\. This version of Node\.js requires\s+NODE_MODULE_VERSION (\d+)/.exec(message);
+    const abi = /NODE_MODULE_VERSION (\d+)\. This version of Node\.js requires\s+NODE_MODULE_VERSION (\d+)/.exec(
+      message,
+    );
     if (abi) {
       throw loadError(
         `the native core (${path}) was compiled for another Node.js version ` +

@@ -38,7 +38,7 @@ async function nodeAbortError(reason?: unknown): Promise<any> {
 }
 
 describe('the AbortError', () => {
-  it('has the shape of Node\'s own (name, code, message, cause)', async () => {
+  it("has the shape of Node's own (name, code, message, cause)", async () => {
     const reason = new Error('user gave up');
     const node = await nodeAbortError(reason);
     const c = new AbortController();
@@ -123,7 +123,6 @@ describe('sleep() and idle() with a signal', () => {
   });
 });
 
-
 interface SignalCase {
   /** Sets up a primitive; park(signal) blocks on it until aborted; after() checks it still works. */
   make(): { park(signal: AbortSignal): unknown; after(): void };
@@ -134,7 +133,12 @@ const never = new Promise(() => {});
 const signalCases: Record<string, SignalCase> = {
   'sleep()': { make: () => ({ park: (signal) => sleep(60_000, { signal }), after: () => sleep(1) }) },
   'idle()': {
-    make: () => ({ park: (signal) => { for (;;) idle({ signal }); }, after: () => idle() }),
+    make: () => ({
+      park: (signal) => {
+        for (;;) idle({ signal });
+      },
+      after: () => idle(),
+    }),
   },
   'wait(promise)': {
     make: () => ({ park: (signal) => wait(never, { signal }), after: () => expect(wait(Promise.resolve(3))).toBe(3) }),
@@ -148,7 +152,10 @@ const signalCases: Record<string, SignalCase> = {
   'iwait()': {
     make: () => {
       const e = new Event();
-      return { park: (signal) => [...iwait([e], { signal })], after: () => (e.set(), expect([...iwait([e])]).toEqual([e])) };
+      return {
+        park: (signal) => [...iwait([e], { signal })],
+        after: () => (e.set(), expect([...iwait([e])]).toEqual([e])),
+      };
     },
   },
   'Event.wait()': {
@@ -173,7 +180,10 @@ const signalCases: Record<string, SignalCase> = {
   'AsyncResult.wait()': {
     make: () => {
       const r = new AsyncResult<number>();
-      return { park: (signal) => r.wait({ signal, timeout: 60_000 }), after: () => (r.set(5), expect(r.wait(0)).toBe(true)) };
+      return {
+        park: (signal) => r.wait({ signal, timeout: 60_000 }),
+        after: () => (r.set(5), expect(r.wait(0)).toBe(true)),
+      };
     },
   },
   'Semaphore.acquire()': {
@@ -218,7 +228,10 @@ const signalCases: Record<string, SignalCase> = {
   'Queue.get()': {
     make: () => {
       const q = new Queue<number>();
-      return { park: (signal) => q.get({ signal }), after: () => (expect(q.getters).toBe(0), q.put(1), expect(q.get()).toBe(1)) };
+      return {
+        park: (signal) => q.get({ signal }),
+        after: () => (expect(q.getters).toBe(0), q.put(1), expect(q.get()).toBe(1)),
+      };
     },
   },
   'Queue.put() (full)': {
@@ -238,7 +251,10 @@ const signalCases: Record<string, SignalCase> = {
   'Queue.peek({ block })': {
     make: () => {
       const q = new Queue<number>();
-      return { park: (signal) => q.peek({ block: true, signal }), after: () => (q.put(7), expect(q.peek({ block: true })).toBe(7)) };
+      return {
+        park: (signal) => q.peek({ block: true, signal }),
+        after: () => (q.put(7), expect(q.peek({ block: true })).toBe(7)),
+      };
     },
   },
   'PriorityQueue.get()': {
@@ -251,7 +267,10 @@ const signalCases: Record<string, SignalCase> = {
     make: () => {
       const q = new JoinableQueue<number>();
       q.put(1);
-      return { park: (signal) => q.join({ signal }), after: () => (q.get(), q.taskDone(), expect(q.join()).toBe(true)) };
+      return {
+        park: (signal) => q.join({ signal }),
+        after: () => (q.get(), q.taskDone(), expect(q.join()).toBe(true)),
+      };
     },
   },
   'Channel.get()': {
@@ -263,7 +282,10 @@ const signalCases: Record<string, SignalCase> = {
   'Greenlet.join()': {
     make: () => {
       const target = spawn(() => sleep(60_000));
-      return { park: (signal) => target.join({ signal }), after: () => (expect(target.dead).toBe(false), target.kill()) };
+      return {
+        park: (signal) => target.join({ signal }),
+        after: () => (expect(target.dead).toBe(false), target.kill()),
+      };
     },
   },
   'Greenlet.get()': {
@@ -303,7 +325,10 @@ const signalCases: Record<string, SignalCase> = {
     make: () => {
       const pool = new Pool(1);
       pool.spawn(() => sleep(60_000));
-      return { park: (signal) => pool.waitAvailable({ signal }), after: () => (pool.kill(), expect(pool.waitAvailable()).toBe(1)) };
+      return {
+        park: (signal) => pool.waitAvailable({ signal }),
+        after: () => (pool.kill(), expect(pool.waitAvailable()).toBe(1)),
+      };
     },
   },
   'withTimeout()': {
@@ -316,7 +341,6 @@ const signalCases: Record<string, SignalCase> = {
     }),
   },
 };
-
 
 describe('every blocking call takes a signal', () => {
   for (const [name, c] of Object.entries(signalCases)) {
@@ -346,7 +370,13 @@ describe('every blocking call takes a signal', () => {
           causeIsReason: error.cause === reason,
         };
       });
-      expect(outcome).toEqual({ listenersWhileParked: 1, listenersAfter: 0, name: 'AbortError', code: 'ABORT_ERR', causeIsReason: true });
+      expect(outcome).toEqual({
+        listenersWhileParked: 1,
+        listenersAfter: 0,
+        name: 'AbortError',
+        code: 'ABORT_ERR',
+        causeIsReason: true,
+      });
     });
 
     it(`${name}: an already aborted signal throws before parking`, async () => {
@@ -410,6 +440,8 @@ describe('lib/hub/abort.ts, the helper green IO shares', () => {
     });
     expect(out).toEqual({ value: 7, timedOut: true, aborted: 'io cancelled', plain: 'no signal', listeners: 0 });
     expect(checkSignal('signal', undefined)).toBe(undefined);
-    expect(() => checkSignal('options.signal', {})).toThrow('options.signal must be an AbortSignal or undefined, got an instance of Object');
+    expect(() => checkSignal('options.signal', {})).toThrow(
+      'options.signal must be an AbortSignal or undefined, got an instance of Object',
+    );
   });
 });

@@ -269,7 +269,11 @@ async function interruptCase(c: Case, interrupt: 'kill' | 'timeout'): Promise<un
     if (interrupt === 'kill') g.kill();
     else g.join();
     after();
-    return { value: (g.value as unknown) instanceof GreenletExit ? 'GreenletExit' : g.value, reachedFinally, exception: g.exception };
+    return {
+      value: (g.value as unknown) instanceof GreenletExit ? 'GreenletExit' : g.value,
+      reachedFinally,
+      exception: g.exception,
+    };
   });
   return outcome;
 }
@@ -277,10 +281,18 @@ async function interruptCase(c: Case, interrupt: 'kill' | 'timeout'): Promise<un
 describe('interrupting a parked greenlet', () => {
   for (const [name, c] of Object.entries(cases)) {
     it(`kill() interrupts ${name}`, async () => {
-      expect(await interruptCase(c, 'kill')).toEqual({ value: 'GreenletExit', reachedFinally: true, exception: undefined });
+      expect(await interruptCase(c, 'kill')).toEqual({
+        value: 'GreenletExit',
+        reachedFinally: true,
+        exception: undefined,
+      });
     });
     it(`a Timeout interrupts ${name}`, async () => {
-      expect(await interruptCase(c, 'timeout')).toEqual({ value: 'timeout', reachedFinally: true, exception: undefined });
+      expect(await interruptCase(c, 'timeout')).toEqual({
+        value: 'timeout',
+        reachedFinally: true,
+        exception: undefined,
+      });
     });
   }
 

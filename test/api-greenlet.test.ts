@@ -327,13 +327,17 @@ describe('joinall / killall / runAsync', () => {
   });
 
   it('runAsync settles with the outcome, so async code can call blocking code', async () => {
-    expect(await runAsync((a: number) => {
-      sleep(1);
-      return a * 2;
-    }, 4)).toBe(8);
-    await expect(runAsync(() => {
-      throw new TypeError('t');
-    })).rejects.toThrow(TypeError);
+    expect(
+      await runAsync((a: number) => {
+        sleep(1);
+        return a * 2;
+      }, 4),
+    ).toBe(8);
+    await expect(
+      runAsync(() => {
+        throw new TypeError('t');
+      }),
+    ).rejects.toThrow(TypeError);
   });
 
   it('checks its arguments', () => {

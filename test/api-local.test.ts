@@ -15,7 +15,7 @@ describe('local()', () => {
     expect(data.name).toBeUndefined(); // the hub's own view
   });
 
-  it('init() makes each greenlet\'s first view; has/delete/keys see only the current view', async () => {
+  it("init() makes each greenlet's first view; has/delete/keys see only the current view", async () => {
     let made = 0;
     const data = local(() => {
       made++;

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BoundedSemaphore,
-  Lock,
-  LockReleaseError,
-  RLock,
-  Semaphore,
-  runAsync,
-  sleep,
-  spawn,
-} from '../lib/index.js';
+import { BoundedSemaphore, Lock, LockReleaseError, RLock, Semaphore, runAsync, sleep, spawn } from '../lib/index.js';
 
 describe('Semaphore', () => {
   it('acquire() takes permits and parks when none is free; release() wakes a waiter', async () => {

@@ -29,10 +29,21 @@ describe('map and imap over several iterables', () => {
       const gate = new Event();
       return {
         map: group.map((a: number, b: number) => a * b, [1, 2, 3], [10, 20]),
-        imap: [...group.imap((a: number, b: string, c: boolean) => `${a}${b}${c}`, [1, 2, 3], ['x', 'y', 'z'], [true, false])],
+        imap: [
+          ...group.imap(
+            (a: number, b: string, c: boolean) => `${a}${b}${c}`,
+            [1, 2, 3],
+            ['x', 'y', 'z'],
+            [true, false],
+          ),
+        ],
         // The first call waits for the second: finishing order is known, whatever the machine's speed.
         unordered: [
-          ...new Pool(2).imapUnordered((waits: boolean, tag: string) => (waits ? gate.wait() : gate.set(), tag), [true, false], ['slow', 'fast', 'unused']),
+          ...new Pool(2).imapUnordered(
+            (waits: boolean, tag: string) => (waits ? gate.wait() : gate.set(), tag),
+            [true, false],
+            ['slow', 'fast', 'unused'],
+          ),
         ],
         one: new Pool(3).map((n: number) => n + 1, [1, 2]),
       };
@@ -40,7 +51,7 @@ describe('map and imap over several iterables', () => {
     expect(out).toEqual({ map: [10, 40], imap: ['1xtrue', '2yfalse'], unordered: ['fast', 'slow'], one: [2, 3] });
   });
 
-  it('closes every iterator when the shortest ends (a generator\'s finally runs)', async () => {
+  it("closes every iterator when the shortest ends (a generator's finally runs)", async () => {
     const closed: string[] = [];
     function* numbers(tag: string): Generator<number> {
       try {
@@ -56,7 +67,10 @@ describe('map and imap over several iterables', () => {
 
   it('reject a missing or non-iterable argument, naming it', async () => {
     const errors = await runAsync(() =>
-      [() => (new Group().map as (fn: unknown) => unknown)((x: number) => x), () => new Group().map((a: number, b: number) => a + b, [1], 5 as any)].map((f) => {
+      [
+        () => (new Group().map as (fn: unknown) => unknown)((x: number) => x),
+        () => new Group().map((a: number, b: number) => a + b, [1], 5 as any),
+      ].map((f) => {
         try {
           f();
           return 'returned';
@@ -65,7 +79,10 @@ describe('map and imap over several iterables', () => {
         }
       }),
     );
-    expect(errors).toEqual(['imap() and map() need at least one iterable after fn', 'iterable 2 must be iterable, got number 5']);
+    expect(errors).toEqual([
+      'imap() and map() need at least one iterable after fn',
+      'iterable 2 must be iterable, got number 5',
+    ]);
   });
 });
 
@@ -116,7 +133,11 @@ describe('Pool.apply, applyAsync and mapAsync', () => {
       const release = new Event();
       const blocker = pool.spawn(() => release.wait());
       sleep(0); // the blocker holds the only slot and parks
-      const g = pool.applyAsync((n: number) => n * 2, [21], (v) => values.push(v));
+      const g = pool.applyAsync(
+        (n: number) => n * 2,
+        [21],
+        (v) => values.push(v),
+      );
       const returnedWhileFull = pool.full() && !blocker.dead;
       release.set();
       const value = g.get();
@@ -129,7 +150,11 @@ describe('Pool.apply, applyAsync and mapAsync', () => {
   it('applyAsync() and mapAsync() are callable on the hub', async () => {
     const pool = new Pool(2);
     const results = new AsyncResult<number[]>();
-    const g = pool.mapAsync((n: number) => n * n, [1, 2, 3], (squares) => results.set(squares));
+    const g = pool.mapAsync(
+      (n: number) => n * n,
+      [1, 2, 3],
+      (squares) => results.set(squares),
+    );
     const h = pool.applyAsync(() => 'on hub');
     expect(await g.promise()).toEqual([1, 4, 9]);
     expect(await h.promise()).toBe('on hub');
@@ -137,10 +162,13 @@ describe('Pool.apply, applyAsync and mapAsync', () => {
   });
 
   it('mapAsync() greenlet fails with the first error of the calls', async () => {
-    const g = new Pool(2).mapAsync((n: number) => {
-      if (n === 2) throw new Error('two');
-      return n;
-    }, [1, 2, 3]);
+    const g = new Pool(2).mapAsync(
+      (n: number) => {
+        if (n === 2) throw new Error('two');
+        return n;
+      },
+      [1, 2, 3],
+    );
     await expect(g.promise()).rejects.toThrow('two');
   });
 });
@@ -189,7 +217,12 @@ describe('wait(objects) and iwait(objects)', () => {
       const first = wait([slow, fast], { count: 1 });
       const none = wait([never], { timeout: 0 });
       slow.kill();
-      return { ready: ready.map((o) => o === fast), first: first[0] === fast, none: none.length, empty: wait([]).length };
+      return {
+        ready: ready.map((o) => o === fast),
+        first: first[0] === fast,
+        none: none.length,
+        empty: wait([]).length,
+      };
     });
     expect(out).toEqual({ ready: [true], first: true, none: 0, empty: 0 });
   });
@@ -221,7 +254,12 @@ describe('wait(objects) and iwait(objects)', () => {
 
   it('checks its arguments at the call, naming the value', async () => {
     const messages = await runAsync(() =>
-      [() => iwait([5 as any]), () => iwait(null as any), () => wait([new Event()], { count: -1 }), () => wait(5 as any)].map((f) => {
+      [
+        () => iwait([5 as any]),
+        () => iwait(null as any),
+        () => wait([new Event()], { count: -1 }),
+        () => wait(5 as any),
+      ].map((f) => {
         try {
           f();
           return 'returned';
@@ -269,7 +307,14 @@ describe('Timeout', () => {
       } catch (e) {
         loud = e;
       }
-      return { cut, done, silent: silent.silent, expired: silent.expired, loud: loud instanceof TimeoutError, errorIsTimeout: silent.error instanceof TimeoutError };
+      return {
+        cut,
+        done,
+        silent: silent.silent,
+        expired: silent.expired,
+        loud: loud instanceof TimeoutError,
+        errorIsTimeout: silent.error instanceof TimeoutError,
+      };
     });
     expect(out).toEqual({ cut: undefined, done: 42, silent: true, expired: true, loud: true, errorIsTimeout: true });
   });
@@ -321,7 +366,10 @@ describe('Timeout', () => {
   it('the signal option: already aborted makes start() throw; a bad one is named', async () => {
     const out = await runAsync(() => {
       const messages: string[] = [];
-      for (const f of [() => new Timeout(10, undefined, { signal: AbortSignal.abort() }).start(), () => new Timeout(10, undefined, { signal: 1 as any })]) {
+      for (const f of [
+        () => new Timeout(10, undefined, { signal: AbortSignal.abort() }).start(),
+        () => new Timeout(10, undefined, { signal: 1 as any }),
+      ]) {
         try {
           f();
         } catch (e) {
@@ -330,7 +378,10 @@ describe('Timeout', () => {
       }
       return messages;
     });
-    expect(out).toEqual(['AbortError: The operation was aborted', 'TypeError: options.signal must be an AbortSignal or undefined, got number 1']);
+    expect(out).toEqual([
+      'AbortError: The operation was aborted',
+      'TypeError: options.signal must be an AbortSignal or undefined, got number 1',
+    ]);
   });
 });
 
@@ -378,7 +429,9 @@ describe('BlockingOnHubError', () => {
       expect(error).toBeInstanceOf(GreenletError);
       expect((error as BlockingOnHubError).code).toBe('GREENLOOP_ERR_BLOCKING_ON_HUB');
       expect((error as BlockingOnHubError).operation).toBe(operation);
-      expect((error as Error).message).toMatch(/would block the event loop's own greenlet \(the hub\); call it inside a greenlet started with spawn\(\)/);
+      expect((error as Error).message).toMatch(
+        /would block the event loop's own greenlet \(the hub\); call it inside a greenlet started with spawn\(\)/,
+      );
     }
     started.kill(undefined, { block: false });
   });

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { Event, Greenlet, GreenletError, getHub, Group, Pool, PoolFull, Full, runAsync, sleep, spawn } from '../lib/index.js';
+import {
+  Event,
+  Greenlet,
+  GreenletError,
+  getHub,
+  Group,
+  Pool,
+  PoolFull,
+  Full,
+  runAsync,
+  sleep,
+  spawn,
+} from '../lib/index.js';
 
 describe('Group', () => {
   it('tracks members until they finish; join() waits for all', async () => {
@@ -92,11 +104,14 @@ describe('Group', () => {
     const fn = reversed();
     const finished: number[] = [];
     const r = await runAsync(() =>
-      group.map((n: number) => {
-        const v = fn(n);
-        finished.push(n);
-        return v;
-      }, [1, 2, 3]),
+      group.map(
+        (n: number) => {
+          const v = fn(n);
+          finished.push(n);
+          return v;
+        },
+        [1, 2, 3],
+      ),
     );
     expect(r).toEqual([10, 20, 30]);
     expect(finished).toEqual([3, 2, 1]); // only possible if all three ran at once
@@ -109,10 +124,13 @@ describe('Group', () => {
     const seen: number[] = [];
     const err = await runAsync(() => {
       try {
-        for (const x of group.imap((n: number) => {
-          if (n === 2) throw new Error('two');
-          return n;
-        }, [1, 2, 3])) {
+        for (const x of group.imap(
+          (n: number) => {
+            if (n === 2) throw new Error('two');
+            return n;
+          },
+          [1, 2, 3],
+        )) {
           seen.push(x);
         }
       } catch (e) {
@@ -127,10 +145,13 @@ describe('Group', () => {
   it('breaking out of imap() kills the calls still running', async () => {
     const group = new Group();
     const r = await runAsync(() => {
-      for (const x of group.imap((n: number) => {
-        if (n > 1) sleep(60_000);
-        return n;
-      }, [1, 2, 3])) {
+      for (const x of group.imap(
+        (n: number) => {
+          if (n > 1) sleep(60_000);
+          return n;
+        },
+        [1, 2, 3],
+      )) {
         if (x === 1) break;
       }
       sleep(1);
@@ -180,13 +201,16 @@ describe('Pool', () => {
     let running = 0;
     let peak = 0;
     const r = await runAsync(() =>
-      pool.map((n: number) => {
-        running++;
-        peak = Math.max(peak, running);
-        sleep(1);
-        running--;
-        return n + 1;
-      }, [0, 1, 2, 3, 4, 5, 6, 7]),
+      pool.map(
+        (n: number) => {
+          running++;
+          peak = Math.max(peak, running);
+          sleep(1);
+          running--;
+          return n + 1;
+        },
+        [0, 1, 2, 3, 4, 5, 6, 7],
+      ),
     );
     expect(r).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(peak).toBe(3);

@@ -73,9 +73,13 @@ describe('withTimeout', () => {
   it('does not swallow another error or an outer timeout', async () => {
     const r = await runAsync(() => {
       try {
-        withTimeout(5, () => {
-          throw new RangeError('inner');
-        }, { fallback: 0 });
+        withTimeout(
+          5,
+          () => {
+            throw new RangeError('inner');
+          },
+          { fallback: 0 },
+        );
       } catch (e) {
         return (e as Error).name;
       }

@@ -94,9 +94,15 @@ console.log(JSON.stringify({ readSelf: text.includes('ticksDuringSleep'), out, t
 `;
 
 describe('a top level blocking in readFileSync and execSync', () => {
-  const dir = makeProject({ 'top.js': blockingTopLevel, 'top.mjs': blockingTopLevel.replace("const fs = require('fs');\nconst { execSync } = require('child_process');", "import fs from 'node:fs';\nimport { execSync } from 'node:child_process';\nconst __filename = import.meta.filename;") });
+  const dir = makeProject({
+    'top.js': blockingTopLevel,
+    'top.mjs': blockingTopLevel.replace(
+      "const fs = require('fs');\nconst { execSync } = require('child_process');",
+      "import fs from 'node:fs';\nimport { execSync } from 'node:child_process';\nconst __filename = import.meta.filename;",
+    ),
+  });
 
-  it('parks the main greenlet: the event loop keeps running (timers fire) and the results are the originals\'', () => {
+  it("parks the main greenlet: the event loop keeps running (timers fire) and the results are the originals'", () => {
     for (const file of ['top.js', 'top.mjs']) {
       const got = summary(runCli(dir, [file]));
       expect(got, file).toMatchObject({ readSelf: true, out: 'done sleeping\n' });

@@ -49,7 +49,11 @@ describe('a CommonJS entry', () => {
     const got = summary(runCli(join(dir, 'sub'), ['../id', 'x']));
     const plain = summary(runNode(join(dir, 'sub'), ['../id', 'x']));
     expect(got).toEqual({ ...plain, greenlet: 'main' });
-    expect(got).toMatchObject({ argv: [process.execPath, join(dir, 'id'), 'x'], filename: join(dir, 'id.js'), isMain: true });
+    expect(got).toMatchObject({
+      argv: [process.execPath, join(dir, 'id'), 'x'],
+      filename: join(dir, 'id.js'),
+      isMain: true,
+    });
   });
 
   it('.cjs inside a "type": "module" package is CommonJS', () => {
@@ -134,11 +138,17 @@ console.log(JSON.stringify(seen));
 `;
 
 describe('AsyncLocalStorage at the top level', () => {
-  const dir = makeProject({ 'als.js': alsTopLevel, 'als.mjs': alsTopLevel
-      .replace("const { AsyncLocalStorage } = require('async_hooks');", "import { AsyncLocalStorage } from 'node:async_hooks';")
-      .replace("const { sleep, spawn } = require('greenloop');", "import { sleep, spawn } from 'greenloop';") });
+  const dir = makeProject({
+    'als.js': alsTopLevel,
+    'als.mjs': alsTopLevel
+      .replace(
+        "const { AsyncLocalStorage } = require('async_hooks');",
+        "import { AsyncLocalStorage } from 'node:async_hooks';",
+      )
+      .replace("const { sleep, spawn } = require('greenloop');", "import { sleep, spawn } from 'greenloop';"),
+  });
 
-  it('a store set with run() around a park is the top level\'s only, and ends with run()', () => {
+  it("a store set with run() around a park is the top level's only, and ends with run()", () => {
     for (const file of ['als.js', 'als.mjs']) {
       expect(summary(runCli(dir, [file])), file).toEqual([
         'root callback made before: undefined',
@@ -207,10 +217,11 @@ const require = createRequire(import.meta.url);
 require('./tla-dep.mjs');
 `,
     'tla-dep.mjs': 'await 1;\n',
-    'typeless/tla.js': "await new Promise((resolve) => setTimeout(resolve, 10));\nconsole.log(JSON.stringify({ ran: true, cjs: typeof require !== 'undefined' }));\n",
+    'typeless/tla.js':
+      "await new Promise((resolve) => setTimeout(resolve, 10));\nconsole.log(JSON.stringify({ ran: true, cjs: typeof require !== 'undefined' }));\n",
   });
 
-  it('falls back to Node\'s ESM loader: its top level runs on the root, greenlets it spawns work', () => {
+  it("falls back to Node's ESM loader: its top level runs on the root, greenlets it spawns work", () => {
     const got = summary(runCli(dir, ['tla.mjs']));
     expect(got).toEqual({
       before: true,
@@ -226,7 +237,7 @@ require('./tla-dep.mjs');
     expect(summary(runCli(dir, ['typeless/tla.js']))).toEqual({ ran: true, cjs: false });
   });
 
-  it('a require() of a top-level-await module from the body is the body\'s error: the body runs once, exit 1', () => {
+  it("a require() of a top-level-await module from the body is the body's error: the body runs once, exit 1", () => {
     const run = runCli(dir, ['nested.mjs']);
     expect(run.status, describeRun(run)).toBe(1);
     expect(run.stdout.match(/body ran in/g)).toEqual(['body ran in']);
@@ -245,20 +256,28 @@ if (process.send) process.send(message); else require('worker_threads').parentPo
 describe('processes and threads the script starts', () => {
   const dir = makeProject({
     'child.js': blockingChild,
-    'fork.js': "require('child_process').fork(__dirname + '/child.js').on('message', (m) => { console.log(m); process.exit(0); });\n",
-    'worker.js': "new (require('worker_threads').Worker)(__dirname + '/child.js').on('message', (m) => console.log(m));\n",
+    'fork.js':
+      "require('child_process').fork(__dirname + '/child.js').on('message', (m) => { console.log(m); process.exit(0); });\n",
+    'worker.js':
+      "new (require('worker_threads').Worker)(__dirname + '/child.js').on('message', (m) => console.log(m));\n",
   });
 
   it('a fork()ed child runs under greenloop too (it starts with process.execArgv); not with --no-patch', () => {
     const run = runCli(dir, ['fork.js']);
-    expect(run, describeRun(run)).toMatchObject({ status: 0, stdout: 'child top level slept in main, fs patched: true\n' });
+    expect(run, describeRun(run)).toMatchObject({
+      status: 0,
+      stdout: 'child top level slept in main, fs patched: true\n',
+    });
     const unpatched = runCli(dir, ['--no-patch', 'fork.js'], { timeoutMs: 10_000 });
     expect(unpatched.stderr).toContain("would block the event loop's own greenlet");
   });
 
   it('a Worker runs its entry in its own main greenlet under node -r greenloop/run', () => {
     const run = runNode(dir, ['-r', 'greenloop/run', 'worker.js']);
-    expect(run, describeRun(run)).toMatchObject({ status: 0, stdout: 'child top level slept in main, fs patched: true\n' });
+    expect(run, describeRun(run)).toMatchObject({
+      status: 0,
+      stdout: 'child top level slept in main, fs patched: true\n',
+    });
   });
 });
 
@@ -284,10 +303,12 @@ describe('the greenloop command line', () => {
     expect(run.status).toBe(9);
     expect(run.stderr).toMatch(/^greenloop: unknown option "--nope"\n/);
     expect(run.stdout).toBe('');
-    expect(runCli(dir, ['-']).stderr).toMatch(/^greenloop: a script from stdin \("-"\) is not supported: give a file\n/);
+    expect(runCli(dir, ['-']).stderr).toMatch(
+      /^greenloop: a script from stdin \("-"\) is not supported: give a file\n/,
+    );
   });
 
-  it('no script is an error; options after the script are the script\'s', () => {
+  it("no script is an error; options after the script are the script's", () => {
     const run = runCli(dir, []);
     expect(run.status).toBe(9);
     expect(run.stderr).toMatch(/^greenloop: no script given\n/);
@@ -304,7 +325,10 @@ describe('the greenloop command line', () => {
   });
 
   it('the bin is executable and runs through its shebang', () => {
-    const run = runNode(dir, ['-e', `process.stdout.write(require('child_process').execFileSync(${JSON.stringify(cliPath)}, ['--version'], { encoding: 'utf8' }))`]);
+    const run = runNode(dir, [
+      '-e',
+      `process.stdout.write(require('child_process').execFileSync(${JSON.stringify(cliPath)}, ['--version'], { encoding: 'utf8' }))`,
+    ]);
     expect(run.stdout, describeRun(run)).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 });

@@ -17,12 +17,15 @@ describe('exit status and uncaught errors', () => {
     'typeerror.js': 'const o = null;\nconsole.log(o.field);\n',
     'made-elsewhere.js': "const e = new Error('made on line 1');\nif (e) throw e;\n",
     'throws.mjs': "export const x = 1;\nthrow new RangeError('from an ES module');\n",
-    'throws-after-park.mjs': "import { sleep } from 'greenloop';\nsleep(20);\n  throw new Error('esm after parking');\n",
+    'throws-after-park.mjs':
+      "import { sleep } from 'greenloop';\nsleep(20);\n  throw new Error('esm after parking');\n",
     'throwing-dep.mjs': "export const x = 1;\nthrow new Error('from a required ES module');\n",
     'requires-throwing-esm.js': "require('./throwing-dep.mjs');\n",
-    'throws-after-park.js': "const { sleep } = require('greenloop');\nsleep(20);\nthrow new TypeError('after parking');\n",
+    'throws-after-park.js':
+      "const { sleep } = require('greenloop');\nsleep(20);\nthrow new TypeError('after parking');\n",
     'exit-code.js': 'process.exitCode = 3;\nsetTimeout(() => {}, 10);\n',
-    'exit-call.js': "const { sleep } = require('greenloop');\nsleep(10);\nprocess.exit(4);\nconsole.log('not reached');\n",
+    'exit-call.js':
+      "const { sleep } = require('greenloop');\nsleep(10);\nprocess.exit(4);\nconsole.log('not reached');\n",
     'exit-call-top.js': "process.on('exit', (c) => console.log('exit event', c));\nprocess.exit(5);\n",
     'rejects.js': "Promise.reject(new Error('nobody handles this'));\n",
     'handled.js': [
@@ -71,10 +74,12 @@ describe('exit status and uncaught errors', () => {
   it('an error made on another line shows the line it was made on (node shows the throw; documented)', () => {
     const run = runCli(dir, ['made-elsewhere.js']);
     expect(run.status).toBe(1);
-    expect(head(run, 5)).toBe(`${join(dir, 'made-elsewhere.js')}:1\nconst e = new Error('made on line 1');\n          ^\n\nError: made on line 1`);
+    expect(head(run, 5)).toBe(
+      `${join(dir, 'made-elsewhere.js')}:1\nconst e = new Error('made on line 1');\n          ^\n\nError: made on line 1`,
+    );
   });
 
-  it('an ES module entry\'s error is printed with its file URL, as node prints it', () => {
+  it("an ES module entry's error is printed with its file URL, as node prints it", () => {
     const plain = runNode(dir, ['throws.mjs']);
     const run = runCli(dir, ['throws.mjs']);
     expect(run.status).toBe(1);
@@ -90,7 +95,7 @@ describe('exit status and uncaught errors', () => {
     expect(run.stderr).not.toContain('nobody joined it');
   });
 
-  it('an ES module entry\'s error after it parked, and an error of an ES module a CommonJS entry requires, print their source line once', () => {
+  it("an ES module entry's error after it parked, and an error of an ES module a CommonJS entry requires, print their source line once", () => {
     const run = runCli(dir, ['throws-after-park.mjs']);
     expect(run.status, describeRun(run)).toBe(1);
     expect(head(run, 5)).toBe(
@@ -119,7 +124,7 @@ describe('exit status and uncaught errors', () => {
     expect(head(run, 6)).toBe(head(plain, 6));
   });
 
-  it('an uncaughtException listener gets the top level\'s error and the process goes on', () => {
+  it("an uncaughtException listener gets the top level's error and the process goes on", () => {
     const run = runCli(dir, ['handled.js']);
     expect(run).toMatchObject({ status: 0, stdout: 'handler saw handled at top\nstill running\n', stderr: '' });
   });
@@ -138,11 +143,13 @@ describe('exit status and uncaught errors', () => {
     expect(run.stderr).toContain('a string');
   });
 
-  it('a top level still parked when the loop runs out of work exits 13 (node\'s status for unsettled top-level await), saying where it waits', () => {
+  it("a top level still parked when the loop runs out of work exits 13 (node's status for unsettled top-level await), saying where it waits", () => {
     const run = runCli(dir, ['stuck.js']);
     expect(run.status, describeRun(run)).toBe(13);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain('greenloop: LoopExit: the event loop is about to exit, but 1 greenlet is still parked');
+    expect(run.stderr).toContain(
+      'greenloop: LoopExit: the event loop is about to exit, but 1 greenlet is still parked',
+    );
     expect(run.stderr).toContain('greenlet "main" waits in Event.wait()');
     expect(run.stderr).toContain(`${join(dir, 'stuck.js')}:2`);
     // process.exit(0) and a process.exitCode set before keep their status.
@@ -198,14 +205,31 @@ function expectSameOrder(got: string[], expected: string[], label: string): void
 }
 
 describe('callbacks scheduled by the top level', () => {
-  const dir = makeProject({ 'order.js': ordering, 'order.mjs': ordering.replace("const fs = require('fs');", "import fs from 'node:fs';\nconst __filename = import.meta.filename;") });
+  const dir = makeProject({
+    'order.js': ordering,
+    'order.mjs': ordering.replace(
+      "const fs = require('fs');",
+      "import fs from 'node:fs';\nconst __filename = import.meta.filename;",
+    ),
+  });
 
   it('run in the same order as under plain node (nextTick, promises, immediates, timers, IO)', () => {
     const plain = runNode(dir, ['order.js']);
     expect(plain.status, describeRun(plain)).toBe(0);
     const expected = JSON.parse(plain.stdout) as string[];
     expect(expected.slice(0, 10)).toEqual(
-      ['sync 1', 'async fn sync part', 'sync 2', 'tick 1', 'tick 2', 'promise 1', 'microtask', 'after await', 'promise in tick', 'tick in promise'].map((e) => `now:${e}`),
+      [
+        'sync 1',
+        'async fn sync part',
+        'sync 2',
+        'tick 1',
+        'tick 2',
+        'promise 1',
+        'microtask',
+        'after await',
+        'promise in tick',
+        'tick in promise',
+      ].map((e) => `now:${e}`),
     );
     for (const args of [['--no-patch', 'order.js'], ['order.js']]) {
       const run = runCli(dir, args);

@@ -16,7 +16,9 @@ describe('stack limits', () => {
       expect(s.isGreenletError).toBe(true);
       expect(s.code).toBe('GREENLOOP_ERR_GREENLET');
       expect(s.errno).toBe(-12); // ENOMEM
-      expect(s.message).toMatch(/its stack of \d+ bytes \(stackSize 549755813888 plus 128 KiB for native code\) could not be reserved \(mmap/);
+      expect(s.message).toMatch(
+        /its stack of \d+ bytes \(stackSize 549755813888 plus 128 KiB for native code\) could not be reserved \(mmap/,
+      );
       expect(s.message).not.toMatch(/ulimit -u/);
       expect(s.startsAgain).toBe('ok');
     });
@@ -78,7 +80,10 @@ function copyForNobody(): [string, string] {
   chmodSync(dir, 0o755);
   cpSync(join(repo, 'dist'), join(dir, 'dist'), { recursive: true });
   mkdirSync(join(dir, 'build', 'Release'), { recursive: true });
-  copyFileSync(join(repo, 'build', 'Release', 'greenloop_core.node'), join(dir, 'build', 'Release', 'greenloop_core.node'));
+  copyFileSync(
+    join(repo, 'build', 'Release', 'greenloop_core.node'),
+    join(dir, 'build', 'Release', 'greenloop_core.node'),
+  );
   mkdirSync(join(dir, 'test', 'fixtures'), { recursive: true });
   copyFileSync(join(__dirname, 'fixtures', 'thread-limit.js'), join(dir, 'test', 'fixtures', 'thread-limit.js'));
   spawnSync('chmod', ['-R', 'a+rX', dir]);
@@ -107,14 +112,23 @@ describe('thread limits', () => {
    */
   function runUnderLowLimit() {
     const asRoot = process.getuid?.() === 0;
-    const [node, fixture] = asRoot ? copyForNobody() : [process.execPath, join(__dirname, 'fixtures', 'thread-limit.js')];
+    const [node, fixture] = asRoot
+      ? copyForNobody()
+      : [process.execPath, join(__dirname, 'fixtures', 'thread-limit.js')];
     const uid = asRoot ? uidOf('nobody') : process.getuid!();
     let last: { limit: number; s: any; run: ReturnType<typeof spawnSync> } | undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
       const limit = tasksOf(uid) + headroom;
       const script = `ulimit -u ${limit} && exec "$0" "$1" many`;
-      const command = asRoot ? ['runuser', '-u', 'nobody', '--', 'bash', '-c', script, node, fixture] : ['bash', '-c', script, node, fixture];
-      const run = spawnSync(command[0]!, command.slice(1), { encoding: 'utf8', timeout: 60_000, env: process.env, cwd: tmpdir() });
+      const command = asRoot
+        ? ['runuser', '-u', 'nobody', '--', 'bash', '-c', script, node, fixture]
+        : ['bash', '-c', script, node, fixture];
+      const run = spawnSync(command[0]!, command.slice(1), {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: process.env,
+        cwd: tmpdir(),
+      });
       expect(run.status, `${run.stderr}`).toBe(0);
       const s = JSON.parse(String(run.stdout).trim().split('\n').pop()!);
       last = { limit, s, run };

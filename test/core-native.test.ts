@@ -75,7 +75,9 @@ describe('stack size', () => {
   });
 
   it('rejects a stack size below 64 KiB with the value received', () => {
-    expect(() => configure({ stackSize: 1000 })).toThrow(/stackSize must be a number of bytes from 65536 up, got number 1000/);
+    expect(() => configure({ stackSize: 1000 })).toThrow(
+      /stackSize must be a number of bytes from 65536 up, got number 1000/,
+    );
   });
 });
 
@@ -122,11 +124,16 @@ describe('async hooks', () => {
   });
 
   it('where the stack cannot be saved, the switch is a catchable GreenletError, not an abort', () => {
-    const run = runFixture('park-in-async-scope.js', [], [], 60_000, { ...process.env, GREENLOOP_ASYNC_STACK: 'refuse' });
+    const run = runFixture('park-in-async-scope.js', [], [], 60_000, {
+      ...process.env,
+      GREENLOOP_ASYNC_STACK: 'refuse',
+    });
     expect(run.signal, run.stderr).toBeNull();
     expect(run.stderr).not.toMatch(/async hook stack has become corrupted/);
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^caught GREENLOOP_ERR_GREENLET cannot switch away from a greenlet inside a nested async scope/);
+    expect(run.stdout).toMatch(
+      /^caught GREENLOOP_ERR_GREENLET cannot switch away from a greenlet inside a nested async scope/,
+    );
     expect(run.stdout).toMatch(/back on root\nlater undefined/);
   });
 });

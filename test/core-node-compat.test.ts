@@ -16,7 +16,7 @@ describe('runOnRoot', () => {
     expect(g.switch()).toEqual([true, true]);
   });
 
-  it('rethrows the function\'s error in the calling greenlet, which keeps running', () => {
+  it("rethrows the function's error in the calling greenlet, which keeps running", () => {
     const g = new Greenlet(() => {
       try {
         runOnRoot(() => {
@@ -40,8 +40,25 @@ describe('Node internals with per-thread state', () => {
     const dir = mkdtempSync(join(tmpdir(), 'greenloop-tls-'));
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
-      '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+      ],
+      { stdio: 'ignore' },
+    );
     const run = runFixture('tls-contexts.js', [], [key, cert]);
     expect(run.stderr).not.toMatch(/CleanupQueue|Assertion failed/);
     expect(run.signal, run.stderr).toBeNull();
@@ -73,4 +90,3 @@ describe('stack limits across greenlets of different stack sizes', () => {
     expect(s.workerExit).toBe(0);
   });
 });
-

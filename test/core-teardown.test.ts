@@ -42,7 +42,9 @@ describe('memory of Workers that end with parked greenlets', () => {
       // each round must add far less than one parked greenlet's thread state.
       const warm = 4;
       const perRoundKiB = (samples[rounds - 1] - samples[warm]) / (rounds - 1 - warm);
-      expect(perRoundKiB / parked, `KiB per parked greenlet per Worker; RSS KiB ${samples.join(' ')}`).toBeLessThan(1.5);
+      expect(perRoundKiB / parked, `KiB per parked greenlet per Worker; RSS KiB ${samples.join(' ')}`).toBeLessThan(
+        1.5,
+      );
       expect(threads).toBeLessThan(20);
     });
   }

@@ -13,7 +13,8 @@ function listen(events: string[], name: string): () => void {
       if (g.name !== name) return;
       let line = kind;
       if (message.label !== undefined) line += ` ${message.label}`;
-      if (message.spawner !== undefined) line += ` by ${message.spawner.isRoot ? 'hub' : (message.spawner as Greenlet).name}`;
+      if (message.spawner !== undefined)
+        line += ` by ${message.spawner.isRoot ? 'hub' : (message.spawner as Greenlet).name}`;
       if (message.parkedMs !== undefined) line += message.parkedMs >= 0 ? ' (timed)' : ' (bad time)';
       if (kind === 'finish') line += ` = ${String(message.value)}`;
       if (kind === 'error') line += ` ${(message.error as Error).message}`;

@@ -24,7 +24,7 @@ describe('greenloop --dump-on-signal', () => {
     expect(named.stderr).toMatch(/"stuck" parked in Event\.wait\(\)/);
   });
 
-  it('without the flag a SIGUSR2 is not caught (Node\'s default: the process ends)', () => {
+  it("without the flag a SIGUSR2 is not caught (Node's default: the process ends)", () => {
     const dir = makeProject({ 'stuck.js': stuck });
     const run = runCli(dir, ['stuck.js', 'SIGUSR2']);
     expect(run.signal).toBe('SIGUSR2');
@@ -35,7 +35,9 @@ describe('greenloop --dump-on-signal', () => {
     const dir = makeProject({ 'stuck.js': stuck });
     const run = runCli(dir, ['--dump-on-signal=SIGNOPE', 'stuck.js']);
     expect(run.status).toBe(9);
-    expect(run.stderr).toContain('greenloop: --dump-on-signal: signal must be a signal name Node can listen for, got string "SIGNOPE"');
+    expect(run.stderr).toContain(
+      'greenloop: --dump-on-signal: signal must be a signal name Node can listen for, got string "SIGNOPE"',
+    );
   });
 });
 

@@ -13,7 +13,8 @@ import { lastJson, runFixture } from './helpers.js';
 
 describe('dump()', () => {
   const run = runFixture('debug-dump.js');
-  const summary = () => lastJson<{ json: ThreadDump; insideState: string; parkedSeenFromInside: number; finishedDead: boolean }>(run);
+  const summary = () =>
+    lastJson<{ json: ThreadDump; insideState: string; parkedSeenFromInside: number; finishedDead: boolean }>(run);
   const byName = (name: string) => summary().json.greenlets.find((g) => g.name === name)!;
 
   it('lists every greenlet with what it is parked in, for how long, and its stack at the park point', () => {
@@ -52,13 +53,15 @@ describe('dump()', () => {
   });
 
   it('prints the same as text, children indented under their spawner', () => {
-    expect(run.stdout).toMatch(/greenloop dump of thread 0 at .*: 11 greenlets \(1 running, 0 ready, 9 parked, 0 switched out, 1 dead\)/);
+    expect(run.stdout).toMatch(
+      /greenloop dump of thread 0 at .*: 11 greenlets \(1 running, 0 ready, 9 parked, 0 switched out, 1 dead\)/,
+    );
     expect(run.stdout).toMatch(/\n {2}#\d+ "sleeper" parked in sleep\(60000\) for [\d.]+ ms \([\d.]+ s left\)/);
     expect(run.stdout).toMatch(/\n {4}#\d+ "child-a" parked in sleep\(50000\)/);
     expect(run.stdout).toMatch(/\n {6}at (Greenlet\.)?waitForTheSignal .*debug-dump\.js/);
   });
 
-  it('taken inside a greenlet, shows that one running and still records the parked ones\' stacks', () => {
+  it("taken inside a greenlet, shows that one running and still records the parked ones' stacks", () => {
     expect(summary().insideState).toBe('running');
     expect(summary().parkedSeenFromInside).toBe(9);
   });
@@ -89,7 +92,7 @@ describe('dump()', () => {
   });
 
   it('refuses bad options, naming the value', () => {
-    expect(() => dump({ format: 'xml' as 'json' })).toThrow('format must be \'text\' or \'json\', got string "xml"');
+    expect(() => dump({ format: 'xml' as 'json' })).toThrow("format must be 'text' or 'json', got string \"xml\"");
     expect(() => dump(5 as never)).toThrow('options must be an object, got number 5');
     expect(() => dump({ stacks: 'yes' as never })).toThrow(/stacks must be a boolean, got/);
     expect(() => trackSpawnSites(1 as never)).toThrow('trackSpawnSites() expects a boolean, got number');
@@ -122,9 +125,15 @@ describe('dumpOnSignal()', () => {
   });
 
   it('refuses a bad signal or option', () => {
-    expect(() => dumpOnSignal('USR2' as never)).toThrow(`signal must be a signal name such as 'SIGUSR2', got string "USR2"`);
-    expect(() => dumpOnSignal('SIGNOPE' as never)).toThrow('signal must be a signal name Node can listen for, got string "SIGNOPE"');
-    expect(() => dumpOnSignal('SIGKILL')).toThrow('signal must be a signal name Node can listen for, got string "SIGKILL"');
+    expect(() => dumpOnSignal('USR2' as never)).toThrow(
+      `signal must be a signal name such as 'SIGUSR2', got string "USR2"`,
+    );
+    expect(() => dumpOnSignal('SIGNOPE' as never)).toThrow(
+      'signal must be a signal name Node can listen for, got string "SIGNOPE"',
+    );
+    expect(() => dumpOnSignal('SIGKILL')).toThrow(
+      'signal must be a signal name Node can listen for, got string "SIGKILL"',
+    );
     expect(() => dumpOnSignal('SIGUSR2', { file: 3 as never })).toThrow(/file must be a string, got/);
   });
 });

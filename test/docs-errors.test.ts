@@ -9,9 +9,7 @@ import { packageRoot } from './cli-helpers.js';
 
 const page = readFileSync(join(packageRoot, 'docs', 'errors.md'), 'utf8');
 /** `class` -> `code` from the rows of the page's class table. */
-const rows = new Map(
-  [...page.matchAll(/^\| `(\w+)` \| `(GREENLOOP_\w+)` \|/gm)].map((m) => [m[1]!, m[2]!] as const),
-);
+const rows = new Map([...page.matchAll(/^\| `(\w+)` \| `(GREENLOOP_\w+)` \|/gm)].map((m) => [m[1]!, m[2]!] as const));
 
 /** name -> code of every error class exported by any entry point, read in a fresh process. */
 function exportedErrorClasses(): Record<string, string> {
@@ -53,7 +51,11 @@ describe('docs/errors.md', () => {
   });
 
   it('lists every GREENLOOP_ code used in lib/', () => {
-    const used = new Set(sources(join(packageRoot, 'lib')).flatMap((file) => readFileSync(file, 'utf8').match(/GREENLOOP_[A-Z_]+[A-Z]/g) ?? []));
+    const used = new Set(
+      sources(join(packageRoot, 'lib')).flatMap(
+        (file) => readFileSync(file, 'utf8').match(/GREENLOOP_[A-Z_]+[A-Z]/g) ?? [],
+      ),
+    );
     // Environment variables are configuration, not error codes (docs/greenlet.md, docs/monkey.md).
     const codes = [...used].filter((name) => !/^GREENLOOP_(SWITCH|ASYNC_STACK|EXAMPLE_SELFTEST)$/.test(name));
     expect(codes.length).toBeGreaterThan(10);

@@ -67,7 +67,12 @@ function blocksOf(file: string): Block[] {
   return blocks;
 }
 
-const guides = ['README.md', ...readdirSync(join(packageRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const guides = [
+  'README.md',
+  ...readdirSync(join(packageRoot, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 const blocks = guides.flatMap(blocksOf);
 
 /** Lines of a shown console block as patterns, without its "$ command" lines. */
@@ -99,7 +104,9 @@ function describeRun(run: Run): string {
 
 describe('fenced blocks in README.md and docs/*.md', () => {
   it('every block names its language, and every skip says why', () => {
-    const unnamed = blocks.filter((b) => !runnable.has(b.lang) && !notCode.has(b.lang)).map((b) => `${b.where} (${b.lang || 'none'})`);
+    const unnamed = blocks
+      .filter((b) => !runnable.has(b.lang) && !notCode.has(b.lang))
+      .map((b) => `${b.where} (${b.lang || 'none'})`);
     expect(unnamed).toEqual([]);
     const silentSkips = blocks.filter((b) => b.directives.has('skip') && !b.directives.get('skip')).map((b) => b.where);
     expect(silentSkips).toEqual([]);
@@ -114,7 +121,9 @@ describe('fenced blocks in README.md and docs/*.md', () => {
     it(`${block.where} runs`, () => {
       // Named as the shown command names it (`$ node worker.js`), so stack traces match the page.
       const compared = block.directives.has('expect-output') || block.directives.has('expect-stderr');
-      const shownName = compared ? /^\$ node (?:-r greenloop\/run )?(\S+\.[cm]?js)\b/m.exec(block.shown ?? '')?.[1] : undefined;
+      const shownName = compared
+        ? /^\$ node (?:-r greenloop\/run )?(\S+\.[cm]?js)\b/m.exec(block.shown ?? '')?.[1]
+        : undefined;
       const esm = block.lang === 'mjs' || (block.lang === 'js' && /^(import|export)\s/m.test(block.code));
       const name = shownName ?? `example.${esm ? 'mjs' : block.lang === 'cjs' ? 'cjs' : 'js'}`;
       const files: Record<string, string> = { [name]: block.code };
@@ -163,7 +172,9 @@ describe('fenced blocks in README.md and docs/*.md', () => {
     const dir = makeProject(files);
     let output = '';
     try {
-      execFileSync(process.execPath, [join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8' });
+      execFileSync(process.execPath, [join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], {
+        encoding: 'utf8',
+      });
     } catch (error) {
       output = String((error as { stdout?: string }).stdout ?? error);
       output = output.replace(/\S*block(\d+)\.ts/g, (_, i: string) => typed[Number(i)]!.where);
@@ -195,7 +206,10 @@ describe('examples/*.js', () => {
     it(`${example} runs its self-test and exits`, () => {
       // From the repository, as its header says: `require('greenloop')` resolves to this package
       // by its own name (a package may require itself through its `exports`).
-      const run = runNode(packageRoot, [join('examples', example), '0'], { env: { GREENLOOP_EXAMPLE_SELFTEST: '1' }, timeoutMs: 60_000 });
+      const run = runNode(packageRoot, [join('examples', example), '0'], {
+        env: { GREENLOOP_EXAMPLE_SELFTEST: '1' },
+        timeoutMs: 60_000,
+      });
       expect(run.signal, describeRun(run)).toBeNull();
       expect(run.status, describeRun(run)).toBe(0);
       expect(run.stdout, describeRun(run)).toMatch(finalWords[example] ?? /^$/);

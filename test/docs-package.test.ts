@@ -1,7 +1,17 @@
 // What `npm publish` would ship: the README's and the guides' links lead to files that exist
 // and are in the package, with a LICENSE and the metadata npm shows.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,7 +28,12 @@ function packedFiles(): Set<string> {
   return new Set((JSON.parse(json) as [{ files: { path: string }[] }])[0].files.map((f) => f.path));
 }
 
-const guides = ['README.md', ...readdirSync(join(packageRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const guides = [
+  'README.md',
+  ...readdirSync(join(packageRoot, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** Every relative link target of a guide, as a package-root path, with where it is. */
 function relativeLinks(file: string): { target: string; where: string }[] {
@@ -42,7 +57,9 @@ describe('the published package', () => {
   it('ships the guides, the LICENSE and the examples, not the rendered reference', () => {
     for (const file of [...guides, 'LICENSE', 'examples/echo-server.js']) expect(packed, file).toContain(file);
     expect([...packed].filter((f) => f.startsWith('docs/api/') || f.startsWith('test/'))).toEqual([]);
-    expect(readFileSync(join(packageRoot, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 greenloop contributors\n/);
+    expect(readFileSync(join(packageRoot, 'LICENSE'), 'utf8')).toMatch(
+      /^MIT License\n\nCopyright \(c\) 2026 greenloop contributors\n/,
+    );
   });
 
   it('says where the code and the issues live', () => {
@@ -82,7 +99,11 @@ describe('a native core that cannot load', () => {
     const dir = realpathSync(mkdtempSync(join(tmpdir(), 'greenloop-pkg-')));
     cpSync(join(packageRoot, 'package.json'), join(dir, 'package.json'));
     cpSync(join(packageRoot, 'dist'), join(dir, 'dist'), { recursive: true });
-    if (withBuild) cpSync(join(packageRoot, 'build', 'Release', 'greenloop_core.node'), join(dir, 'build', 'Release', 'greenloop_core.node'));
+    if (withBuild)
+      cpSync(
+        join(packageRoot, 'build', 'Release', 'greenloop_core.node'),
+        join(dir, 'build', 'Release', 'greenloop_core.node'),
+      );
     return dir;
   }
   function load(node: string, dir: string): { status: number | null; stderr: string } {

@@ -26,7 +26,8 @@ function importPathOf(entry: string): string | undefined {
     if (source === entry) return `greenloop${subpath.slice(1)}`;
     const wrapper = readFileSync(join(packageRoot, source), 'utf8');
     const base = entry.replace(/^.*\//, '').replace(/\.ts$/, '');
-    if (/^export = \w+;$/m.test(wrapper) && wrapper.includes(`from './${base}.js'`)) return `greenloop${subpath.slice(1)}`;
+    if (/^export = \w+;$/m.test(wrapper) && wrapper.includes(`from './${base}.js'`))
+      return `greenloop${subpath.slice(1)}`;
   }
   return undefined;
 }
@@ -67,7 +68,9 @@ describe('the generated reference', () => {
   });
 
   it('includes every guide in docs/, in a reading order that starts with getting started', () => {
-    const guides = readdirSync(join(packageRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
+    const guides = readdirSync(join(packageRoot, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`);
     expect([...typedoc.projectDocuments].sort()).toEqual(guides.sort());
     expect(typedoc.projectDocuments[0]).toBe('docs/getting-started.md');
   });

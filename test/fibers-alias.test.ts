@@ -37,7 +37,7 @@ describe('running node-fibers code unmodified', () => {
     expect(run.stderr).toMatch(/Cannot find module 'fibers'/);
   });
 
-  it('node -r greenloop/fibers/alias app.js: fibers and fibers/future are greenloop\'s', () => {
+  it("node -r greenloop/fibers/alias app.js: fibers and fibers/future are greenloop's", () => {
     const run = node(['-r', 'greenloop/fibers/alias', 'app.js']);
     expect(run.signal, run.stderr).toBeNull();
     expect(run.status, run.stderr).toBe(0);
@@ -78,7 +78,10 @@ describe('running node-fibers code unmodified', () => {
       mkdirSync(join(aliasProject, 'node_modules'));
       // What `"fibers": "npm:greenloop@..."` installs: the greenloop package under the name fibers.
       symlinkSync(repo, join(aliasProject, 'node_modules', 'fibers'), 'dir');
-      const run = node(['-e', "const F = require('fibers'); console.log(typeof F.yield, typeof F.spawn); require('fibers/future')"], aliasProject);
+      const run = node(
+        ['-e', "const F = require('fibers'); console.log(typeof F.yield, typeof F.spawn); require('fibers/future')"],
+        aliasProject,
+      );
       expect(run.stdout).toBe('undefined function\n');
       expect(run.stderr).toMatch(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
     } finally {

@@ -3,7 +3,13 @@
 // greenloop moves each greenlet's own scopes off it and back at every switch
 // (lib/async-stack.ts), so ids, resources and AsyncLocalStorage stores are the
 // fiber's own whoever resumes it, with async_hooks checks on.
-import { AsyncLocalStorage, AsyncResource, executionAsyncId, executionAsyncResource, triggerAsyncId } from 'node:async_hooks';
+import {
+  AsyncLocalStorage,
+  AsyncResource,
+  executionAsyncId,
+  executionAsyncResource,
+  triggerAsyncId,
+} from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import { Greenlet, getcurrent } from '../lib/greenlet.js';
 import { Fiber } from '../lib/fibers/fiber.js';
@@ -24,7 +30,11 @@ describe('fibers in nested async scopes', () => {
             fiber.run();
           }, 2);
           Fiber.yield();
-          const inside = { id: executionAsyncId(), trigger: triggerAsyncId(), same: executionAsyncResource() === resource };
+          const inside = {
+            id: executionAsyncId(),
+            trigger: triggerAsyncId(),
+            same: executionAsyncResource() === resource,
+          };
           resolve({ ...inside, timerId });
         });
       }).run();
@@ -35,7 +45,7 @@ describe('fibers in nested async scopes', () => {
     expect(seen.timerId).not.toBe(resource.asyncId());
   });
 
-  it('AsyncLocalStorage: the store a fiber set stays its own across a yield, and the starter\'s store carries in', async () => {
+  it("AsyncLocalStorage: the store a fiber set stays its own across a yield, and the starter's store carries in", async () => {
     const seen = await new Promise<unknown[]>((resolve) => {
       als.run('starter', () =>
         Fiber(() => {
@@ -119,7 +129,7 @@ describe('every greenlet owns its scopes', () => {
     expect(executionAsyncId()).toBe(before);
   });
 
-  it('a fiber started inside another fiber\'s scope is triggered by it and inherits its store', () => {
+  it("a fiber started inside another fiber's scope is triggered by it and inherits its store", () => {
     let scopeId = -1;
     const r = als.run('outer store', () =>
       Fiber(() => {

@@ -85,7 +85,12 @@ describe('Fiber: creating and running', () => {
       return Fiber.current === self;
     });
     expect(outer.run()).toBe(true);
-    expect(order).toEqual(['inner sees inner: true', 'run inner: from inner', 'outer still current: true', 'inner resumed']);
+    expect(order).toEqual([
+      'inner sees inner: true',
+      'run inner: from inner',
+      'outer still current: true',
+      'inner resumed',
+    ]);
     expect(Fiber.current).toBeUndefined();
   });
 
@@ -210,7 +215,9 @@ describe('Fiber: misuse throws as node-fibers did', () => {
     expect(() => (f.run as any)(1, 2)).toThrow(new TypeError('run() expects 1 or no arguments, got 2'));
     f.run();
     expect(() => (Fiber.yield as any)(1, 2)).toThrow('yield() called with no fiber running'); // checked first, as node-fibers did
-    expect(() => Fiber(() => (Fiber.yield as any)(1, 2)).run()).toThrow(new TypeError('yield() expects 1 or no arguments, got 2'));
+    expect(() => Fiber(() => (Fiber.yield as any)(1, 2)).run()).toThrow(
+      new TypeError('yield() expects 1 or no arguments, got 2'),
+    );
     expect(() => (f.throwInto as any)(1, 2)).toThrow(TypeError);
     expect(() => (f.reset as any)(1)).toThrow(new TypeError('reset() expects no arguments'));
     f.reset();
@@ -233,7 +240,7 @@ describe('Fiber: statics', () => {
     expect(Fiber.fibersCreated).toBe(before + 5);
   });
 
-  it('poolSize reads and sets the core pool of finished fibers\' threads', () => {
+  it("poolSize reads and sets the core pool of finished fibers' threads", () => {
     const saved = Fiber.poolSize;
     try {
       Fiber.poolSize = 12;
@@ -325,7 +332,10 @@ describe('Fiber: in child processes', () => {
     const run = runFixture('fibers-behaviour.js', [], ['overflow']);
     expect(run.signal, run.stderr).toBeNull();
     expect(run.status, run.stderr).toBe(0);
-    expect(lastJson(run)).toEqual({ result: { name: 'RangeError', message: 'Maximum call stack size exceeded' }, again: 42 });
+    expect(lastJson(run)).toEqual({
+      result: { name: 'RangeError', message: 'Maximum call stack size exceeded' },
+      again: 42,
+    });
   });
 });
 

@@ -173,7 +173,7 @@ describe('Future: waiting in fibers', () => {
     }
   });
 
-  it('wait() throws the future\'s error', async () => {
+  it("wait() throws the future's error", async () => {
     await expect(inFiber(() => failLater(2, 'failed later').wait())).rejects.toThrow('failed later');
   });
 
@@ -251,7 +251,12 @@ describe('Future: functions', () => {
 
   it('Future.task(fn) and Future.task(f1, f2, ...)', async () => {
     expect(await Future.task(() => 'one').promise()).toBe('one');
-    expect(await Future.task(() => later(5, 1).wait(), () => 2).promise()).toEqual([1, 2]);
+    expect(
+      await Future.task(
+        () => later(5, 1).wait(),
+        () => 2,
+      ).promise(),
+    ).toEqual([1, 2]);
     await expect(
       Future.task(
         () => 1,
@@ -278,7 +283,9 @@ describe('Future: functions', () => {
 
   it('Future.wrap(fn, true) collects several callback values; execFile gives [stdout, stderr]', async () => {
     const exec = Future.wrap(execFile, true);
-    const out = await inFiber(() => exec(process.execPath, ['-e', 'process.stdout.write("out"); process.stderr.write("err")']).wait());
+    const out = await inFiber(() =>
+      exec(process.execPath, ['-e', 'process.stdout.write("out"); process.stderr.write("err")']).wait(),
+    );
     expect(out).toEqual(['out', 'err']);
   });
 
@@ -287,7 +294,11 @@ describe('Future: functions', () => {
     expect(wrappedFs.readFile).toBe(fs.readFile);
     const names = await inFiber(() => (wrappedFs.readdirFuture(dir).wait() as string[]).sort());
     expect(names).toEqual(['a.txt', 'b.txt']);
-    const suffixed = Future.wrap({ twice: (x: number, cb: (e: unknown, v: number) => void) => cb(null, x * 2) }, false, 'F');
+    const suffixed = Future.wrap(
+      { twice: (x: number, cb: (e: unknown, v: number) => void) => cb(null, x * 2) },
+      false,
+      'F',
+    );
     expect(suffixed.twiceF(4).get()).toBe(8);
     expect(() => Future.wrap(7)).toThrow(/Future\.wrap expects a function or an object, got number 7/);
   });
@@ -307,7 +318,7 @@ describe('Future: functions', () => {
 });
 
 describe('Future: detach', () => {
-  it('a detached future\'s error becomes an uncaught exception (child process)', () => {
+  it("a detached future's error becomes an uncaught exception (child process)", () => {
     const run = runFixture('fibers-behaviour.js', [], ['detach']);
     expect(run.signal, run.stderr).toBeNull();
     expect(run.status, run.stderr).toBe(3);

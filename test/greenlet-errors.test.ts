@@ -66,7 +66,7 @@ describe('error classes', () => {
     expect({ code: 'GREENLOOP_ERR_GREENLET' } instanceof GreenletError).toBe(false);
   });
 
-  it('a subclass defined by a user keeps its parent class\'s code and instanceof', () => {
+  it("a subclass defined by a user keeps its parent class's code and instanceof", () => {
     class MyExit extends GreenletExit {}
     const e = new MyExit('mine');
     expect(e.name).toBe('MyExit');
@@ -226,7 +226,7 @@ describe('misuse of configure', () => {
 });
 
 describe('errors from inside greenlets keep their identity', () => {
-  it('a GreenletError thrown by run is not mistaken for an exit: it is thrown out of the parent\'s switch', () => {
+  it("a GreenletError thrown by run is not mistaken for an exit: it is thrown out of the parent's switch", () => {
     const e = new GreenletError('misuse inside');
     expect(() =>
       new Greenlet(() => {
@@ -267,7 +267,9 @@ describe('messages name the value received', () => {
       for (const use of [() => new Greenlet(() => 0, fake), () => void (new Greenlet(() => 0).parent = fake)]) {
         const e = thrownBy(use);
         expect(e).toBeInstanceOf(TypeError);
-        expect(e.message).toMatch(/^parent must be a Greenlet, got an instance of Greenlet that is not one \(a Proxy of a Greenlet/);
+        expect(e.message).toMatch(
+          /^parent must be a Greenlet, got an instance of Greenlet that is not one \(a Proxy of a Greenlet/,
+        );
         expect(e.message).not.toContain('private member');
       }
     }

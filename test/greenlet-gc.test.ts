@@ -42,7 +42,7 @@ describe('unreachable parked greenlets', () => {
     expect(r.afterwards).toBe(42);
   });
 
-  it("a parked greenlet whose parent is parked too (not referring to it) is unwound, then the parent is", () => {
+  it('a parked greenlet whose parent is parked too (not referring to it) is unwound, then the parent is', () => {
     const r = unwindScenario('parked-child');
     expect(r.parkedValues).toEqual(['inner parked', 'outer parked']);
     expect(r.liveWhileParked).toBe(2);

@@ -2,14 +2,7 @@
 // fn('switch' | 'throw', origin, target) for each switch and throw, including
 // the implicit switch to the parent when run ends.
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  Greenlet,
-  GreenletExit,
-  type TraceFunction,
-  getcurrent,
-  gettrace,
-  settrace,
-} from '../lib/greenlet.js';
+import { Greenlet, GreenletExit, type TraceFunction, getcurrent, gettrace, settrace } from '../lib/greenlet.js';
 
 const root = getcurrent();
 
@@ -92,10 +85,7 @@ describe('traced switches', () => {
     const events = record();
     const g = new Greenlet(() => 1);
     g.switch();
-    expect(show(events, { g })).toEqual([
-      'switch root->g',
-      'switch g->root',
-    ]);
+    expect(show(events, { g })).toEqual(['switch root->g', 'switch g->root']);
   });
 
   it('every switch of a park-and-resume cycle is traced once, in order', () => {
@@ -106,12 +96,7 @@ describe('traced switches', () => {
     });
     g.switch();
     g.switch();
-    expect(show(events, { g })).toEqual([
-      'switch root->g',
-      'switch g->root',
-      'switch root->g',
-      'switch g->root',
-    ]);
+    expect(show(events, { g })).toEqual(['switch root->g', 'switch g->root', 'switch root->g', 'switch g->root']);
   });
 
   it('a run that ends with an error is traced as a switch to the parent', () => {
@@ -120,10 +105,7 @@ describe('traced switches', () => {
       throw new Error('failed');
     });
     expect(() => g.switch()).toThrow('failed');
-    expect(show(events, { g })).toEqual([
-      'switch root->g',
-      'switch g->root',
-    ]);
+    expect(show(events, { g })).toEqual(['switch root->g', 'switch g->root']);
   });
 
   it('a direct switch between two greenlets is traced with both of them', () => {
@@ -137,12 +119,7 @@ describe('traced switches', () => {
     });
     const events = record();
     expect(a.switch()).toBe('a done');
-    expect(show(events, { a, b })).toEqual([
-      'switch root->a',
-      'switch a->b',
-      'switch b->a',
-      'switch a->root',
-    ]);
+    expect(show(events, { a, b })).toEqual(['switch root->a', 'switch a->b', 'switch b->a', 'switch a->root']);
     settrace(null);
     b.throw();
   });
@@ -174,10 +151,7 @@ describe('traced switches', () => {
     mid.switch();
     const events = record();
     expect(child.switch('to mid')).toBe('to mid');
-    expect(show(events, { mid, child })).toEqual([
-      'switch root->mid',
-      'switch mid->root',
-    ]);
+    expect(show(events, { mid, child })).toEqual(['switch root->mid', 'switch mid->root']);
   });
 
   it('the tracer receives the same greenlet objects that getcurrent() returns', () => {
@@ -212,10 +186,7 @@ describe('traced throws', () => {
     g.switch();
     const events = record();
     expect(g.throw()).toBeInstanceOf(GreenletExit);
-    expect(show(events, { g })).toEqual([
-      'throw root->g',
-      'switch g->root',
-    ]);
+    expect(show(events, { g })).toEqual(['throw root->g', 'switch g->root']);
   });
 
   it('a throw that the greenlet catches is traced as a throw, and its next switch out as a switch', () => {
@@ -229,10 +200,7 @@ describe('traced throws', () => {
     g.switch();
     const events = record();
     expect(g.throw(new Error('x'))).toBe('caught');
-    expect(show(events, { g })).toEqual([
-      'throw root->g',
-      'switch g->root',
-    ]);
+    expect(show(events, { g })).toEqual(['throw root->g', 'switch g->root']);
     settrace(null);
     g.switch();
   });
@@ -257,10 +225,7 @@ describe('traced throws', () => {
     });
     // target dies; the error goes to target's parent, the root.
     expect(() => thrower.switch()).toThrow('from thrower');
-    expect(show(events, { thrower, target })).toEqual([
-      'throw thrower->target',
-      'switch target->root',
-    ]);
+    expect(show(events, { thrower, target })).toEqual(['throw thrower->target', 'switch target->root']);
     settrace(null);
     expect(thrower.active).toBe(true);
     thrower.throw();

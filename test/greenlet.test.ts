@@ -8,14 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 // The primitive is the `greenloop/greenlet` entry point (lib/greenlet.ts); the
 // package root's `Greenlet` is the hub-level greenlet.
-import {
-  Greenlet,
-  GreenletError,
-  GreenletExit,
-  coreStats,
-  getBackend,
-  getcurrent,
-} from '../lib/greenlet.js';
+import { Greenlet, GreenletError, GreenletExit, coreStats, getBackend, getcurrent } from '../lib/greenlet.js';
 import { fixtureSummary } from './helpers.js';
 
 const root = getcurrent();
@@ -353,7 +346,7 @@ describe('dead greenlets', () => {
     expect(getcurrent()).toBe(root);
   });
 
-  it("switching to a dead child delivers the value to the first live greenlet up its parent chain", () => {
+  it('switching to a dead child delivers the value to the first live greenlet up its parent chain', () => {
     let child!: Greenlet;
     const mid = new Greenlet(() => {
       child = new Greenlet(() => 'child done');
@@ -591,9 +584,11 @@ describe('throw()', () => {
 
   it('a GreenletExit thrown by run itself is returned to the parent as a value', () => {
     const exit = new GreenletExit('self exit');
-    expect(new Greenlet(() => {
-      throw exit;
-    }).switch()).toBe(exit);
+    expect(
+      new Greenlet(() => {
+        throw exit;
+      }).switch(),
+    ).toBe(exit);
   });
 
   it('a greenlet may catch GreenletExit and return a value instead', () => {
@@ -747,7 +742,7 @@ describe('errors crossing greenlets', () => {
     expect(getcurrent()).toBe(root);
   });
 
-  it('a greenlet in the middle can catch its child\'s error and go on', () => {
+  it("a greenlet in the middle can catch its child's error and go on", () => {
     const outer = new Greenlet(() => {
       const inner = new Greenlet(() => {
         throw new Error('inner');
@@ -777,7 +772,7 @@ describe('errors crossing greenlets', () => {
 });
 
 describe('Greenlet subclasses', () => {
-  it('a subclass with a run() method runs it with the first switch\'s arguments and this bound', () => {
+  it("a subclass with a run() method runs it with the first switch's arguments and this bound", () => {
     class Adder extends Greenlet {
       constructor(readonly base: number) {
         super();
@@ -833,7 +828,7 @@ describe('stack size and deep recursion', () => {
     expect(result().survived).toBe(true);
   });
 
-  it('with the default stack a greenlet recurses within 2x of the main thread\'s depth', () => {
+  it("with the default stack a greenlet recurses within 2x of the main thread's depth", () => {
     const { main, greenlet } = result();
     expect(main.error).toBe('RangeError');
     const ratio = greenlet.depth / main.depth;
@@ -906,7 +901,9 @@ describe('backend', () => {
   it("this process runs the backend GREENLOOP_SWITCH asks for, else 'user-space' where the CPU allows it", () => {
     const wanted = process.env.GREENLOOP_SWITCH;
     const userSpacePossible =
-      process.platform === 'linux' && process.arch === 'x64' && /\bfsgsbase\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+      process.platform === 'linux' &&
+      process.arch === 'x64' &&
+      /\bfsgsbase\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
     const expected =
       wanted === 'thread' || wanted === 'threads'
         ? 'threads'

@@ -36,7 +36,9 @@ export function lastJson<T = any>(run: FixtureRun): T {
   try {
     return JSON.parse(lines[lines.length - 1]!) as T;
   } catch {
-    throw new Error(`fixture printed no JSON summary (status ${run.status}, signal ${run.signal})\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
+    throw new Error(
+      `fixture printed no JSON summary (status ${run.status}, signal ${run.signal})\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`,
+    );
   }
 }
 

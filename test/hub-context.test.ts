@@ -2,7 +2,13 @@
 // tick callbacks, and parking inside nested async scopes. These must
 // hold on Node 20 and 22 (stores on async resources) and 24 (stores in
 // AsyncContextFrame, V8's continuation-preserved embedder data).
-import { AsyncLocalStorage, AsyncResource, executionAsyncId, executionAsyncResource, triggerAsyncId } from 'node:async_hooks';
+import {
+  AsyncLocalStorage,
+  AsyncResource,
+  executionAsyncId,
+  executionAsyncResource,
+  triggerAsyncId,
+} from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import { Event, Queue, getHub, runAsync, sleep, spawn, wait } from '../lib/index.js';
 import { lastJson, runFixture } from './helpers.js';
@@ -115,13 +121,17 @@ describe('AsyncLocalStorage in greenlets', () => {
 
   it('link callbacks run with the store current when link() was called', async () => {
     const g = spawn(() => sleep(1));
-    const seen = new Promise<string | undefined>((resolve) => als.run('linker', () => g.link(() => resolve(als.getStore()))));
+    const seen = new Promise<string | undefined>((resolve) =>
+      als.run('linker', () => g.link(() => resolve(als.getStore()))),
+    );
     expect(await seen).toBe('linker');
   });
 
-  it('hub callbacks and later greenlets do not see a finished greenlet\'s stores', async () => {
+  it("hub callbacks and later greenlets do not see a finished greenlet's stores", async () => {
     await als.run('x', () => spawn(() => als.enterWith('y')).promise());
-    const seen = await new Promise<string | undefined>((resolve) => getHub().runCallback(() => resolve(als.getStore())));
+    const seen = await new Promise<string | undefined>((resolve) =>
+      getHub().runCallback(() => resolve(als.getStore())),
+    );
     expect(seen).toBeUndefined();
     expect(await runAsync(() => als.getStore())).toBeUndefined();
   });
@@ -147,10 +157,12 @@ describe('nested async scopes', () => {
 
   it('a greenlet parks inside a function bound with AsyncResource.bind, with an AsyncLocalStorage store', async () => {
     const r = await runAsync(() => {
-      const bound = AsyncResource.bind(() => als.run('in-bound', () => {
-        sleep(1);
-        return als.getStore();
-      }));
+      const bound = AsyncResource.bind(() =>
+        als.run('in-bound', () => {
+          sleep(1);
+          return als.getStore();
+        }),
+      );
       return [bound(), als.getStore()];
     });
     expect(r).toEqual(['in-bound', undefined]);

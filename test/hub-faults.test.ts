@@ -36,7 +36,13 @@ describe('a greenlet whose start is refused', () => {
       const refused = new Greenlet(() => 'ran', { name: 'refused', stackSize: HUGE_STACK }).start();
       sleep(0); // hands control to `refused` first: its start fails here
       const joined = refused.join(1000);
-      return { joined, dead: refused.dead, ready: refused.ready(), successful: refused.successful(), exception: refused.exception };
+      return {
+        joined,
+        dead: refused.dead,
+        ready: refused.ready(),
+        successful: refused.successful(),
+        exception: refused.exception,
+      };
     });
     expect(out.joined).toBe(true);
     expect(out.dead).toBe(true);
@@ -158,7 +164,7 @@ describe('kill() and raw switches', () => {
     expect(raw.dead).toBe(true);
   });
 
-  it("switch() or throw() into a gevent-level Greenlet that has not started is refused: start() runs it", async () => {
+  it('switch() or throw() into a gevent-level Greenlet that has not started is refused: start() runs it', async () => {
     const g = new Greenlet(() => 'ran', { name: 'waiting' });
     expect(() => g.switch()).toThrow(/greenlet "waiting", which the hub runs: start it with start\(\)/);
     expect(() => g.throw()).toThrow(GreenletError);

@@ -6,11 +6,13 @@ import { GreenletError, RawGreenlet, getHub, runAsync, sleep, spawn } from '../l
 import { lastJson, runFixture } from './helpers.js';
 
 describe('unjoined errors', () => {
-  it('are printed to stderr with the greenlet\'s name and the error\'s stack; handled ones are not', () => {
+  it("are printed to stderr with the greenlet's name and the error's stack; handled ones are not", () => {
     const run = runFixture('hub-unjoined.js', [], ['print']);
     // The process goes on, and exits with status 1 at the end (as if uncaught).
     expect(run.status, run.stderr).toBe(1);
-    expect(run.stderr).toMatch(/greenloop: greenlet "worker-7" failed and nobody joined it:\nError: kaboom from worker\n\s+at (Greenlet\.)?failingWorker /);
+    expect(run.stderr).toMatch(
+      /greenloop: greenlet "worker-7" failed and nobody joined it:\nError: kaboom from worker\n\s+at (Greenlet\.)?failingWorker /,
+    );
     expect(run.stderr).toMatch(/greenlet "other" failed and nobody joined it:\nTypeError: second unjoined/);
     for (const handled of ['joined one', 'linked one', 'promised one', 'killed one']) {
       expect(run.stderr).not.toContain(handled);
@@ -31,7 +33,7 @@ describe('unjoined errors', () => {
     expect(run.status, run.stderr).toBe(3);
   });
 
-  it("a handler that throws is called once per error; its own error becomes the uncaught exception", () => {
+  it('a handler that throws is called once per error; its own error becomes the uncaught exception', () => {
     const run = runFixture('hub-unjoined.js', [], ['rethrow']);
     expect(run.status, run.stderr).toBe(0);
     const s = lastJson(run);
@@ -86,8 +88,12 @@ describe('greenlets parked at exit (LoopExit)', () => {
   it('the exit report names each parked greenlet, what it waits in and where', () => {
     const run = runFixture('hub-loopexit.js');
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/greenloop: LoopExit: the event loop is about to exit, but 2 greenlets are still parked/);
-    expect(run.stderr).toMatch(/greenlet "signal-waiter" waits in Event\.wait\(\)\n\s+at (Greenlet\.)?waitForTheSignal /);
+    expect(run.stderr).toMatch(
+      /greenloop: LoopExit: the event loop is about to exit, but 2 greenlets are still parked/,
+    );
+    expect(run.stderr).toMatch(
+      /greenlet "signal-waiter" waits in Event\.wait\(\)\n\s+at (Greenlet\.)?waitForTheSignal /,
+    );
     expect(run.stderr).toMatch(/greenlet "consumer" waits in Queue\.get\(\)\n\s+at (Greenlet\.)?consumeForever /);
     expect(run.stderr).not.toMatch(/lib[/\\]/); // greenloop's own frames are left out
     expect(lastJson(run).code).toBe(0);

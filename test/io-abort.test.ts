@@ -63,7 +63,9 @@ describe('AbortSignal in net', () => {
   it('connect({ signal }) aborted mid-handshake throws AbortError and closes the connection', async () => {
     const reason = new Error('user gave up');
     const before = silent.accepted;
-    const error = await greenError(() => connect(silent.port, '127.0.0.1', { tls: true, signal: abortAfter(50, reason) }));
+    const error = await greenError(() =>
+      connect(silent.port, '127.0.0.1', { tls: true, signal: abortAfter(50, reason) }),
+    );
     expectAbortError(error, reason);
     expect(silent.accepted).toBe(before + 1);
     await until(() => silent.open === 0, 'the aborted connection to close');
@@ -115,7 +117,11 @@ describe('AbortSignal in net', () => {
 
   it('StreamServer({ signal }) stops the server when aborted: serveForever() returns', async () => {
     const controller = new AbortController();
-    const server = new StreamServer((sock) => void sock.readAll(), { port: 0, host: '127.0.0.1', signal: controller.signal });
+    const server = new StreamServer((sock) => void sock.readAll(), {
+      port: 0,
+      host: '127.0.0.1',
+      signal: controller.signal,
+    });
     const out = await green(() => {
       server.start();
       setTimeout(() => controller.abort(), 30);
@@ -132,7 +138,10 @@ describe('AbortSignal in child_process', () => {
   afterAll(() => dir.cleanup());
 
   /** A child that writes its pid to `file` and sleeps 30 s. */
-  const sleeper = (file: string) => ['-e', `require('fs').writeFileSync(${JSON.stringify(file)}, String(process.pid)); setTimeout(() => {}, 30000)`];
+  const sleeper = (file: string) => [
+    '-e',
+    `require('fs').writeFileSync(${JSON.stringify(file)}, String(process.pid)); setTimeout(() => {}, 30000)`,
+  ];
   const alive = (pid: number) => {
     try {
       process.kill(pid, 0);
@@ -162,7 +171,10 @@ describe('AbortSignal in child_process', () => {
   it('execFile() and exec() with an aborted signal throw before spawning', async () => {
     const file = join(dir.path, 'never.pid');
     const errors = await green(() =>
-      [() => cp.execFile(process.execPath, sleeper(file), { signal: AbortSignal.abort() }), () => cp.exec('echo hi', { signal: AbortSignal.abort() })].map((f) => {
+      [
+        () => cp.execFile(process.execPath, sleeper(file), { signal: AbortSignal.abort() }),
+        () => cp.exec('echo hi', { signal: AbortSignal.abort() }),
+      ].map((f) => {
         try {
           f();
           return null;
@@ -240,7 +252,10 @@ describe('AbortSignal in dns, http and fs', () => {
       const errors = await green(() => {
         fs.writeFile(file, 'x');
         const out: unknown[] = [];
-        for (const f of [() => fs.readFile(file, { signal: AbortSignal.abort() }), () => fs.writeFile(file, 'y', { signal: AbortSignal.abort() })]) {
+        for (const f of [
+          () => fs.readFile(file, { signal: AbortSignal.abort() }),
+          () => fs.writeFile(file, 'y', { signal: AbortSignal.abort() }),
+        ]) {
           try {
             f();
             out.push(null);

@@ -32,13 +32,21 @@ describe('http client options', () => {
   });
 
   it('get() and fetch() with null options name them', async () => {
-    expect((await greenError(() => http.get(NOWHERE, null as any))).message).toBe('options must be an object, got null');
+    expect((await greenError(() => http.get(NOWHERE, null as any))).message).toBe(
+      'options must be an object, got null',
+    );
     expect((await greenError(() => http.fetch(NOWHERE, null as any))).message).toBe('init must be an object, got null');
   });
 
   it('good options still reach the network (the checks are not over-strict)', async () => {
     const error = await greenError(() =>
-      http.request(NOWHERE, { method: 'post', headers: [['x-a', '1']], body: [Buffer.from('x')] as any, query: { a: 1 }, signal: new AbortController().signal }),
+      http.request(NOWHERE, {
+        method: 'post',
+        headers: [['x-a', '1']],
+        body: [Buffer.from('x')] as any,
+        query: { a: 1 },
+        signal: new AbortController().signal,
+      }),
     );
     expect(error.code).toBe('ECONNREFUSED');
   });
@@ -54,8 +62,16 @@ describe('child process options', () => {
     ['exec(cmd, null)', () => cp.exec('true', null as any), 'options must be an object, got null'],
     ['execFile(cmd, args, null)', () => cp.execFile('true', [], null as any), 'options must be an object, got null'],
     ['spawn(cmd, args, null)', () => cp.spawn('true', [], null as any), 'options must be an object, got null'],
-    ['run() with encoding: "nope"', () => cp.run('true', [], { encoding: 'nope' as any }), `encoding must be a Buffer encoding or 'buffer', got string "nope"`],
-    ['run() with maxBuffer: "1"', () => cp.run('true', [], { maxBuffer: '1' as any }), 'maxBuffer must be a number of bytes >= 0, got string "1"'],
+    [
+      'run() with encoding: "nope"',
+      () => cp.run('true', [], { encoding: 'nope' as any }),
+      `encoding must be a Buffer encoding or 'buffer', got string "nope"`,
+    ],
+    [
+      'run() with maxBuffer: "1"',
+      () => cp.run('true', [], { maxBuffer: '1' as any }),
+      'maxBuffer must be a number of bytes >= 0, got string "1"',
+    ],
     ['wait(null)', () => cp.spawn('true').wait(null as any), 'options must be an object, got null'],
   ])('%s names the bad value', async (_name, call, message) => {
     const error = await greenError(call);
@@ -64,14 +80,22 @@ describe('child process options', () => {
   });
 
   it('run() with good options still runs', async () => {
-    expect(await green(() => cp.run('true', [], { encoding: 'latin1', maxBuffer: 10, killSignal: 'sigint' as NodeJS.Signals }).status)).toBe(0);
+    expect(
+      await green(
+        () => cp.run('true', [], { encoding: 'latin1', maxBuffer: 10, killSignal: 'sigint' as NodeJS.Signals }).status,
+      ),
+    ).toBe(0);
   });
 });
 
 describe('net options', () => {
   it.each([
     ['connect(port, host, null)', () => connect(1, '127.0.0.1', null as any), 'options must be an object, got null'],
-    ['connect() with tls: 5', () => connect({ port: 1, host: '127.0.0.1', tls: 5 as any }), 'tls must be true, false or tls.connect() options, got number 5'],
+    [
+      'connect() with tls: 5',
+      () => connect({ port: 1, host: '127.0.0.1', tls: 5 as any }),
+      'tls must be true, false or tls.connect() options, got number 5',
+    ],
     ['listen(port, host, null)', () => listen(0, '127.0.0.1', null as any), 'options must be an object, got null'],
     [
       'StreamServer.stop(null)',

@@ -13,9 +13,16 @@ describe('green child processes', () => {
 
   it('run() feeds input and returns status, signal, stdout and stderr', async () => {
     const result = await green(() =>
-      cp.run(node, ['-e', 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>{process.stdout.write(d.toUpperCase());process.stderr.write("err");process.exit(3)})'], {
-        input: 'shout\n',
-      }),
+      cp.run(
+        node,
+        [
+          '-e',
+          'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>{process.stdout.write(d.toUpperCase());process.stderr.write("err");process.exit(3)})',
+        ],
+        {
+          input: 'shout\n',
+        },
+      ),
     );
     expect(result).toMatchObject({ status: 3, signal: null, stdout: 'SHOUT\n', stderr: 'err' });
     expect(result.pid).toBeGreaterThan(0);
@@ -23,7 +30,11 @@ describe('green child processes', () => {
 
   it("run() passes env and cwd and returns Buffers with encoding: 'buffer'", async () => {
     const result = await green(() =>
-      cp.run('sh', ['-c', 'printf "%s:%s" "$GREETING" "$(pwd)"'], { env: { ...process.env, GREETING: 'hi' }, cwd: '/', encoding: 'buffer' }),
+      cp.run('sh', ['-c', 'printf "%s:%s" "$GREETING" "$(pwd)"'], {
+        env: { ...process.env, GREETING: 'hi' },
+        cwd: '/',
+        encoding: 'buffer',
+      }),
     );
     expect(Buffer.isBuffer(result.stdout)).toBe(true);
     expect(result.stdout.toString()).toBe('hi:/');
@@ -79,7 +90,10 @@ describe('green child processes', () => {
   it('a greenlet waiting on a child does not block the others (the child waits for one of them)', async () => {
     const order: string[] = [];
     const out = await green(() => {
-      const p = cp.spawn(node, ['-e', 'process.stdin.once("data", (d) => { process.stdout.write("got " + d); process.exit(0); })']);
+      const p = cp.spawn(node, [
+        '-e',
+        'process.stdin.once("data", (d) => { process.stdout.write("got " + d); process.exit(0); })',
+      ]);
       const helper = green(() => {
         order.push('helper runs');
         p.stdin!.sendall('token');
@@ -110,7 +124,9 @@ describe('green child processes', () => {
   });
 
   it('many children run concurrently from many greenlets', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => green(() => cp.execFile('sh', ['-c', `echo ${i}`]).trim())));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => green(() => cp.execFile('sh', ['-c', `echo ${i}`]).trim())),
+    );
     expect(results).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
   });
 });
@@ -137,7 +153,11 @@ describe('child process kill signals', () => {
     expect(out.number.error.message).toMatch(/killSignal .* got number 12345$/);
     expect(out.number.spawned).toBe(false);
     // A valid name in any case is Node's: the child is killed at the timeout.
-    expect(out.validName).toEqual({ error: expect.objectContaining({ code: 'ETIMEDOUT' }), spawned: true, childAlive: false });
+    expect(out.validName).toEqual({
+      error: expect.objectContaining({ code: 'ETIMEDOUT' }),
+      spawned: true,
+      childAlive: false,
+    });
   });
 
   it('an interrupted run() ends its child even if the child ignores killSignal', () => {
@@ -157,6 +177,8 @@ describe('child process kill signals', () => {
     });
     expect(error).toBeInstanceOf(TypeError);
     expect(error.code).toBe('ERR_UNKNOWN_SIGNAL');
-    expect(error.message).toBe(`signal must be a signal name or number of os.constants.signals (e.g. 'SIGTERM', 9), got string "SIGNOPE"`);
+    expect(error.message).toBe(
+      `signal must be a signal name or number of os.constants.signals (e.g. 'SIGTERM', 9), got string "SIGNOPE"`,
+    );
   });
 });

@@ -72,7 +72,10 @@ describe('green dns', () => {
   });
 
   it('lookup() resolves localhost through the OS resolver, one or all addresses', async () => {
-    const out = await green(() => ({ one: dns.lookup('localhost', { family: 4 }), all: dns.lookup('localhost', { all: true }) }));
+    const out = await green(() => ({
+      one: dns.lookup('localhost', { family: 4 }),
+      all: dns.lookup('localhost', { all: true }),
+    }));
     expect(out.one).toEqual({ address: '127.0.0.1', family: 4 });
     expect(out.all.some((a) => a.address === '127.0.0.1' || a.address === '::1')).toBe(true);
   });
@@ -80,7 +83,12 @@ describe('green dns', () => {
   it('resolve4 / resolve / resolveTxt ask the configured DNS server', async () => {
     const out = await green(() => {
       const r = resolver();
-      return { a: r.resolve4('green.test'), any: r.resolve('green.test', 'A'), txt: r.resolveTxt('green.test'), ttl: r.resolve4('green.test', { ttl: true }) };
+      return {
+        a: r.resolve4('green.test'),
+        any: r.resolve('green.test', 'A'),
+        txt: r.resolveTxt('green.test'),
+        ttl: r.resolve4('green.test', { ttl: true }),
+      };
     });
     expect(out).toEqual({
       a: ['127.0.0.42'],

@@ -25,7 +25,8 @@ interface Caught {
 
 describe('IO errors show the caller of the blocking call', () => {
   let run: FixtureRun | undefined;
-  const results = (): Caught[] => lastJson<{ results: Caught[] }>((run ??= runFixture(FIXTURE, [], [], 60_000))).results;
+  const results = (): Caught[] =>
+    lastJson<{ results: Caught[] }>((run ??= runFixture(FIXTURE, [], [], 60_000))).results;
   const expected: Record<string, { code: string; syscall: string; errno: number }> = {
     readFile: { code: 'ENOENT', syscall: 'open', errno: -2 },
     connect: { code: 'ECONNREFUSED', syscall: 'connect', errno: -111 },
@@ -47,9 +48,15 @@ describe('IO errors show the caller of the blocking call', () => {
       expect(firstFrame, stack).toContain(`${FIXTURE}:${callLine(kind)}:`);
       const marker = lines.findIndex((line) => line.includes('--- the error was made in:'));
       const userPart = marker < 0 ? lines : lines.slice(0, marker);
-      expect(userPart.some((line) => line.includes('node:')), stack).toBe(false);
+      expect(
+        userPart.some((line) => line.includes('node:')),
+        stack,
+      ).toBe(false);
       // greenloop's own frames are left out
-      expect(userPart.some((line) => /[/\\](dist|lib)[/\\](cjs[/\\])?(io|hub|api)[/\\]/.test(line)), stack).toBe(false);
+      expect(
+        userPart.some((line) => /[/\\](dist|lib)[/\\](cjs[/\\])?(io|hub|api)[/\\]/.test(line)),
+        stack,
+      ).toBe(false);
     });
   }
 

@@ -46,7 +46,15 @@ describe('green fs', () => {
       const before = fs.exists(join(dir.path, 'sub'));
       fs.rm(join(dir.path, 'sub'), { recursive: true });
       const after = fs.exists(join(dir.path, 'sub'));
-      return { names, dirs: dirents.filter((d) => d.isDirectory()).map((d) => d.name), size, isLink, target, before, after };
+      return {
+        names,
+        dirs: dirents.filter((d) => d.isDirectory()).map((d) => d.name),
+        size,
+        isLink,
+        target,
+        before,
+        after,
+      };
     });
     expect(out).toEqual({
       names: ['deeper', 'link', 'one', 'three'],
@@ -186,7 +194,7 @@ describe('green fs with bad arguments', () => {
     expect(out['readLines(path, null)'].message).toBe('options must be an object, got null');
   });
 
-  it('readFile(fd) reads from the descriptor\'s position to its end, like readFileSync', async () => {
+  it("readFile(fd) reads from the descriptor's position to its end, like readFileSync", async () => {
     const dir = tempDir();
     const file = join(dir.path, 'fd.txt');
     nodeFs.writeFileSync(file, 'skip:' + 'x'.repeat(200_000));

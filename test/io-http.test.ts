@@ -22,7 +22,9 @@ function startPlainServer(): Promise<{ url: string; connections: () => number; c
     } else if (url.pathname === '/echo') {
       let body = '';
       req.on('data', (c) => (body += c));
-      req.on('end', () => res.end(JSON.stringify({ method: req.method, type: req.headers['content-type'] ?? null, body })));
+      req.on('end', () =>
+        res.end(JSON.stringify({ method: req.method, type: req.headers['content-type'] ?? null, body })),
+      );
     } else if (url.pathname === '/chunked') {
       // Three chunks, each written after the previous one was flushed.
       res.write('one,');
@@ -138,7 +140,9 @@ describe('green HTTP client', () => {
   });
 
   it('many greenlets request concurrently', async () => {
-    const bodies = await Promise.all(Array.from({ length: 50 }, () => green(() => http.request(`${plain.url}/hello`).text())));
+    const bodies = await Promise.all(
+      Array.from({ length: 50 }, () => green(() => http.request(`${plain.url}/hello`).text())),
+    );
     expect(bodies).toEqual(Array.from({ length: 50 }, () => 'hello'));
   });
 });
@@ -221,11 +225,13 @@ describe('green HTTP server', () => {
     try {
       const get = () =>
         new Promise<string>((resolve, reject) => {
-          nodeHttp.get(`${base}/sleep?ms=1`, { agent }, (res) => {
-            let body = '';
-            res.on('data', (c) => (body += c));
-            res.on('end', () => resolve(body));
-          }).on('error', reject);
+          nodeHttp
+            .get(`${base}/sleep?ms=1`, { agent }, (res) => {
+              let body = '';
+              res.on('data', (c) => (body += c));
+              res.on('end', () => resolve(body));
+            })
+            .on('error', reject);
         });
       expect(await get()).toBe('slept');
       await until(() => server.pending === 0, 'the handler to finish');
@@ -241,7 +247,9 @@ describe('green HTTP server', () => {
 
   it('green clients against the green server, from greenlets', async () => {
     const out = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => green(() => http.request(`${base}/json`, { method: 'POST', json: { n: i } }).json())),
+      Array.from({ length: 20 }, (_, i) =>
+        green(() => http.request(`${base}/json`, { method: 'POST', json: { n: i } }).json()),
+      ),
     );
     expect(out).toEqual(Array.from({ length: 20 }, (_, i) => ({ doubled: i * 2 })));
   });
@@ -264,7 +272,9 @@ describe('green HTTP server pool', () => {
       { maxConcurrency: 3 },
     );
     const { port } = await green(() => server.listen(0, '127.0.0.1'));
-    const statuses = await Promise.all(Array.from({ length: 12 }, (_, i) => fetch(`http://127.0.0.1:${port}/${i}`).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => fetch(`http://127.0.0.1:${port}/${i}`).then((r) => r.status)),
+    );
     expect(statuses).toEqual(Array.from({ length: 12 }, () => 200));
     expect(maxRunning).toBe(3);
     expect(served.length).toBe(12);
@@ -286,7 +296,12 @@ describe('green HTTP server: async handlers and close()', () => {
     const run = runFixture('io-http-close.js', [], [], 30_000);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).not.toMatch(/LoopExit|parked/);
-    expect(lastJson(run)).toEqual({ before: 3, started: ['/body', '/sleep'], finished: ['/body', '/sleep'], pending: 0 });
+    expect(lastJson(run)).toEqual({
+      before: 3,
+      started: ['/body', '/sleep'],
+      finished: ['/body', '/sleep'],
+      pending: 0,
+    });
   });
 
   it('close({ timeout: null }) waits for running and queued requests to be served', async () => {
@@ -299,7 +314,9 @@ describe('green HTTP server: async handlers and close()', () => {
       { maxConcurrency: 1 },
     );
     const { port } = await green(() => server.listen(0, '127.0.0.1'));
-    const bodies = Promise.all(['/a', '/b'].map((path) => fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.text())));
+    const bodies = Promise.all(
+      ['/a', '/b'].map((path) => fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.text())),
+    );
     await until(() => server.pending === 2, 'both requests to arrive');
     const closing = green(() => server.close({ timeout: null }));
     release = true;

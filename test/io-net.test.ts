@@ -262,7 +262,7 @@ describe('TLS and Unix sockets', () => {
     await green(() => server.stop());
   });
 
-  it('a TLS client that does not trust the certificate gets Node\'s certificate error', async () => {
+  it("a TLS client that does not trust the certificate gets Node's certificate error", async () => {
     const server = await echoServer({ tls: { key: cert.key, cert: cert.cert } });
     const error = await greenError(() => connect(server.port, 'localhost', { tls: true }));
     expect(error.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
@@ -373,9 +373,13 @@ describe('StreamServer life cycle', () => {
   it('lazy: true holds no handler greenlet for an idle connection until its first byte', async () => {
     const server = await echoServer({ lazy: true });
     const socks = await Promise.all(
-      Array.from({ length: 20 }, () => new Promise<nodeNet.Socket>((r) => {
-        const s = nodeNet.connect(server.port, '127.0.0.1', () => r(s));
-      })),
+      Array.from(
+        { length: 20 },
+        () =>
+          new Promise<nodeNet.Socket>((r) => {
+            const s = nodeNet.connect(server.port, '127.0.0.1', () => r(s));
+          }),
+      ),
     );
     await until(() => server.connections === 20, 'the connections to be accepted');
     expect(server.handlers).toBe(0);
@@ -397,14 +401,17 @@ describe('StreamServer life cycle', () => {
 
   it('a gevent-style chat server registers clients that have not typed yet (eager default)', async () => {
     const clients = new Set<Socket>();
-    const server = new StreamServer((sock) => {
-      clients.add(sock);
-      try {
-        for (const line of sock) for (const other of clients) if (other !== sock) other.sendall(`${line}\n`);
-      } finally {
-        clients.delete(sock);
-      }
-    }, { port: 0, host: '127.0.0.1' });
+    const server = new StreamServer(
+      (sock) => {
+        clients.add(sock);
+        try {
+          for (const line of sock) for (const other of clients) if (other !== sock) other.sendall(`${line}\n`);
+        } finally {
+          clients.delete(sock);
+        }
+      },
+      { port: 0, host: '127.0.0.1' },
+    );
     await green(() => server.start());
     const heard = await green(() => {
       const silent = connect(server.port, '127.0.0.1');
@@ -510,7 +517,7 @@ describe('StreamServer life cycle', () => {
 });
 
 describe('StreamServer with async handlers', () => {
-  it('an async handler is waited for (the socket stays open); a rejection is that connection\'s error', () => {
+  it("an async handler is waited for (the socket stays open); a rejection is that connection's error", () => {
     // Runs in a child process: before the fix the rejection was unhandled and ended the process.
     const out = fixtureSummary('io-server-async.js');
     expect(out.streamOk).toBe('late ok\n');
@@ -522,15 +529,15 @@ describe('StreamServer with async handlers', () => {
 
 describe('socket addresses', () => {
   /** Connects with `connectTo` to a server made with `options`; returns both ends' addresses, before and after close. */
-  async function addresses(options: ConstructorParameters<typeof StreamServer>[1], connectTo: (port: number) => Socket) {
+  async function addresses(
+    options: ConstructorParameters<typeof StreamServer>[1],
+    connectTo: (port: number) => Socket,
+  ) {
     let serverSide: unknown;
-    const server = new StreamServer(
-      (sock, address) => {
-        serverSide = { remote: sock.remoteAddress, local: sock.localAddress, handlerArg: address };
-        sock.sendall('x');
-      },
-      options,
-    );
+    const server = new StreamServer((sock, address) => {
+      serverSide = { remote: sock.remoteAddress, local: sock.localAddress, handlerArg: address };
+      sock.sendall('x');
+    }, options);
     await green(() => server.start());
     const clientSide = await green(() => {
       const sock = connectTo(server.port);
@@ -544,7 +551,9 @@ describe('socket addresses', () => {
   }
 
   it('a TCP socket from connect() reports its peer and its own address (also after close)', async () => {
-    const { clientSide, serverSide } = await addresses({ port: 0, host: '127.0.0.1' }, (port) => connect(port, '127.0.0.1'));
+    const { clientSide, serverSide } = await addresses({ port: 0, host: '127.0.0.1' }, (port) =>
+      connect(port, '127.0.0.1'),
+    );
     expect(clientSide.remote).toEqual({ address: '127.0.0.1', port: expect.any(Number), family: 'IPv4' });
     expect(clientSide.remote.port).toBeGreaterThan(0);
     expect(clientSide.local).toEqual({ address: '127.0.0.1', port: expect.any(Number), family: 'IPv4' });

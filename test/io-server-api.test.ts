@@ -121,7 +121,7 @@ describe("http.Server follows node:http's listen/address/close", () => {
   });
 });
 
-describe("StreamServer and Listener: address() and disposal", () => {
+describe('StreamServer and Listener: address() and disposal', () => {
   it('StreamServer.address() is a method; null before start and after stop', async () => {
     const server = new StreamServer((sock) => void sock.readAll(), { port: 0, host: '127.0.0.1' });
     expect(server.address()).toBeNull();

@@ -30,7 +30,8 @@ function track<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => bo
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A child that exits 0 once `file` exists. */
-const WAIT_FOR_FILE = 'const fs=require("fs");(function poll(){fs.existsSync(process.argv[1])?process.exit(0):setTimeout(poll,10)})()';
+const WAIT_FOR_FILE =
+  'const fs=require("fs");(function poll(){fs.existsSync(process.argv[1])?process.exit(0):setTimeout(poll,10)})()';
 
 describe('timeouts of 2^31 ms or more are honoured, not fired at once', () => {
   it('connect() and recv() with timeout 2**31 wait for the data', async () => {
@@ -70,7 +71,10 @@ describe('timeouts of 2^31 ms or more are honoured, not fired at once', () => {
     // backlog of 0: once one connection is queued, the kernel leaves further SYNs unanswered.
     const listener = spawnChild(
       'python3',
-      ['-c', 'import socket,sys\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.readline()\nkept=[]\nwhile True: kept.append(s.accept()[0])'],
+      [
+        '-c',
+        'import socket,sys\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.readline()\nkept=[]\nwhile True: kept.append(s.accept()[0])',
+      ],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     try {
@@ -167,10 +171,12 @@ describe('timeouts of 2^31 ms or more are honoured, not fired at once', () => {
     const client = nodeNet.connect(ports[0]!, '127.0.0.1', () => client.write('x'));
     client.on('error', () => {});
     const response = new Promise<string>((resolve, reject) =>
-      nodeHttp.get({ host: '127.0.0.1', port: ports[1], agent: false }, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c)).on('end', () => resolve(body));
-      }).on('error', reject),
+      nodeHttp
+        .get({ host: '127.0.0.1', port: ports[1], agent: false }, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c)).on('end', () => resolve(body));
+        })
+        .on('error', reject),
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
     const stopping = track(green(() => stream.stop({ timeout: LONG })));

@@ -43,7 +43,9 @@ describe('greenloop/monkey: unchanged sync code runs concurrently in greenlets',
   });
 
   it('scryptSync, pbkdf2Sync, gzipSync and gunzipSync let other greenlets run while they work', () => {
-    const r = fixtureSummary<{ patched: number; unpatched: number }>('monkey-concurrency.js', { args: ['crypto-zlib'] });
+    const r = fixtureSummary<{ patched: number; unpatched: number }>('monkey-concurrency.js', {
+      args: ['crypto-zlib'],
+    });
     expect(r.unpatched).toBe(0); // the originals block every greenlet
     expect(r.patched).toBeGreaterThanOrEqual(3);
   });

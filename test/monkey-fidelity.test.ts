@@ -27,7 +27,16 @@ describe('greenloop/monkey fidelity: patched calls return and throw what the ori
   it('covers fs, child_process, crypto and zlib', () => {
     expect(summary.cases).toBeGreaterThanOrEqual(100);
     const names = rows.map((r) => r.case).join('\n');
-    for (const fn of ['readFileSync', 'statSync', 'execSync', 'execFileSync', 'spawnSync', 'pbkdf2Sync', 'scryptSync', 'gzipSync']) {
+    for (const fn of [
+      'readFileSync',
+      'statSync',
+      'execSync',
+      'execFileSync',
+      'spawnSync',
+      'pbkdf2Sync',
+      'scryptSync',
+      'gzipSync',
+    ]) {
       expect(names).toContain(fn);
     }
   });

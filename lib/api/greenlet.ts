@@ -346,7 +346,6 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
     if (block) this.join(ms);
   }
 
-
   /**
    * Calls `callback(this)` on the hub once the greenlet has finished (soon, if
    * it already has), in the async context current here. Counts as handling
@@ -540,7 +539,11 @@ export function spawn<A extends unknown[], R>(fn: (...args: A) => R, ...args: A)
  * const reminder = spawnLater(1000, () => console.log('a second later'));
  * ```
  */
-export function spawnLater<A extends unknown[], R>(ms: number, fn: (...args: A) => R, ...args: A): Greenlet<Awaited<R>> {
+export function spawnLater<A extends unknown[], R>(
+  ms: number,
+  fn: (...args: A) => R,
+  ...args: A
+): Greenlet<Awaited<R>> {
   checkFunction('fn', fn);
   return new Greenlet<Awaited<R>>(fn as (...args: any[]) => Awaited<R>).startLater(ms, ...args);
 }
@@ -637,7 +640,11 @@ export function killall(greenlets: Iterable<Greenlet<any>>, options?: KillallOpt
     if (g === current) continue;
     g.kill(hasException ? options.exception : new GreenletExit(), { block: false });
   }
-  if (block) joinall(list.filter((g) => g !== current), { timeout: ms });
+  if (block)
+    joinall(
+      list.filter((g) => g !== current),
+      { timeout: ms },
+    );
 }
 
 /**

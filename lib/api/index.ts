@@ -34,5 +34,12 @@ export {
   type QueueOptions,
   type Comparator,
 } from './queue.js';
-export { Group, Pool, type GroupJoinOptions, type GroupKillOptions, type PoolAddOptions, type Iterables } from './pool.js';
+export {
+  Group,
+  Pool,
+  type GroupJoinOptions,
+  type GroupKillOptions,
+  type PoolAddOptions,
+  type Iterables,
+} from './pool.js';
 export { local } from './local.js';

@@ -233,7 +233,10 @@ export class Group<T = unknown> implements Iterable<Greenlet<T>> {
    * spawn(() => console.log(new Group().map((a: number, b: number) => a * b, [1, 2, 3], [10, 20]))); // [10, 40]
    * ```
    */
-  map<I extends unknown[], R extends T | PromiseLike<T>>(fn: (...args: I) => R, ...iterables: Iterables<I>): Awaited<R>[] {
+  map<I extends unknown[], R extends T | PromiseLike<T>>(
+    fn: (...args: I) => R,
+    ...iterables: Iterables<I>
+  ): Awaited<R>[] {
     return [...this.imap(fn, ...iterables)];
   }
 
@@ -248,7 +251,10 @@ export class Group<T = unknown> implements Iterable<Greenlet<T>> {
    * });
    * ```
    */
-  imap<I extends unknown[], R extends T | PromiseLike<T>>(fn: (...args: I) => R, ...iterables: Iterables<I>): IterableIterator<Awaited<R>> {
+  imap<I extends unknown[], R extends T | PromiseLike<T>>(
+    fn: (...args: I) => R,
+    ...iterables: Iterables<I>
+  ): IterableIterator<Awaited<R>> {
     return this.#imap(fn, iterables, true);
   }
 
@@ -470,7 +476,10 @@ export class Pool<T = unknown> extends Group<T> {
    * Spawns `fn(...args)` as a member, parking while the pool is full.
    * @throws GreenletError on the hub if it would have to wait.
    */
-  override spawn<A extends unknown[], R extends T | PromiseLike<T>>(fn: (...args: A) => R, ...args: A): Greenlet<Awaited<R>> {
+  override spawn<A extends unknown[], R extends T | PromiseLike<T>>(
+    fn: (...args: A) => R,
+    ...args: A
+  ): Greenlet<Awaited<R>> {
     checkFunction('fn', fn);
     this.#takeSlot({}, 'Pool.spawn()');
     const g = new Greenlet<Awaited<R>>(fn as (...args: any[]) => Awaited<R>);
@@ -484,7 +493,10 @@ export class Pool<T = unknown> extends Group<T> {
    * Spawns `fn(...args)` if a slot is free.
    * @throws PoolFull when the pool is full. Callable anywhere.
    */
-  spawnNowait<A extends unknown[], R extends T | PromiseLike<T>>(fn: (...args: A) => R, ...args: A): Greenlet<Awaited<R>> {
+  spawnNowait<A extends unknown[], R extends T | PromiseLike<T>>(
+    fn: (...args: A) => R,
+    ...args: A
+  ): Greenlet<Awaited<R>> {
     checkFunction('fn', fn);
     this.#takeSlot({ blocking: false }, 'Pool.spawnNowait()');
     const g = new Greenlet<Awaited<R>>(fn as (...args: any[]) => Awaited<R>);
@@ -520,4 +532,3 @@ export class Pool<T = unknown> extends Group<T> {
     }
   }
 }
-

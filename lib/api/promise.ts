@@ -20,7 +20,11 @@ function expire(w: Waiter<unknown>, ms: number): void {
  * then), cancelled by `signal` (an `AbortError`).
  * @internal
  */
-export function parkOnThenable<T>(promise: PromiseLike<T>, ms: number | null, signal: AbortSignal | undefined): Awaited<T> {
+export function parkOnThenable<T>(
+  promise: PromiseLike<T>,
+  ms: number | null,
+  signal: AbortSignal | undefined,
+): Awaited<T> {
   assertMayBlock('wait()');
   const w = new Waiter<Awaited<T>>('wait(promise)');
   promise.then(

@@ -156,7 +156,8 @@ export class Timeout {
    * @throws AbortError if its `signal` option is already aborted.
    */
   start(): this {
-    if (this.#timer !== null) throw new GreenletError('this Timeout is already pending; cancel() it before starting it again');
+    if (this.#timer !== null)
+      throw new GreenletError('this Timeout is already pending; cancel() it before starting it again');
     const g = getcurrent();
     if (g.isRoot) {
       throw new GreenletError(
@@ -264,7 +265,8 @@ export interface WithTimeoutOptions<F> {
 function isFallbackOptions(fn: (...args: any[]) => unknown, rest: unknown[]): boolean {
   if (rest.length !== 1 || fn.length !== 0) return false;
   const options = rest[0];
-  if (options === null || typeof options !== 'object' || Object.getPrototypeOf(options) !== Object.prototype) return false;
+  if (options === null || typeof options !== 'object' || Object.getPrototypeOf(options) !== Object.prototype)
+    return false;
   const keys = Object.keys(options);
   return keys.length === 1 && keys[0] === 'fallback';
 }
@@ -292,15 +294,24 @@ function isFallbackOptions(fn: (...args: any[]) => unknown, rest: unknown[]): bo
  * ```
  */
 export function withTimeout<T, F>(ms: number | null | undefined, fn: () => T, options: WithTimeoutOptions<F>): T | F;
-export function withTimeout<A extends unknown[], T>(ms: number | null | undefined, fn: (...args: A) => T, ...args: A): T;
-export function withTimeout(ms: number | null | undefined, fn: (...args: any[]) => unknown, ...rest: unknown[]): unknown {
+export function withTimeout<A extends unknown[], T>(
+  ms: number | null | undefined,
+  fn: (...args: A) => T,
+  ...args: A
+): T;
+export function withTimeout(
+  ms: number | null | undefined,
+  fn: (...args: any[]) => unknown,
+  ...rest: unknown[]
+): unknown {
   checkFunction('fn', fn);
   const withFallback = isFallbackOptions(fn, rest);
   const timeout = new Timeout(ms).start();
   try {
     return withFallback ? fn() : fn(...rest);
   } catch (error) {
-    if (withFallback && timeout.expired && error === timeout.error) return (rest[0] as WithTimeoutOptions<unknown>).fallback;
+    if (withFallback && timeout.expired && error === timeout.error)
+      return (rest[0] as WithTimeoutOptions<unknown>).fallback;
     throw error;
   } finally {
     timeout.cancel();

@@ -76,7 +76,9 @@ function whenReady(o: Waitable, fn: () => void): () => void {
 
 function checkWaitables<O extends Waitable>(objects: Iterable<O>): O[] {
   if (objects == null || typeof (objects as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function') {
-    throw new TypeError(`objects must be an iterable of greenlets, events, results or promises, got ${describe(objects)}`);
+    throw new TypeError(
+      `objects must be an iterable of greenlets, events, results or promises, got ${describe(objects)}`,
+    );
   }
   const list = [...objects];
   for (const o of list) {
@@ -214,9 +216,10 @@ export function wait<O extends Waitable>(objects: readonly O[], options?: IwaitO
 export function wait(target: unknown, options?: WaitOptions & IwaitOptions): unknown {
   if (Array.isArray(target)) return [...iwait(target as Waitable[], options)];
   if (!isThenable(target)) {
-    throw new TypeError(`wait() expects a promise or thenable (or an array of objects to wait for), got ${describe(target)}`);
+    throw new TypeError(
+      `wait() expects a promise or thenable (or an array of objects to wait for), got ${describe(target)}`,
+    );
   }
   const { ms, signal } = readLimits(options);
   return parkOnThenable(target, ms, signal);
 }
-

@@ -92,7 +92,8 @@ export function counters(g: RawGreenlet): GreenletCounters {
 
 function counters_(g: RawGreenlet): GreenletCounters {
   const c = byGreenlet.get(g) ?? { switches: 0, cpuMs: 0 };
-  if (tracer !== null && g === getcurrent()) return { switches: c.switches, cpuMs: c.cpuMs + performance.now() - since };
+  if (tracer !== null && g === getcurrent())
+    return { switches: c.switches, cpuMs: c.cpuMs + performance.now() - since };
   return c;
 }
 

@@ -141,7 +141,11 @@ function takeDump(stacks: boolean): ThreadDump {
   for (const task of parked) add(task.greenlet, 'parked', task);
   for (const g of trackedGreenlets()) {
     const task = taskOf(g);
-    add(g, g.dead ? 'dead' : task.site !== null ? 'parked' : task.scheduled ? 'ready' : g.started ? 'switched-out' : 'ready', task);
+    add(
+      g,
+      g.dead ? 'dead' : task.site !== null ? 'parked' : task.scheduled ? 'ready' : g.started ? 'switched-out' : 'ready',
+      task,
+    );
   }
   if (stacks) {
     for (const task of parked) {

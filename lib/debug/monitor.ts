@@ -91,7 +91,13 @@ export function monitor(options?: MonitorOptions): MonitorHandle {
   const listener = (flat: Array<string | number>, blockedMs: number): void => {
     const g = getcurrent();
     const frames = framesOf(flat);
-    const report: BlockReport = { greenlet: greenletName(g), greenletId: taskOf(g).id, blockedMs, stack: formatFrames(frames), frames };
+    const report: BlockReport = {
+      greenlet: greenletName(g),
+      greenletId: taskOf(g).id,
+      blockedMs,
+      stack: formatFrames(frames),
+      frames,
+    };
     try {
       onBlock(report);
     } catch (error) {

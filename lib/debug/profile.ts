@@ -110,7 +110,8 @@ export function profile(options?: ProfileOptions): ProfileHandle {
     throw new TypeError(`interval must be a number of µs >= 100, got ${describe(interval)}`);
   }
   const file = options?.file;
-  if (file !== undefined && typeof file !== 'string') throw new TypeError(`file must be a string, got ${describe(file)}`);
+  if (file !== undefined && typeof file !== 'string')
+    throw new TypeError(`file must be a string, got ${describe(file)}`);
   if (running !== null) throw new GreenletError('a profile is already running on this thread: stop() it first');
   const samples: Sample[] = (running = []);
   const names = new Map<number, string>();
@@ -142,7 +143,13 @@ function tickLine(node: CpuProfileNode, line: number): void {
   else entry.ticks++;
 }
 
-function buildProfile(samples: Sample[], names: Map<number, string>, startTime: number, endTime: number, interval: number): CpuProfile {
+function buildProfile(
+  samples: Sample[],
+  names: Map<number, string>,
+  startTime: number,
+  endTime: number,
+  interval: number,
+): CpuProfile {
   const nodes: CpuProfileNode[] = [];
   const childIndex: Array<Map<string, number>> = [];
   const node = (callFrame: CpuProfileCallFrame): number => {
@@ -161,7 +168,13 @@ function buildProfile(samples: Sample[], names: Map<number, string>, startTime: 
     }
     return id;
   };
-  const synthetic = (functionName: string): CpuProfileCallFrame => ({ functionName, scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 });
+  const synthetic = (functionName: string): CpuProfileCallFrame => ({
+    functionName,
+    scriptId: '0',
+    url: '',
+    lineNumber: -1,
+    columnNumber: -1,
+  });
   const root = node(synthetic('(root)'));
   const idle = child(root, '(idle)', () => synthetic('(idle)'));
   const out: number[] = [];
@@ -176,7 +189,9 @@ function buildProfile(samples: Sample[], names: Map<number, string>, startTime: 
   for (const sample of samples) {
     // A gap of several intervals is time the loop waited with no JS to run.
     if (sample.at - last > 3 * interval) hit(idle, last + interval);
-    let id = child(root, `g${sample.greenlet}`, () => synthetic(`greenlet "${names.get(sample.greenlet)}" #${sample.greenlet}`));
+    let id = child(root, `g${sample.greenlet}`, () =>
+      synthetic(`greenlet "${names.get(sample.greenlet)}" #${sample.greenlet}`),
+    );
     const f = sample.frames;
     for (let i = f.length - 5; i >= 0; i -= 5) {
       // One node per function (by script and name; an anonymous one by where it was seen).

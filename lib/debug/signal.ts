@@ -43,9 +43,11 @@ export function dumpOnSignal(signal: NodeJS.Signals = 'SIGUSR2', options?: DumpO
   }
   checkOptions('options', options);
   const file = options?.file;
-  if (file !== undefined && typeof file !== 'string') throw new TypeError(`file must be a string, got ${describe(file)}`);
+  if (file !== undefined && typeof file !== 'string')
+    throw new TypeError(`file must be a string, got ${describe(file)}`);
   const format = options?.format ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new TypeError(`format must be 'text' or 'json', got ${describe(format)}`);
+  if (format !== 'text' && format !== 'json')
+    throw new TypeError(`format must be 'text' or 'json', got ${describe(format)}`);
   const onSignal = (): void => {
     const text = format === 'json' ? JSON.stringify(dump({ format: 'json' })) : dump();
     if (file === undefined) process.stderr.write(`${text}\n`);

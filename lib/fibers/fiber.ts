@@ -104,7 +104,12 @@ function rethrow(error: unknown): never {
 }
 
 function illegalInvocation(method: string, self: unknown): TypeError {
-  const got = self === null ? 'null' : typeof self === 'object' ? `an instance of ${self.constructor?.name ?? 'Object'}` : typeof self;
+  const got =
+    self === null
+      ? 'null'
+      : typeof self === 'object'
+        ? `an instance of ${self.constructor?.name ?? 'Object'}`
+        : typeof self;
   return new TypeError(`Illegal invocation: Fiber.prototype.${method} called on ${got}, not a Fiber`);
 }
 
@@ -154,7 +159,7 @@ export class FiberObject {
       throw new Error(
         state.awaited
           ? 'This Fiber is already running'
-          : 'This Fiber is already running (it waits inside greenloop\'s hub, e.g. in sleep() or green IO, and resumes by itself)',
+          : "This Fiber is already running (it waits inside greenloop's hub, e.g. in sleep() or green IO, and resumes by itself)",
       );
     }
     if (!state.started) return this.#start(value);
@@ -326,7 +331,8 @@ export interface FiberConstructor {
  */
 export const Fiber: FiberConstructor = function Fiber(this: unknown, fn: (value?: any) => unknown): FiberObject {
   if (arguments.length !== 1) throw new TypeError(`Fiber expects 1 argument, got ${arguments.length}`);
-  if (typeof fn !== 'function') throw new TypeError(`Fiber expects a function, got ${fn === null ? 'null' : typeof fn}`);
+  if (typeof fn !== 'function')
+    throw new TypeError(`Fiber expects a function, got ${fn === null ? 'null' : typeof fn}`);
   return new FiberObject(fn);
 } as unknown as FiberConstructor;
 

@@ -93,7 +93,11 @@ export class Future<T = any> {
         if (typeof wrapped[key] === 'function') {
           // Defined, not assigned: assignment would go through the prototype's
           // [[Set]], which a module namespace object (import * as fs) refuses.
-          define(wrapped, suffix === undefined ? `${key}Future` : key + suffix, Future.wrap(wrapped[key], multi, suffix, stop));
+          define(
+            wrapped,
+            suffix === undefined ? `${key}Future` : key + suffix,
+            Future.wrap(wrapped[key], multi, suffix, stop),
+          );
         }
       }
       return wrapped;
@@ -140,8 +144,8 @@ export class Future<T = any> {
    * ```
    */
   static task<R>(fn: () => R, ...more: Array<() => unknown>): Future<any> {
-    checkCallback('Future.task()\'s argument', fn);
-    more.forEach((f) => checkCallback('Future.task()\'s argument', f));
+    checkCallback("Future.task()'s argument", fn);
+    more.forEach((f) => checkCallback("Future.task()'s argument", f));
     if (more.length === 0) return fn.future()();
     const all = [fn, ...more];
     const future = new Future<unknown[]>();
@@ -314,10 +318,11 @@ export class Future<T = any> {
   resolve(errorTarget: Future, onSuccess: (value: T) => void): this;
   resolve(first: Errback<T> | Future, onSuccess?: (value: T) => void): this {
     if (onSuccess !== undefined) {
-      checkCallback('resolve()\'s success callback', onSuccess);
-      if (!(first instanceof Future)) throw new TypeError(`resolve(future, callback) expects a Future first, got ${describe(first)}`);
+      checkCallback("resolve()'s success callback", onSuccess);
+      if (!(first instanceof Future))
+        throw new TypeError(`resolve(future, callback) expects a Future first, got ${describe(first)}`);
     } else {
-      checkCallback('resolve()\'s callback', first);
+      checkCallback("resolve()'s callback", first);
     }
     if (this.#resolved) {
       if (onSuccess) {
@@ -334,7 +339,7 @@ export class Future<T = any> {
 
   /** Calls `callback(value)` once the future resolves with a value (never for an error). */
   resolveSuccess(callback: (value: T) => void): this {
-    checkCallback('resolveSuccess()\'s callback', callback);
+    checkCallback("resolveSuccess()'s callback", callback);
     this.resolve((error, value) => {
       if (!error) callback(value as T);
     });

@@ -78,6 +78,10 @@ export function withSignal<T>(signal: AbortSignal | undefined, fn: () => T): T {
  * {@link TIMED_OUT}, and cancelled by `signal` with an `AbortError`.
  * @throws AbortError when `signal` is or gets aborted first.
  */
-export function getWithSignal<T>(w: Waiter<T>, ms: number | null, signal: AbortSignal | undefined): T | typeof TIMED_OUT {
+export function getWithSignal<T>(
+  w: Waiter<T>,
+  ms: number | null,
+  signal: AbortSignal | undefined,
+): T | typeof TIMED_OUT {
   return withSignal(signal, () => getWithTimeout(w, ms));
 }

@@ -153,7 +153,6 @@ setSwitchCheck(checkUserSwitch);
  */
 export type UnjoinedErrorHandler = (error: unknown, greenlet: RawGreenlet) => void;
 
-
 /**
  * The scheduler of one thread: the root greenlet plus its ready queue.
  * Get it with {@link getHub}; there is one per thread (the main thread and
@@ -312,7 +311,7 @@ export class Hub {
       throw new GreenletError(
         `${operation} cannot park a greenlet inside a nested async scope (AsyncResource#runInAsyncScope, ` +
           'a function bound with AsyncResource.bind, or an EventEmitterAsyncResource): the scope must end before ' +
-          'the greenlet waits, or Node\'s async-hooks stack would be left corrupted',
+          "the greenlet waits, or Node's async-hooks stack would be left corrupted",
       );
     }
     return task;
@@ -352,7 +351,11 @@ export class Hub {
       task.parkedPrev = task.parkedNext = null;
       this.#parkedCount--;
       if (resumeChannel.hasSubscribers) {
-        resumeChannel.publish({ greenlet: task.greenlet, label: site.label, parkedMs: performance.now() - task.parkedAt });
+        resumeChannel.publish({
+          greenlet: task.greenlet,
+          label: site.label,
+          parkedMs: performance.now() - task.parkedAt,
+        });
       }
     }
   }

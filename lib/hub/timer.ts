@@ -61,7 +61,12 @@ export function setTimer<A extends unknown[]>(fn: (...args: A) => void, ms: numb
  * {@link MAX_TIMER_DELAY}: lets a test watch the re-arming on a short delay.
  * @internal
  */
-export function setTimerInSteps<A extends unknown[]>(step: number, fn: (...args: A) => void, ms: number, args: A): Timer {
+export function setTimerInSteps<A extends unknown[]>(
+  step: number,
+  fn: (...args: A) => void,
+  ms: number,
+  args: A,
+): Timer {
   assertStackHeadroom();
   if (ms <= step) return setTimeout(fn, ms, ...args);
   return new LongTimer(fn as (...args: any[]) => void, ms, args, step);

@@ -33,7 +33,11 @@ export function checkDelay(name: string, ms: unknown): number {
 
 /** Anything with a callable `then`: a Promise or any Promises/A+ thenable. */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 export function checkFunction(name: string, fn: unknown): asserts fn is (...args: any[]) => unknown {

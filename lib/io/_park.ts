@@ -36,9 +36,14 @@ export interface ParkOptions {
  * (e.g. to abort the operation) and the interruption propagates. An
  * already-aborted `signal` throws before `start` is called.
  */
-export function parkOnCallback<T>(operation: string, start: (callback: Callback<T>) => void, options?: ParkOptions | (() => void)): T {
+export function parkOnCallback<T>(
+  operation: string,
+  start: (callback: Callback<T>) => void,
+  options?: ParkOptions | (() => void),
+): T {
   assertMayBlock(operation);
-  const { onCancel, signal } = typeof options === 'function' ? { onCancel: options, signal: undefined } : (options ?? {});
+  const { onCancel, signal } =
+    typeof options === 'function' ? { onCancel: options, signal: undefined } : (options ?? {});
   if (signal === undefined) return park(operation, start, onCancel);
   return withSignal(signal, () => park(operation, start, onCancel));
 }

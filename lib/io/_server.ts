@@ -29,7 +29,13 @@ export function addressOf(server: net.Server): SocketAddress | null {
 }
 
 /** Codes of a peer that went away mid-exchange: they end that connection only and are not printed. */
-const PEER_GONE_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_SOCKET_CLOSED', 'ERR_STREAM_DESTROYED']);
+const PEER_GONE_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  'ERR_SOCKET_CLOSED',
+  'ERR_STREAM_DESTROYED',
+]);
 
 /** True for an error that only says the peer went away (see {@link PEER_GONE_CODES}). */
 export function isPeerGoneError(error: unknown): boolean {
@@ -56,7 +62,8 @@ export interface ServerListenOptions {
  */
 export function listenOptionsOf(args: readonly unknown[]): ServerListenOptions {
   const [first, host, backlog] = args;
-  if (first === undefined || first === null) return { port: 0, host: host as string | undefined, backlog: backlog as number | undefined };
+  if (first === undefined || first === null)
+    return { port: 0, host: host as string | undefined, backlog: backlog as number | undefined };
   if (typeof first === 'string' && !/^\d+$/.test(first)) return { path: first, backlog: host as number | undefined };
   if (typeof first === 'object') {
     const options = first as ServerListenOptions;
@@ -64,7 +71,8 @@ export function listenOptionsOf(args: readonly unknown[]): ServerListenOptions {
     return { port: options.port ?? 0, host: options.host, path: options.path, backlog: options.backlog };
   }
   const port = typeof first === 'string' ? Number(first) : first;
-  if (host !== undefined && typeof host !== 'string') throw new TypeError(`host must be a string, got ${describe(host)}`);
+  if (host !== undefined && typeof host !== 'string')
+    throw new TypeError(`host must be a string, got ${describe(host)}`);
   return { port: checkPort(port), host, backlog: backlog as number | undefined };
 }
 

@@ -24,7 +24,20 @@
 import * as cp from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { assertMayBlock, checkOptions, checkSignal as checkAbortSignal, checkTimeout, clearTimer, describe, parkOnCallback, setTimer, throwIfAborted, type Timer, Waiter, withSignal } from './_park.js';
+import {
+  assertMayBlock,
+  checkOptions,
+  checkSignal as checkAbortSignal,
+  checkTimeout,
+  clearTimer,
+  describe,
+  parkOnCallback,
+  setTimer,
+  throwIfAborted,
+  type Timer,
+  Waiter,
+  withSignal,
+} from './_park.js';
 import { ReadingEnd, StreamReader, StreamWriter } from './_stream.js';
 import { systemError } from './errors.js';
 
@@ -125,16 +138,23 @@ function checkArgs(command: unknown, args: unknown): string[] {
  */
 function checkSignal(name: string, signal: unknown): NodeJS.Signals | number {
   const signals = osConstants.signals as Record<string, number>;
-  if (typeof signal === 'string' && Object.hasOwn(signals, signal.toUpperCase())) return signal.toUpperCase() as NodeJS.Signals;
+  if (typeof signal === 'string' && Object.hasOwn(signals, signal.toUpperCase()))
+    return signal.toUpperCase() as NodeJS.Signals;
   if (typeof signal === 'number' && Object.values(signals).includes(signal)) return signal;
-  throw Object.assign(new TypeError(`${name} must be a signal name or number of os.constants.signals (e.g. 'SIGTERM', 9), got ${describe(signal)}`), {
-    code: 'ERR_UNKNOWN_SIGNAL',
-  });
+  throw Object.assign(
+    new TypeError(
+      `${name} must be a signal name or number of os.constants.signals (e.g. 'SIGTERM', 9), got ${describe(signal)}`,
+    ),
+    {
+      code: 'ERR_UNKNOWN_SIGNAL',
+    },
+  );
 }
 
 function checkEncoding(encoding: unknown): BufferEncoding | 'buffer' {
   if (encoding === undefined) return 'utf8';
-  if (encoding === 'buffer' || (typeof encoding === 'string' && Buffer.isEncoding(encoding))) return encoding as BufferEncoding | 'buffer';
+  if (encoding === 'buffer' || (typeof encoding === 'string' && Buffer.isEncoding(encoding)))
+    return encoding as BufferEncoding | 'buffer';
   throw new TypeError(`encoding must be a Buffer encoding or 'buffer', got ${describe(encoding)}`);
 }
 
@@ -163,8 +183,16 @@ function decode(parts: Buffer[], encoding: BufferEncoding | 'buffer'): string | 
  * if (r.status === 0) console.log(r.stdout.trim());
  * ```
  */
-export function run(command: string, args?: readonly string[], options?: RunOptions & { encoding?: BufferEncoding }): RunResult<string>;
-export function run(command: string, args: readonly string[] | undefined, options: RunOptions & { encoding: 'buffer' }): RunResult<Buffer>;
+export function run(
+  command: string,
+  args?: readonly string[],
+  options?: RunOptions & { encoding?: BufferEncoding },
+): RunResult<string>;
+export function run(
+  command: string,
+  args: readonly string[] | undefined,
+  options: RunOptions & { encoding: 'buffer' },
+): RunResult<Buffer>;
 export function run(command: string, args?: readonly string[], options: RunOptions = {}): RunResult<string | Buffer> {
   assertMayBlock('child_process.run');
   const argv = checkArgs(command, args);
@@ -227,7 +255,9 @@ export function run(command: string, args?: readonly string[], options: RunOptio
       'child_process.run',
       (callback) => {
         child.once('error', (error) => callback(error));
-        child.once('close', (status: number | null, signal: NodeJS.Signals | null) => callback(null, { status, signal }));
+        child.once('close', (status: number | null, signal: NodeJS.Signals | null) =>
+          callback(null, { status, signal }),
+        );
         if (timeout !== null) {
           timer = setTimer(() => {
             if (failure === null) {
@@ -271,8 +301,16 @@ function commandFailed(display: string, result: RunResult<string | Buffer>): Err
  * const version = cp.execFile('node', ['--version']).trim(); // e.g. 'v20.20.2'
  * ```
  */
-export function execFile(file: string, args?: readonly string[], options?: RunOptions & { encoding?: BufferEncoding }): string;
-export function execFile(file: string, args: readonly string[] | undefined, options: RunOptions & { encoding: 'buffer' }): Buffer;
+export function execFile(
+  file: string,
+  args?: readonly string[],
+  options?: RunOptions & { encoding?: BufferEncoding },
+): string;
+export function execFile(
+  file: string,
+  args: readonly string[] | undefined,
+  options: RunOptions & { encoding: 'buffer' },
+): Buffer;
 export function execFile(file: string, args?: readonly string[], options: RunOptions = {}): string | Buffer {
   const result = run(file, args, options as RunOptions & { encoding: 'buffer' }) as RunResult<string | Buffer>;
   if (result.status !== 0) throw commandFailed([file, ...(args ?? [])].join(' '), result);
@@ -291,9 +329,9 @@ export function exec(command: string, options?: RunOptions & { encoding?: Buffer
 export function exec(command: string, options: RunOptions & { encoding: 'buffer' }): Buffer;
 export function exec(command: string, options: RunOptions = {}): string | Buffer {
   checkOptions('options', options);
-  const result = run(command, [], { ...options, shell: options.shell ?? true } as RunOptions & { encoding: 'buffer' }) as RunResult<
-    string | Buffer
-  >;
+  const result = run(command, [], { ...options, shell: options.shell ?? true } as RunOptions & {
+    encoding: 'buffer';
+  }) as RunResult<string | Buffer>;
   if (result.status !== 0) throw commandFailed(command, result);
   return result.stdout;
 }
@@ -479,7 +517,13 @@ export function spawn(command: string, args?: readonly string[], options: SpawnO
   checkOptions('options', options);
   const signal = checkAbortSignal('signal', options.signal);
   throwIfAborted(signal);
-  const child = cp.spawn(command, argv, { env: options.env, cwd: options.cwd, shell: options.shell, stdio: options.stdio ?? 'pipe', signal });
+  const child = cp.spawn(command, argv, {
+    env: options.env,
+    cwd: options.cwd,
+    shell: options.shell,
+    stdio: options.stdio ?? 'pipe',
+    signal,
+  });
   // Wrap the pipes before anything can arrive on them.
   const proc = child.pid === undefined ? null : new Process(child);
   parkOnCallback<void>('child_process.spawn', (callback) => {

@@ -48,7 +48,10 @@ export interface LookupAddress {
  */
 export function lookup(hostname: string, options?: (dns.LookupOneOptions & WithSignal) | number): LookupAddress;
 export function lookup(hostname: string, options: dns.LookupAllOptions & WithSignal): LookupAddress[];
-export function lookup(hostname: string, options: (dns.LookupOptions & WithSignal) | number = {}): LookupAddress | LookupAddress[] {
+export function lookup(
+  hostname: string,
+  options: (dns.LookupOptions & WithSignal) | number = {},
+): LookupAddress | LookupAddress[] {
   if (typeof hostname !== 'string') throw new TypeError(`hostname must be a string, got ${describe(hostname)}`);
   const { signal, rest } = splitSignal(options);
   return parkOnCallback<LookupAddress | LookupAddress[]>(
@@ -69,7 +72,8 @@ export interface WithSignal {
 
 /** Takes `signal` out of an options object (Node's dns functions reject unknown ones only for types, not keys, but keep it ours). */
 function splitSignal<T>(options: T): { signal: AbortSignal | undefined; rest: T } {
-  if (options === null || typeof options !== 'object' || !('signal' in options)) return { signal: undefined, rest: options };
+  if (options === null || typeof options !== 'object' || !('signal' in options))
+    return { signal: undefined, rest: options };
   const { signal, ...rest } = options as T & WithSignal;
   return { signal: checkSignal('options.signal', signal), rest: rest as T };
 }
@@ -104,7 +108,9 @@ function query<T>(resolver: ResolverLike | null, operation: string, method: stri
     if (Object.keys(split.rest as object).length > 0) args[args.length - 1] = split.rest;
     else args.pop();
   }
-  return parkOnCallback<T>(operation, (callback) => target[method]!.call(resolver ?? dns, ...args, callback), { signal });
+  return parkOnCallback<T>(operation, (callback) => target[method]!.call(resolver ?? dns, ...args, callback), {
+    signal,
+  });
 }
 
 /**

@@ -53,7 +53,6 @@ function withoutTrailingUndefined(args: unknown[]): unknown[] {
   return args.slice(0, n);
 }
 
-
 /**
  * Reads a whole file (`fs.readFileSync`): a string with an `encoding`, else a Buffer.
  * `options.signal` is Node's own (`fs.readFile`'s): aborting it stops the
@@ -64,8 +63,14 @@ function withoutTrailingUndefined(args: unknown[]): unknown[] {
  * const config = JSON.parse(fs.readFile('config.json', 'utf8'));
  * ```
  */
-export function readFile(path: PathLike | number, options?: { encoding?: null; flag?: string; signal?: AbortSignal } | null): Buffer;
-export function readFile(path: PathLike | number, options: Encoding | { encoding: Encoding; flag?: string; signal?: AbortSignal }): string;
+export function readFile(
+  path: PathLike | number,
+  options?: { encoding?: null; flag?: string; signal?: AbortSignal } | null,
+): Buffer;
+export function readFile(
+  path: PathLike | number,
+  options: Encoding | { encoding: Encoding; flag?: string; signal?: AbortSignal },
+): string;
 export function readFile(path: PathLike | number, options?: unknown): string | Buffer {
   // Node's callback readFile checks a descriptor only later, on its own
   // callback path, where a bad one throws uncaught (-1) or reports a wrong
@@ -118,7 +123,9 @@ function checkPath(path: unknown): void {
 
 /** Node's ERR_INVALID_ARG_TYPE, naming the argument and the value received. */
 function invalidArgType(name: string, expected: string, value: unknown): TypeError {
-  return Object.assign(new TypeError(`The "${name}" argument must be ${expected}, got ${describe(value)}`), { code: 'ERR_INVALID_ARG_TYPE' });
+  return Object.assign(new TypeError(`The "${name}" argument must be ${expected}, got ${describe(value)}`), {
+    code: 'ERR_INVALID_ARG_TYPE',
+  });
 }
 
 /**
@@ -132,7 +139,11 @@ function invalidArgType(name: string, expected: string, value: unknown): TypeErr
  * fs.writeFile('/tmp/out.json', JSON.stringify({ ok: true }));
  * ```
  */
-export function writeFile(path: PathLike | number, data: string | NodeJS.ArrayBufferView, options?: fs.WriteFileOptions): void {
+export function writeFile(
+  path: PathLike | number,
+  data: string | NodeJS.ArrayBufferView,
+  options?: fs.WriteFileOptions,
+): void {
   call<void>('fs.writeFile', fs.writeFile, [path, data], [options]);
 }
 
@@ -158,7 +169,10 @@ export function appendFile(path: PathLike | number, data: string | Uint8Array, o
  * for (const entry of fs.readdir('/tmp', { withFileTypes: true })) if (entry.isFile()) console.log(entry.name);
  * ```
  */
-export function readdir(path: PathLike, options?: { encoding?: Encoding | null; withFileTypes?: false; recursive?: boolean } | Encoding | null): string[];
+export function readdir(
+  path: PathLike,
+  options?: { encoding?: Encoding | null; withFileTypes?: false; recursive?: boolean } | Encoding | null,
+): string[];
 export function readdir(path: PathLike, options: { withFileTypes: true; recursive?: boolean }): fs.Dirent[];
 export function readdir(path: PathLike, options?: unknown): string[] | fs.Dirent[] {
   return call('fs.readdir', fs.readdir, [path], [options]);
@@ -431,7 +445,13 @@ export function close(fd: number): void {
  * fs.close(fd);
  * ```
  */
-export function read(fd: number, buffer: NodeJS.ArrayBufferView, offset = 0, length?: number, position: number | bigint | null = null): number {
+export function read(
+  fd: number,
+  buffer: NodeJS.ArrayBufferView,
+  offset = 0,
+  length?: number,
+  position: number | bigint | null = null,
+): number {
   // Node names a missing or wrong buffer; only a real one has a length to default to.
   const size = length ?? (types.isArrayBufferView(buffer) ? buffer.byteLength - offset : 0);
   return parkOnCallback<number>('fs.read', (callback) =>
@@ -452,12 +472,21 @@ export function read(fd: number, buffer: NodeJS.ArrayBufferView, offset = 0, len
  * fs.close(fd);
  * ```
  */
-export function write(fd: number, buffer: NodeJS.ArrayBufferView, offset?: number, length?: number, position?: number | null): number;
+export function write(
+  fd: number,
+  buffer: NodeJS.ArrayBufferView,
+  offset?: number,
+  length?: number,
+  position?: number | null,
+): number;
 export function write(fd: number, text: string, position?: number | null, encoding?: Encoding): number;
 export function write(fd: number, data: string | NodeJS.ArrayBufferView, ...rest: unknown[]): number {
   return parkOnCallback<number>('fs.write', (callback) =>
-    (fs.write as (...args: unknown[]) => void)(fd, data, ...withoutTrailingUndefined(rest), (error: Error | null, written: number) =>
-      callback(error, written),
+    (fs.write as (...args: unknown[]) => void)(
+      fd,
+      data,
+      ...withoutTrailingUndefined(rest),
+      (error: Error | null, written: number) => callback(error, written),
     ),
   );
 }

@@ -14,7 +14,16 @@ import {
   type RequestInit as UndiciRequestInit,
   type Response as UndiciResponse,
 } from 'undici';
-import { assertMayBlock, atCaller, checkOptions, checkTimeout, describe, parkOnPromise, Waiter, withSignal } from './_park.js';
+import {
+  assertMayBlock,
+  atCaller,
+  checkOptions,
+  checkTimeout,
+  describe,
+  parkOnPromise,
+  Waiter,
+  withSignal,
+} from './_park.js';
 import { ConcurrentIOError } from '../errors.js';
 
 let sharedAgent: Agent | null = null;
@@ -95,7 +104,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.abortReason !== null) controller.abort(this.abortReason);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHeaders, statusMessage?: string): void {
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHeaders,
+    statusMessage?: string,
+  ): void {
     if (statusCode < 200) return;
     this.controller = controller;
     this.response = new Response(this, statusCode, statusMessage ?? '', headers);
@@ -154,7 +168,8 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   /** Parks until body data, the end or an error arrives. */
   park(operation: string): void {
-    if (this.reader !== null) throw new ConcurrentIOError(`${operation}: another greenlet is already reading this body`);
+    if (this.reader !== null)
+      throw new ConcurrentIOError(`${operation}: another greenlet is already reading this body`);
     const waiter = new Waiter<void>(operation);
     this.reader = waiter;
     try {
@@ -301,18 +316,30 @@ function checkRequestOptions(options: RequestOptions): void {
     throw new TypeError(`query must be an object of parameters, got ${describe(query)}`);
   }
   // Duck-typed as Node's own check is, so a signal of another realm or a polyfill passes.
-  if (signal !== undefined && (signal === null || typeof signal !== 'object' || !('aborted' in signal) || typeof signal.addEventListener !== 'function')) {
+  if (
+    signal !== undefined &&
+    (signal === null ||
+      typeof signal !== 'object' ||
+      !('aborted' in signal) ||
+      typeof signal.addEventListener !== 'function')
+  ) {
     throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
   }
   if (dispatcher !== undefined && typeof (dispatcher as { dispatch?: unknown } | null)?.dispatch !== 'function') {
-    throw new TypeError(`dispatcher must be an undici Dispatcher (Agent, Pool, Client, ...: an object with a dispatch() method), got ${describe(dispatcher)}`);
+    throw new TypeError(
+      `dispatcher must be an undici Dispatcher (Agent, Pool, Client, ...: an object with a dispatch() method), got ${describe(dispatcher)}`,
+    );
   }
 }
 
 function isStreamOrIterable(value: unknown): boolean {
   if (value === null || typeof value !== 'object') return false;
   const v = value as { pipe?: unknown; [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown };
-  return typeof v.pipe === 'function' || typeof v[Symbol.iterator] === 'function' || typeof v[Symbol.asyncIterator] === 'function';
+  return (
+    typeof v.pipe === 'function' ||
+    typeof v[Symbol.iterator] === 'function' ||
+    typeof v[Symbol.asyncIterator] === 'function'
+  );
 }
 
 function parseUrl(url: unknown): URL {
@@ -467,6 +494,10 @@ export function fetch(input: string | URL, init: UndiciRequestInit = {}): FetchR
   checkOptions('init', init);
   const controller = new AbortController();
   const signal = init.signal ? AbortSignal.any([init.signal as AbortSignal, controller.signal]) : controller.signal;
-  const raw = parkOnPromise('http.fetch', undiciFetch(input, { ...init, dispatcher: dispatcherOr(init.dispatcher), signal }), () => controller.abort());
+  const raw = parkOnPromise(
+    'http.fetch',
+    undiciFetch(input, { ...init, dispatcher: dispatcherOr(init.dispatcher), signal }),
+    () => controller.abort(),
+  );
   return new FetchResponse(raw);
 }

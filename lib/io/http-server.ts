@@ -12,8 +12,25 @@ import * as http from 'node:http';
 import { GreenletExit, PayloadTooLargeError } from '../errors.js';
 import { type Greenlet, kRawlink, spawn } from '../api/greenlet.js';
 import { wait } from '../api/wait.js';
-import { assertMayBlock, checkOptions, checkTimeout, clearTimer, describe, isThenable, parkOnCallback, setTimer, Waiter } from './_park.js';
-import { addressOf, inGreenlet, isPeerGoneError, listenOptionsOf, type ServerListenOptions, type SocketAddress } from './_server.js';
+import {
+  assertMayBlock,
+  checkOptions,
+  checkTimeout,
+  clearTimer,
+  describe,
+  isThenable,
+  parkOnCallback,
+  setTimer,
+  Waiter,
+} from './_park.js';
+import {
+  addressOf,
+  inGreenlet,
+  isPeerGoneError,
+  listenOptionsOf,
+  type ServerListenOptions,
+  type SocketAddress,
+} from './_server.js';
 import { requestAbortedError, serverClosedError } from './errors.js';
 import { StreamReader, StreamWriter } from './_stream.js';
 
@@ -145,7 +162,10 @@ export class OutgoingResponse extends http.ServerResponse<IncomingRequest> {
   /** Sends `body` with `status` (text/plain for a string unless a content-type is set) and ends the response. */
   send(body: string | Uint8Array = '', status = 200): void {
     if (!this.hasHeader('content-type')) {
-      this.setHeader('content-type', typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+      this.setHeader(
+        'content-type',
+        typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream',
+      );
     }
     this.setHeader('content-length', typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
     this.statusCode = status;
@@ -355,7 +375,10 @@ export class Server {
         this.raw.off('listening', onListening);
         // Node's own behaviour for an 'error' nobody listens to (ours is the no-op below).
         if (this.raw.listenerCount('error') > 1) this.raw.emit('error', error);
-        else process.nextTick(() => { throw error; });
+        else
+          process.nextTick(() => {
+            throw error;
+          });
       };
       const onListening = () => {
         this.raw.off('error', onError);
@@ -470,10 +493,13 @@ export class Server {
   /** Parks until `done()` holds (checked at each handler's death and at the close), or `timeout` ms pass. */
   #waitFor(done: () => boolean, timeout: number | null): boolean {
     let expired = false;
-    const timer = timeout === null ? undefined : setTimer(() => {
-      expired = true;
-      this.#wakeClose();
-    }, timeout);
+    const timer =
+      timeout === null
+        ? undefined
+        : setTimer(() => {
+            expired = true;
+            this.#wakeClose();
+          }, timeout);
     try {
       while (!done() && !expired) {
         const waiter = new Waiter<void>('http.Server.close()');
@@ -492,7 +518,9 @@ export class Server {
 }
 
 function statusOf(error: unknown): number {
-  const status = (error as { statusCode?: unknown; status?: unknown } | null)?.statusCode ?? (error as { status?: unknown } | null)?.status;
+  const status =
+    (error as { statusCode?: unknown; status?: unknown } | null)?.statusCode ??
+    (error as { status?: unknown } | null)?.status;
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
 }
 

@@ -102,7 +102,8 @@ function plan(file: unknown, args: unknown, options: unknown, defaultShell?: boo
     if (stdio[0] !== 'pipe') return null;
   }
   const timeout = o.timeout;
-  if (timeout !== undefined && timeout !== null && !(Number.isInteger(timeout) && (timeout as number) >= 0)) return null;
+  if (timeout !== undefined && timeout !== null && !(Number.isInteger(timeout) && (timeout as number) >= 0))
+    return null;
   // As spawnSync's `{ maxBuffer: MAX_BUFFER, ...options }`: an explicit undefined means no limit.
   const maxBuffer = 'maxBuffer' in o ? o.maxBuffer : MAX_BUFFER;
   if (maxBuffer !== null && maxBuffer !== undefined && !(typeof maxBuffer === 'number' && maxBuffer >= 0)) return null;
@@ -166,7 +167,14 @@ function spawnSyncError(code: 'ETIMEDOUT' | 'ENOBUFS', child: cp.ChildProcess): 
  * closed; returns spawnSync's result, or {@link ORIGINAL} if it could not
  * start (the original then gives its exact failure).
  */
-function runChild(patched: Function, original: AnyFunction, self: unknown, args: IArguments, p: Plan, label: string): SpawnSyncResult | typeof ORIGINAL {
+function runChild(
+  patched: Function,
+  original: AnyFunction,
+  self: unknown,
+  args: IArguments,
+  p: Plan,
+  label: string,
+): SpawnSyncResult | typeof ORIGINAL {
   let child: cp.ChildProcess | undefined;
   const stop = (): void => {
     if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -220,7 +228,8 @@ function runChild(patched: Function, original: AnyFunction, self: unknown, args:
         stdin.on('error', () => {}); // EPIPE from a child that exits without reading: spawnSync ignores it too
         const input = p.input;
         if (input === undefined) stdin.end();
-        else stdin.end(typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength));
+        else
+          stdin.end(typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength));
       }
       c.once('close', (status: number | null, signal: NodeJS.Signals | null) => {
         running.delete(c);
@@ -275,7 +284,8 @@ function execSync(): AnyFunction {
     let options = args[1];
     if (typeof command !== 'string' || command.includes('\0')) return callOriginal(original, self, args);
     if (typeof options === 'function') options = undefined;
-    if (options !== undefined && options !== null && typeof options !== 'object') return callOriginal(original, self, args);
+    if (options !== undefined && options !== null && typeof options !== 'object')
+      return callOriginal(original, self, args);
     const copy = { ...(options as object | null | undefined) } as Record<string, unknown>;
     const p = plan(command, copy, undefined, typeof copy.shell === 'string' ? copy.shell : true);
     if (p === null) return callOriginal(original, self, args);

@@ -60,7 +60,8 @@ function randomFillSync(): AnyFunction {
   const original = crypto.randomFillSync as AnyFunction;
   return replacement('crypto', original, (patched, self, args) => {
     const buffer = args[0] as NodeJS.ArrayBufferView;
-    if (!ArrayBuffer.isView(buffer) || buffer.byteLength < RANDOM_FILL_MIN_BYTES) return callOriginal(original, self, args);
+    if (!ArrayBuffer.isView(buffer) || buffer.byteLength < RANDOM_FILL_MIN_BYTES)
+      return callOriginal(original, self, args);
     return parkOn(patched, original, self, args, 'crypto.randomFillSync()', (done) =>
       Reflect.apply(crypto.randomFill, self, [buffer, args[1] ?? 0, args[2], (error: unknown) => done(error, buffer)]),
     );

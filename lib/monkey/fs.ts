@@ -56,7 +56,8 @@ let enotdirIsNoEntry: boolean | undefined;
 function noEntryCodes(original: AnyFunction): readonly string[] {
   if (enotdirIsNoEntry === undefined) {
     try {
-      enotdirIsNoEntry = callOriginal(original, fs, ['/dev/null/greenloop-probe', { throwIfNoEntry: false }]) === undefined;
+      enotdirIsNoEntry =
+        callOriginal(original, fs, ['/dev/null/greenloop-probe', { throwIfNoEntry: false }]) === undefined;
     } catch {
       enotdirIsNoEntry = false;
     }
@@ -284,7 +285,8 @@ function readAllWaiting(fd: number, done: Done): Cancel {
 
 function encodingOf(options: unknown): BufferEncoding | null {
   if (typeof options === 'string') return options as BufferEncoding;
-  if (options !== null && typeof options === 'object') return ((options as { encoding?: BufferEncoding }).encoding ?? null);
+  if (options !== null && typeof options === 'object')
+    return (options as { encoding?: BufferEncoding }).encoding ?? null;
   return null;
 }
 
@@ -428,7 +430,8 @@ function opendir(): AnyFunction {
       self,
       args,
       label('opendirSync'),
-      (done) => Reflect.apply(fs.opendir, self, [...args, (error: unknown, dir: unknown) => done(withoutPath(error), dir)]),
+      (done) =>
+        Reflect.apply(fs.opendir, self, [...args, (error: unknown, dir: unknown) => done(withoutPath(error), dir)]),
       { late: (dir) => (dir as fs.Dir).close(() => {}) },
     ),
   );
@@ -437,7 +440,9 @@ function opendir(): AnyFunction {
 /** realpathSync and realpathSync.native, each on its own callback twin. */
 function realpath(): AnyFunction {
   const original = F.realpathSync! as AnyFunction & { native: AnyFunction };
-  const patched = viaCallback('fs', original, fs.realpath, label('realpathSync')) as AnyFunction & { native: AnyFunction };
+  const patched = viaCallback('fs', original, fs.realpath, label('realpathSync')) as AnyFunction & {
+    native: AnyFunction;
+  };
   patched.native = viaCallback('fs', original.native, fs.realpath.native, label('realpathSync.native'));
   return patched;
 }
@@ -448,7 +453,8 @@ export function fsReplacements(): Record<string, AnyFunction> {
   for (const name of PLAIN) {
     const original = F[name];
     const async = F[name.slice(0, -4)];
-    if (typeof original === 'function' && typeof async === 'function') out[name] = viaCallback('fs', original, async, label(name));
+    if (typeof original === 'function' && typeof async === 'function')
+      out[name] = viaCallback('fs', original, async, label(name));
   }
   out.statSync = stat('statSync');
   out.lstatSync = stat('lstatSync');

@@ -75,7 +75,12 @@ interface Patchable {
 
 const modules: Record<PatchableModule, Patchable> = {
   fs: { target: fs as never, make: fsReplacements, replacements: null, originals: new Map() },
-  child_process: { target: childProcess as never, make: childProcessReplacements, replacements: null, originals: new Map() },
+  child_process: {
+    target: childProcess as never,
+    make: childProcessReplacements,
+    replacements: null,
+    originals: new Map(),
+  },
   crypto: { target: crypto as never, make: cryptoReplacements, replacements: null, originals: new Map() },
   zlib: { target: zlib as never, make: zlibReplacements, replacements: null, originals: new Map() },
 };
@@ -85,7 +90,9 @@ function checkModule(name: unknown, where: string): PatchableModule {
   if (typeof name === 'string' && Object.prototype.hasOwnProperty.call(modules, name.replace(/^node:/, ''))) {
     return name.replace(/^node:/, '') as PatchableModule;
   }
-  throw new TypeError(`${where}: module must be one of ${names.map((n) => `'${n}'`).join(', ')}, got ${describe(name)}`);
+  throw new TypeError(
+    `${where}: module must be one of ${names.map((n) => `'${n}'`).join(', ')}, got ${describe(name)}`,
+  );
 }
 
 /** greenloop's own folder, whose modules may hold originals on purpose. */
@@ -96,7 +103,10 @@ const warned = new Set<PatchableModule>();
  * re-patch may find a wrapper someone put around ours since: holding that is
  * not holding an original).
  */
-const builtinFunctions = Object.fromEntries(names.map((n) => [n, new Set<unknown>()])) as Record<PatchableModule, Set<unknown>>;
+const builtinFunctions = Object.fromEntries(names.map((n) => [n, new Set<unknown>()])) as Record<
+  PatchableModule,
+  Set<unknown>
+>;
 
 /**
  * Warns once per builtin when a module loaded before patching holds one of

@@ -52,7 +52,7 @@ const UNFINISHED_TOP_LEVEL = 13;
 
 /** The `type` of the package.json nearest to `file` (Node's package scope), or null. */
 function packageType(file: string): string | null {
-  for (let dir = dirname(file); ; ) {
+  for (let dir = dirname(file); ;) {
     if (dir.endsWith(`${sep}node_modules`)) return null;
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest)) {
@@ -175,9 +175,12 @@ export function runMainInGreenlet(main: string = process.argv[1] ?? ''): void {
 }
 
 function startMain(main: string, entry: string | null, format: Format): void {
-  const greenlet = new Greenlet(function runEntry() {
-    return loadEntry(main, entry, format);
-  }, { name: 'main' });
+  const greenlet = new Greenlet(
+    function runEntry() {
+      return loadEntry(main, entry, format);
+    },
+    { name: 'main' },
+  );
   // The runner reports its error the way node does, not as an unjoined greenlet.
   greenlet[kObserve]();
   let parked = false;

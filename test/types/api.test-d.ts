@@ -26,7 +26,9 @@ test('joinall keeps the element type of what it is given', () => {
   const b = spawn(() => 'two');
   expectTypeOf(joinall([a, a])).toEqualTypeOf<Greenlet<number>[]>();
   expectTypeOf(joinall([a, b])).toEqualTypeOf<(Greenlet<number> | Greenlet<string>)[]>();
-  expectTypeOf(joinall(new Set([b]), { timeout: 5, signal: AbortSignal.timeout(5) })).toEqualTypeOf<Greenlet<string>[]>();
+  expectTypeOf(joinall(new Set([b]), { timeout: 5, signal: AbortSignal.timeout(5) })).toEqualTypeOf<
+    Greenlet<string>[]
+  >();
 });
 
 test('Greenlet.start() checks its arguments against the function', () => {
@@ -59,12 +61,20 @@ test('Group and Pool iterate members of their type, and map over several iterabl
   const pool = new Pool(2);
   expectTypeOf(pool.map((a: number, b: string) => b.repeat(a), [1, 2], ['x', 'y'])).toEqualTypeOf<string[]>();
   expectTypeOf(pool.map((n) => n * 2, [1, 2])).toEqualTypeOf<number[]>();
-  expectTypeOf(pool.imapUnordered((a: number, b: boolean) => (b ? a : -a), [1], [true])).toEqualTypeOf<IterableIterator<number>>();
+  expectTypeOf(pool.imapUnordered((a: number, b: boolean) => (b ? a : -a), [1], [true])).toEqualTypeOf<
+    IterableIterator<number>
+  >();
   // @ts-expect-error the second iterable must hold strings
   pool.map((a: number, b: string) => b.repeat(a), [1, 2], [3, 4]);
   expectTypeOf(pool.apply((a: number, b: number) => a + b, [1, 2])).toEqualTypeOf<number>();
   expectTypeOf(pool.apply(async () => 'later')).toEqualTypeOf<string>();
-  expectTypeOf(pool.applyAsync((n: number) => n, [1], (v) => expectTypeOf(v).toEqualTypeOf<number>())).toEqualTypeOf<Greenlet<number>>();
+  expectTypeOf(
+    pool.applyAsync(
+      (n: number) => n,
+      [1],
+      (v) => expectTypeOf(v).toEqualTypeOf<number>(),
+    ),
+  ).toEqualTypeOf<Greenlet<number>>();
   expectTypeOf(pool.mapAsync((n: number) => `${n}`, [1])).toEqualTypeOf<Greenlet<string[]>>();
 });
 
@@ -94,7 +104,9 @@ test('wait(promise) gives the value; wait(objects) and iwait give the objects', 
   const g = spawn(() => 1);
   const e = new Event();
   expectTypeOf(wait([g, e])).toEqualTypeOf<(Greenlet<number> | Event)[]>();
-  expectTypeOf(iwait([new AsyncResult<string>()], { count: 1 })).toEqualTypeOf<Generator<AsyncResult<string>, void, undefined>>();
+  expectTypeOf(iwait([new AsyncResult<string>()], { count: 1 })).toEqualTypeOf<
+    Generator<AsyncResult<string>, void, undefined>
+  >();
   expectTypeOf<Greenlet<number>>().toMatchTypeOf<Waitable>();
   // @ts-expect-error a number is nothing to wait for
   wait([1]);
@@ -115,7 +127,7 @@ test('signal options are accepted where the call blocks', () => {
   new Event().wait({ signal: 'stop' });
 });
 
-test('withTimeout takes the function\'s arguments, or { fallback }', () => {
+test("withTimeout takes the function's arguments, or { fallback }", () => {
   expectTypeOf(withTimeout(5, (a: number, b: number) => a + b, 1, 2)).toEqualTypeOf<number>();
   expectTypeOf(withTimeout(5, () => 'x', { fallback: null })).toEqualTypeOf<string | null>();
   expectTypeOf(new Timeout(5, false).run((n: number) => n, 1)).toEqualTypeOf<number | undefined>();

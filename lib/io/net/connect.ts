@@ -5,7 +5,19 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { assertMayBlock, checkOptions, checkSignal, checkTimeout, clearTimer, describe, parkOnCallback, setTimer, systemError, throwIfAborted, type Timer } from '../_park.js';
+import {
+  assertMayBlock,
+  checkOptions,
+  checkSignal,
+  checkTimeout,
+  clearTimer,
+  describe,
+  parkOnCallback,
+  setTimer,
+  systemError,
+  throwIfAborted,
+  type Timer,
+} from '../_park.js';
 import { checkPort, kConnected, Socket } from './socket.js';
 
 /** Options of {@link connect}. */
@@ -88,7 +100,10 @@ export function connect(portOrOptions: number | ConnectOptions, host?: string, o
     event = 'connect';
   }
   if (opts.noDelay !== false) raw.setNoDelay(true);
-  const socket = new Socket(raw, { timeout, unixPath: opts.path !== undefined ? { path: opts.path, accepted: false } : undefined });
+  const socket = new Socket(raw, {
+    timeout,
+    unixPath: opts.path !== undefined ? { path: opts.path, accepted: false } : undefined,
+  });
   let timer: Timer | undefined;
   try {
     parkOnCallback<void>(

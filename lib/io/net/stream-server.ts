@@ -7,7 +7,17 @@ import type * as net from 'node:net';
 import { GreenletExit } from '../../errors.js';
 import { kRawlink, spawn } from '../../api/greenlet.js';
 import { wait } from '../../api/wait.js';
-import { assertMayBlock, checkOptions, checkSignal, checkTimeout, clearTimer, describe, isThenable, setTimer, Waiter } from '../_park.js';
+import {
+  assertMayBlock,
+  checkOptions,
+  checkSignal,
+  checkTimeout,
+  clearTimer,
+  describe,
+  isThenable,
+  setTimer,
+  Waiter,
+} from '../_park.js';
 import { addressOf, inGreenlet, isPeerGoneError, type SocketAddress } from '../_server.js';
 import { serverClosedError } from '../errors.js';
 import { accepted, type ListenOptions, startServer } from './listener.js';
@@ -173,7 +183,10 @@ export class StreamServer {
   /** The `signal` option: stops a started server (in a greenlet of its own); one not yet started never starts. */
   #onAbort(): void {
     if (this.#server === null) this.#stopping = true;
-    else if (!this.#stopping) this[Symbol.asyncDispose]().catch((error: unknown) => console.error('greenloop StreamServer: stop on abort failed:', error));
+    else if (!this.#stopping)
+      this[Symbol.asyncDispose]().catch((error: unknown) =>
+        console.error('greenloop StreamServer: stop on abort failed:', error),
+      );
   }
 
   #waitDrained(timeout: number | null): void {
