@@ -1,4 +1,5 @@
 import * as dgram from 'node:dgram';
+import { getEventListeners } from 'node:events';
 import * as nodeHttp from 'node:http';
 import * as nodeNet from 'node:net';
 import { join } from 'node:path';
@@ -69,6 +70,43 @@ describe('AbortSignal in net', () => {
     expectAbortError(error, reason);
     expect(silent.accepted).toBe(before + 1);
     await until(() => silent.open === 0, 'the aborted connection to close');
+  });
+
+  it("connect({ signal }) covers the socket's life, as node:net's: an abort later interrupts a parked recv() and sendall() with AbortError", async () => {
+    const reason = new Error('shutting down');
+    const controller = new AbortController();
+    const held: nodeNet.Socket[] = [];
+    const deaf = nodeNet.createServer((s) => {
+      s.pause(); // reads nothing: a large sendall() fills the buffers and parks
+      s.on('error', () => {});
+      held.push(s);
+    });
+    await new Promise<void>((r) => deaf.listen(0, '127.0.0.1', r));
+    const port = (deaf.address() as nodeNet.AddressInfo).port;
+    const results = await green(() => {
+      const reader = connect(port, '127.0.0.1', { signal: controller.signal });
+      const writer = connect(port, '127.0.0.1', { signal: controller.signal });
+      const big = Buffer.alloc(64 * 1024 * 1024); // more than the peer's socket buffers take: sendall() parks
+      const outcomes = [spawn(() => reader.recv()), spawn(() => writer.sendall(big))];
+      sleep(30);
+      controller.abort(reason);
+      return outcomes.map((g) => {
+        g.join();
+        return g.exception;
+      });
+    });
+    for (const s of held) s.destroy();
+    deaf.close();
+    for (const error of results) expectAbortError(error, reason);
+    await until(() => getEventListeners(controller.signal, 'abort').length === 0, 'the abort listeners to go');
+  });
+
+  it('a socket closed normally leaves no listener on its connect() signal', async () => {
+    const controller = new AbortController();
+    await green(() => {
+      for (let i = 0; i < 20; i++) connect(silent.port, '127.0.0.1', { signal: controller.signal }).close();
+    });
+    await until(() => getEventListeners(controller.signal, 'abort').length === 0, 'the abort listeners to go');
   });
 
   it('connect() with an aborted signal throws before anything is opened', async () => {

@@ -6,6 +6,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import {
+  abortError,
   assertMayBlock,
   checkOptions,
   checkSignal,
@@ -47,10 +48,11 @@ export interface ConnectOptions {
    */
   tls?: boolean | tls.ConnectionOptions;
   /**
-   * Aborting it while the connection is being made destroys it and throws
-   * Node's `AbortError` (`code: 'ABORT_ERR'`); an aborted one throws before
-   * anything is opened. Only the connecting is covered: the socket's own
-   * reads and writes are cancelled by `close()`, a `Timeout` or `kill()`.
+   * Destroys the socket when aborted, as `node:net`'s `signal` does, for the
+   * socket's whole life: a `connect()` still in progress, and then every
+   * read or write parked on the socket, throw Node's `AbortError`
+   * (`code: 'ABORT_ERR'`, `cause`: the signal's reason). An aborted one
+   * throws before anything is opened. The listener goes when the socket closes.
    */
   signal?: AbortSignal;
 }
@@ -130,5 +132,19 @@ export function connect(portOrOptions: number | ConnectOptions, host?: string, o
     clearTimer(timer);
   }
   if (opts.path === undefined) socket[kConnected]();
+  if (signal !== undefined) destroyOnAbort(raw, signal);
   return socket;
+}
+
+/** Node's `signal` of a socket: aborting destroys it with an `AbortError`, which its parked calls throw. */
+function destroyOnAbort(raw: net.Socket, signal: AbortSignal): void {
+  if (signal.aborted) {
+    raw.destroy(abortError(signal));
+    return;
+  }
+  const onAbort = (): void => {
+    raw.destroy(abortError(signal));
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  raw.once('close', () => signal.removeEventListener('abort', onAbort));
 }
