@@ -23,7 +23,8 @@
  * instrumented. Where that is impossible (Node built without the inspector,
  * the permission model, a Node whose internals differ), it falls back to
  * refusing: switching away inside a nested scope throws {@link GreenletError}.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import { executionAsyncResource } from 'node:async_hooks';

@@ -1,7 +1,8 @@
 /**
  * Loads the native core (csrc/, built by node-gyp) and describes its surface.
  * Only greenlet.ts talks to it (and lib/debug/watchdog.ts, to the watchdog thread).
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import { existsSync } from 'node:fs';

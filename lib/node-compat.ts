@@ -9,7 +9,8 @@
  *   Node aborts (`CleanupQueue::Add ... insertion_info.second`). Node's own
  *   `tls.connect`, `tls.createServer`, `https` and undici all create their
  *   contexts through this export.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import tls from 'node:tls';

@@ -1,6 +1,7 @@
 /**
  * How greenloop/debug names a greenlet.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import { type Greenlet as RawGreenlet } from '../greenlet.js';

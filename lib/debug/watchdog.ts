@@ -1,7 +1,8 @@
 /**
  * The one JS owner of the native watchdog thread (csrc/watchdog.cc), shared
  * by {@link monitor} (block reports) and {@link profile} (samples).
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import { pathToFileURL } from 'node:url';

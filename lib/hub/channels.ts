@@ -3,7 +3,8 @@
  * gevent-level Greenlet publish life-cycle events (see greenloop/debug).
  * Publishers check `hasSubscribers` first, so an unobserved program pays one
  * property read per event.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import { channel } from 'node:diagnostics_channel';

@@ -22,7 +22,8 @@
  * a greenlet may only park at the scope depth it was resumed at, which the hub
  * checks before every park (parking deeper would make Node abort with "async
  * hook stack has become corrupted" later).
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import { AsyncLocalStorage, AsyncResource, executionAsyncResource } from 'node:async_hooks';

@@ -6,8 +6,9 @@
  * `parkedTasks` and `describeParked` are the pieces any listing of parked
  * greenlets needs (the exit report here, a dump elsewhere). This module only
  * imports the hub's types: the hub imports it.
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
- * @internal
  */
 import { dirname, sep } from 'node:path';
 import { LoopExit } from '../errors.js';

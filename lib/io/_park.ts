@@ -6,7 +6,8 @@
  * {@link Waiter} and disarms its wake-up if the park is interrupted (a
  * `Timeout`, `kill()`), so a late callback can never resume the greenlet at
  * some other park point. Internal to `lib/io/`.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import { resolve, sep } from 'node:path';

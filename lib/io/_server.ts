@@ -2,7 +2,8 @@
  * What the two servers (`net.StreamServer`, `http.Server`) share: one
  * address type, read one way from a Node server, and one policy for which
  * handler errors are a peer going away (quiet) rather than a bug (printed).
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import type * as net from 'node:net';

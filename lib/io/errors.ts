@@ -4,7 +4,8 @@
  * them), Node's `ERR_*` errors for closed sockets and servers, and Node's
  * `AbortError`. Every such error in `lib/io` is built here, so its `errno`
  * comes from `os.constants` rather than being typed by hand.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import { constants as osConstants } from 'node:os';

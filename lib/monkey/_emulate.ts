@@ -2,7 +2,8 @@
  * Building blocks of the patched functions: one replacement per builtin
  * function, which runs the original where the rule says so and otherwise
  * parks on the operation's callback.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import { Waiter } from '../hub/waiter.js';

@@ -13,7 +13,8 @@
  * error), `stdio` entries other than `'pipe'`/`'inherit'`/`'ignore'`/an fd,
  * and a spawn that fails (ENOENT, EACCES), whose result the original gives
  * at once.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import cp from 'node:child_process';

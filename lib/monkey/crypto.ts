@@ -4,7 +4,8 @@
  * `generateKeyPairSync` and `randomFillSync`, each on its callback twin,
  * which runs on libuv's thread pool. Calls below the thresholds run the
  * original (a park costs tens of microseconds).
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import crypto from 'node:crypto';

@@ -8,7 +8,8 @@
  * the same file (opened through `/proc/self/fd`), so a reader waiting on
  * stdin cannot starve the 4 pool threads. Writes to fds 1 and 2 always run
  * the original, keeping `console.log` and `process.stdout` in order.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import fs from 'node:fs';

@@ -11,7 +11,8 @@
  * B's module while B waits for A's) does not wait: it gets the partial
  * exports, as a require cycle does under Node. The root cannot wait either
  * (it gets the partial exports, as it would have without greenlets).
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import Module from 'node:module';

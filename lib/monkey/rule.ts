@@ -14,7 +14,8 @@
  * `'exit'` handlers, raw greenlets) the original runs, with nothing changed.
  * Inside a nested async scope it parks where the greenlet's scopes can
  * follow it across the switch (async-stack.ts), else runs the original.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import { GreenletError } from '../errors.js';

@@ -3,7 +3,8 @@
  * `brotliCompressSync`, ...), each on its callback twin with the same
  * options, which compresses on libuv's thread pool. Inputs below
  * {@link ZLIB_MIN_BYTES} and calls with `info: true` run the original.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import zlib from 'node:zlib';

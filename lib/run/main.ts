@@ -14,7 +14,8 @@
  * (`sleep()`, green IO, patched sync calls): the switch then comes back here,
  * `runMain` returns, and the hub resumes the greenlet from the event loop
  * like any other.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';

@@ -8,7 +8,8 @@
  * carries its marker comment `node-do-not-add-exception-line`, so this module
  * rethrows from such a line and prints the user's line itself, found from the
  * error's stack.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import { readFileSync } from 'node:fs';

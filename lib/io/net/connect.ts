@@ -1,6 +1,7 @@
 /**
  * `connect()`: a TCP, TLS or Unix-socket connection, parking until it is made.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import * as net from 'node:net';

@@ -1,7 +1,8 @@
 /**
  * `listen()` and the {@link Listener} whose `accept()` parks; `startServer`
  * is the listening half shared with `StreamServer`.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import * as net from 'node:net';

@@ -1,6 +1,7 @@
 /**
  * The green socket: blocking-style reads and writes on a `net.Socket`.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import type * as net from 'node:net';

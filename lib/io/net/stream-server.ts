@@ -1,6 +1,7 @@
 /**
  * gevent's `StreamServer`: one handler greenlet per connection.
- * @internal
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
  * @module
  */
 import type * as net from 'node:net';
