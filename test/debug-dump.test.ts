@@ -14,7 +14,13 @@ import { lastJson, runFixture } from './helpers.js';
 describe('dump()', () => {
   const run = runFixture('debug-dump.js');
   const summary = () =>
-    lastJson<{ json: ThreadDump; insideState: string; parkedSeenFromInside: number; finishedDead: boolean }>(run);
+    lastJson<{
+      json: ThreadDump;
+      insideState: string;
+      parkedSeenFromInside: number;
+      finishedDead: boolean;
+      ports: { silent: number; stalled: number };
+    }>(run);
   const byName = (name: string) => summary().json.greenlets.find((g) => g.name === name)!;
 
   it('lists every greenlet with what it is parked in, for how long, and its stack at the park point', () => {
@@ -23,9 +29,9 @@ describe('dump()', () => {
       'event-waiter': ['Event.wait()', 'waitForTheSignal'],
       consumer: ['Queue.get()', 'consumeForever'],
       sleeper: ['sleep(60000)', 'napLong'],
-      reader: ['recv', 'readTheSilence'],
-      fetcher: ['http.request', 'fetchStalled'],
-      shell: ['child_process.execSync()', 'runShell'],
+      reader: [`socket.recv() from 127.0.0.1:${summary().ports.silent}`, 'readTheSilence'],
+      fetcher: [`http.request(GET http://127.0.0.1:${summary().ports.stalled}/slow)`, 'fetchStalled'],
+      shell: ['execSync("sleep 2")', 'runShell'],
       'child-a': ['sleep(50000)', 'childA'],
     };
     for (const [name, [label, frame]] of Object.entries(expected)) {
