@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Event, sleep, spawn } from '../lib/index.js';
+import { Event, Group, Pool, sleep, spawn } from '../lib/index.js';
 import { dump, dumpOnSignal, trackSpawnSites, type ThreadDump } from '../lib/debug/index.js';
 import { lastJson, runFixture } from './helpers.js';
 
@@ -95,6 +95,39 @@ describe('dump()', () => {
     // Both still run to the end after the dump switched into the parked one.
     await Promise.all([parked.promise(), ready.promise()]);
     expect(parked.dead && ready.dead).toBe(true);
+  });
+
+  it('shows the Group or Pool each member is in, and lists the members under their group', async () => {
+    const gate = new Event();
+    const pool = new Pool(4);
+    const group = new Group();
+    const parkInPool = () => gate.wait();
+    pool.spawn(parkInPool).name = 'pool-a';
+    pool.spawn(parkInPool).name = 'pool-b';
+    group.spawn(() => gate.wait()).name = 'grouped';
+    const loner = spawn(() => gate.wait());
+    loner.name = 'loner';
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const d = dump({ format: 'json' });
+    const groupOf = (name: string) => d.greenlets.find((g) => g.name === name)!.group;
+    expect(groupOf('pool-a')).toMatch(/^Pool\(size=4\)#\d+$/);
+    expect(groupOf('pool-b')).toBe(groupOf('pool-a'));
+    expect(groupOf('grouped')).toMatch(/^Group#\d+$/);
+    expect(groupOf('loner')).toBeNull();
+    expect(dump({ format: 'json' }).greenlets.find((g) => g.name === 'grouped')!.group).toBe(groupOf('grouped'));
+    const text = dump({ stacks: false });
+    const poolLabel = groupOf('pool-a')!.replace(/[()]/g, '\\$&');
+    expect(text).toMatch(
+      new RegExp(
+        `\\n {2}groups\\n(.*\\n)* {4}${poolLabel}: 2 members\\n {6}#\\d+ "pool-a" parked\\n {6}#\\d+ "pool-b" parked`,
+      ),
+    );
+    expect(text).toMatch(new RegExp(` {4}${groupOf('grouped')}: 1 members\\n {6}#\\d+ "grouped" parked`));
+    gate.set();
+    await Promise.all([...pool, ...group, loner].map((g) => g.promise()));
+    expect(pool.size + group.size).toBe(0);
+    // Finished members leave their group, and the dump says so.
+    expect(dump({ format: 'json' }).greenlets.filter((g) => g.group !== null)).toEqual([]);
   });
 
   it('refuses bad options, naming the value', () => {
