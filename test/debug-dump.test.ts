@@ -30,6 +30,7 @@ describe('dump()', () => {
       consumer: ['Queue.get()', 'consumeForever'],
       sleeper: ['sleep(60000)', 'napLong'],
       reader: [`socket.recv() from 127.0.0.1:${summary().ports.silent}`, 'readTheSilence'],
+      writer: [`socket.sendall() to 127.0.0.1:${summary().ports.silent}`, 'floodTheSilence'],
       fetcher: [`http.request(GET http://127.0.0.1:${summary().ports.stalled}/slow)`, 'fetchStalled'],
       shell: ['execSync("sleep 2")', 'runShell'],
       'child-a': ['sleep(50000)', 'childA'],
@@ -44,7 +45,7 @@ describe('dump()', () => {
     }
     expect(byName('sleeper').sleepLeftMs!).toBeGreaterThan(50_000);
     expect(byName('sleeper').sleepLeftMs!).toBeLessThan(60_000);
-    expect(summary().json.counts).toMatchObject({ running: 1, parked: 9, dead: 1 });
+    expect(summary().json.counts).toMatchObject({ running: 1, parked: 10, dead: 1 });
   });
 
   it('shows spawn sites and the spawner tree while trackSpawnSites is on, and finished greenlets as dead', () => {
@@ -60,7 +61,7 @@ describe('dump()', () => {
 
   it('prints the same as text, children indented under their spawner', () => {
     expect(run.stdout).toMatch(
-      /greenloop dump of thread 0 at .*: 11 greenlets \(1 running, 0 ready, 9 parked, 0 switched out, 1 dead\)/,
+      /greenloop dump of thread 0 at .*: 12 greenlets \(1 running, 0 ready, 10 parked, 0 switched out, 1 dead\)/,
     );
     expect(run.stdout).toMatch(/\n {2}#\d+ "sleeper" parked in sleep\(60000\) for [\d.]+ ms \([\d.]+ s left\)/);
     expect(run.stdout).toMatch(/\n {4}#\d+ "child-a" parked in sleep\(50000\)/);
@@ -69,7 +70,7 @@ describe('dump()', () => {
 
   it("taken inside a greenlet, shows that one running and still records the parked ones' stacks", () => {
     expect(summary().insideState).toBe('running');
-    expect(summary().parkedSeenFromInside).toBe(9);
+    expect(summary().parkedSeenFromInside).toBe(10);
   });
 
   it('in this process: a greenlet parked now, a ready one and the caller', async () => {
