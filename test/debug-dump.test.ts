@@ -7,14 +7,20 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Event, sleep, spawn } from '../lib/index.js';
+import { Event, Group, Pool, sleep, spawn } from '../lib/index.js';
 import { dump, dumpOnSignal, trackSpawnSites, type ThreadDump } from '../lib/debug/index.js';
 import { lastJson, runFixture } from './helpers.js';
 
 describe('dump()', () => {
   const run = runFixture('debug-dump.js');
   const summary = () =>
-    lastJson<{ json: ThreadDump; insideState: string; parkedSeenFromInside: number; finishedDead: boolean }>(run);
+    lastJson<{
+      json: ThreadDump;
+      insideState: string;
+      parkedSeenFromInside: number;
+      finishedDead: boolean;
+      ports: { silent: number; stalled: number };
+    }>(run);
   const byName = (name: string) => summary().json.greenlets.find((g) => g.name === name)!;
 
   it('lists every greenlet with what it is parked in, for how long, and its stack at the park point', () => {
@@ -23,9 +29,10 @@ describe('dump()', () => {
       'event-waiter': ['Event.wait()', 'waitForTheSignal'],
       consumer: ['Queue.get()', 'consumeForever'],
       sleeper: ['sleep(60000)', 'napLong'],
-      reader: ['recv', 'readTheSilence'],
-      fetcher: ['http.request', 'fetchStalled'],
-      shell: ['child_process.execSync()', 'runShell'],
+      reader: [`socket.recv() from 127.0.0.1:${summary().ports.silent}`, 'readTheSilence'],
+      writer: [`socket.sendall() to 127.0.0.1:${summary().ports.silent}`, 'floodTheSilence'],
+      fetcher: [`http.request(GET http://127.0.0.1:${summary().ports.stalled}/slow)`, 'fetchStalled'],
+      shell: ['execSync("sleep 2")', 'runShell'],
       'child-a': ['sleep(50000)', 'childA'],
     };
     for (const [name, [label, frame]] of Object.entries(expected)) {
@@ -38,7 +45,7 @@ describe('dump()', () => {
     }
     expect(byName('sleeper').sleepLeftMs!).toBeGreaterThan(50_000);
     expect(byName('sleeper').sleepLeftMs!).toBeLessThan(60_000);
-    expect(summary().json.counts).toMatchObject({ running: 1, parked: 9, dead: 1 });
+    expect(summary().json.counts).toMatchObject({ running: 1, parked: 10, dead: 1 });
   });
 
   it('shows spawn sites and the spawner tree while trackSpawnSites is on, and finished greenlets as dead', () => {
@@ -54,7 +61,7 @@ describe('dump()', () => {
 
   it('prints the same as text, children indented under their spawner', () => {
     expect(run.stdout).toMatch(
-      /greenloop dump of thread 0 at .*: 11 greenlets \(1 running, 0 ready, 9 parked, 0 switched out, 1 dead\)/,
+      /greenloop dump of thread 0 at .*: 12 greenlets \(1 running, 0 ready, 10 parked, 0 switched out, 1 dead\)/,
     );
     expect(run.stdout).toMatch(/\n {2}#\d+ "sleeper" parked in sleep\(60000\) for [\d.]+ ms \([\d.]+ s left\)/);
     expect(run.stdout).toMatch(/\n {4}#\d+ "child-a" parked in sleep\(50000\)/);
@@ -63,7 +70,7 @@ describe('dump()', () => {
 
   it("taken inside a greenlet, shows that one running and still records the parked ones' stacks", () => {
     expect(summary().insideState).toBe('running');
-    expect(summary().parkedSeenFromInside).toBe(9);
+    expect(summary().parkedSeenFromInside).toBe(10);
   });
 
   it('in this process: a greenlet parked now, a ready one and the caller', async () => {
@@ -89,6 +96,39 @@ describe('dump()', () => {
     // Both still run to the end after the dump switched into the parked one.
     await Promise.all([parked.promise(), ready.promise()]);
     expect(parked.dead && ready.dead).toBe(true);
+  });
+
+  it('shows the Group or Pool each member is in, and lists the members under their group', async () => {
+    const gate = new Event();
+    const pool = new Pool(4);
+    const group = new Group();
+    const parkInPool = () => gate.wait();
+    pool.spawn(parkInPool).name = 'pool-a';
+    pool.spawn(parkInPool).name = 'pool-b';
+    group.spawn(() => gate.wait()).name = 'grouped';
+    const loner = spawn(() => gate.wait());
+    loner.name = 'loner';
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const d = dump({ format: 'json' });
+    const groupOf = (name: string) => d.greenlets.find((g) => g.name === name)!.group;
+    expect(groupOf('pool-a')).toMatch(/^Pool\(size=4\)#\d+$/);
+    expect(groupOf('pool-b')).toBe(groupOf('pool-a'));
+    expect(groupOf('grouped')).toMatch(/^Group#\d+$/);
+    expect(groupOf('loner')).toBeNull();
+    expect(dump({ format: 'json' }).greenlets.find((g) => g.name === 'grouped')!.group).toBe(groupOf('grouped'));
+    const text = dump({ stacks: false });
+    const poolLabel = groupOf('pool-a')!.replace(/[()]/g, '\\$&');
+    expect(text).toMatch(
+      new RegExp(
+        `\\n {2}groups\\n(.*\\n)* {4}${poolLabel}: 2 members\\n {6}#\\d+ "pool-a" parked\\n {6}#\\d+ "pool-b" parked`,
+      ),
+    );
+    expect(text).toMatch(new RegExp(` {4}${groupOf('grouped')}: 1 members\\n {6}#\\d+ "grouped" parked`));
+    gate.set();
+    await Promise.all([...pool, ...group, loner].map((g) => g.promise()));
+    expect(pool.size + group.size).toBe(0);
+    // Finished members leave their group, and the dump says so.
+    expect(dump({ format: 'json' }).greenlets.filter((g) => g.group !== null)).toEqual([]);
   });
 
   it('refuses bad options, naming the value', () => {

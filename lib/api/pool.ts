@@ -77,6 +77,12 @@ export interface PoolAddOptions extends SignalOptions {
 }
 
 /**
+ * The group each member greenlet is in (the latest one added to), read by greenloop/debug's dump.
+ * @internal
+ */
+export const groupOfMember = new WeakMap<Greenlet<any>, Group<any>>();
+
+/**
  * A set of greenlets handled together (gevent's `Group`): members leave it
  * when they finish; `join()` waits for all, `kill()` kills all, and `map()` /
  * `imap()` / `imapUnordered()` run a function over many inputs concurrently.
@@ -143,6 +149,7 @@ export class Group<T = unknown> implements Iterable<Greenlet<T>> {
     if (!(g instanceof Greenlet)) throw new TypeError(`add() expects a Greenlet, got ${describe(g)}`);
     if (this.#members.has(g)) return;
     this.#members.add(g);
+    groupOfMember.set(g, this);
     this.#links.set(
       g,
       g[kRawlink]((done) => {
@@ -155,6 +162,7 @@ export class Group<T = unknown> implements Iterable<Greenlet<T>> {
   /** Removes `g` without touching it. */
   discard(g: Greenlet<any>): void {
     if (!this.#members.delete(g)) return;
+    if (groupOfMember.get(g) === this) groupOfMember.delete(g);
     const link = this.#links.get(g);
     this.#links.delete(g);
     if (link !== undefined) g[kUnlink](link as never);

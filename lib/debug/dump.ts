@@ -7,6 +7,8 @@ import { threadId } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { getBackend, type Greenlet as RawGreenlet, getcurrent } from '../greenlet.js';
 import { getHub, type Task, taskOf } from '../hub/hub.js';
+import { type Group, groupOfMember, Pool } from '../api/pool.js';
+import type { Greenlet } from '../api/greenlet.js';
 import { checkOptions, describe } from '../hub/validate.js';
 import { greenletName } from './name.js';
 import { countersIfTracked, type GreenletCounters } from './counters.js';
@@ -43,6 +45,12 @@ export interface GreenletInfo {
   parent: number | null;
   /** The ids of the greenlets in this dump that it started. */
   children: number[];
+  /**
+   * The Group or Pool it is a member of (the latest one it was added to), as
+   * `'Pool(size=4)#1'` or `'Group#2'` (numbered per thread in order of first
+   * dump); null if none. Members leave when they finish.
+   */
+  group: string | null;
   /** Switches into it and its on-CPU ms, if trackTime is on; else null. */
   counters: GreenletCounters | null;
 }
@@ -133,6 +141,7 @@ function takeDump(stacks: boolean): ThreadDump {
       spawnedAt: spawnSite(record),
       parent: record?.spawner ?? null,
       children: [],
+      group: groupLabel(groupOfMember.get(g as Greenlet<unknown>)),
       counters: countersIfTracked(g),
     });
   };
@@ -187,6 +196,16 @@ function assemble(all: GreenletInfo[], root: RawGreenlet): ThreadDump {
   };
 }
 
+const groupNumbers = new WeakMap<Group<any>, number>();
+let groupsNumbered = 0;
+
+function groupLabel(group: Group<any> | undefined): string | null {
+  if (group === undefined) return null;
+  let n = groupNumbers.get(group);
+  if (n === undefined) groupNumbers.set(group, (n = ++groupsNumbered));
+  return group instanceof Pool ? `Pool(size=${group.poolSize})#${n}` : `Group#${n}`;
+}
+
 function sleepLeft(label: string | null, parkedMs: number | null): number | null {
   const match = label === null || parkedMs === null ? null : /^sleep\(([\d.]+)\)$/.exec(label);
   return match ? Math.max(0, Number(match[1]) - parkedMs!) : null;
@@ -218,5 +237,13 @@ function formatDump(d: ThreadDump): string {
     for (const child of info.children) show(byId.get(child)!, depth + 1);
   };
   for (const id of d.roots) show(byId.get(id)!, 0);
+  const members = new Map<string, GreenletInfo[]>();
+  for (const info of d.greenlets)
+    if (info.group !== null) members.set(info.group, [...(members.get(info.group) ?? []), info]);
+  if (members.size !== 0) lines.push('  groups');
+  for (const [group, list] of members) {
+    lines.push(`    ${group}: ${list.length} members`);
+    for (const info of list) lines.push(`      #${info.id} "${info.name}" ${info.state}`);
+  }
   return lines.join('\n');
 }

@@ -65,6 +65,18 @@ const enum Want {
 }
 
 /**
+ * What a greenlet parked in `operation` on `stream` waits for, for dumps:
+ * `socket.recv() from 127.0.0.1:5432` on a connected socket, else `recv()`.
+ * Built per park (a concat), so a dump costs the blocking calls nothing more.
+ */
+function parkLabel(stream: Readable | Writable, operation: string, direction: 'from' | 'to'): string {
+  const { remoteAddress, remotePort } = stream as { remoteAddress?: string; remotePort?: number };
+  if (remoteAddress === undefined) return `${operation}()`;
+  const host = remoteAddress.includes(':') ? `[${remoteAddress}]` : remoteAddress;
+  return `socket.${operation}() ${direction} ${host}:${remotePort}`;
+}
+
+/**
  * The one greenlet parked on a {@link StreamReader} or {@link StreamWriter}:
  * woken by the stream's events through `wake()`, or thrown `ETIMEDOUT` at
  * its deadline.
@@ -82,12 +94,13 @@ class WaitSlot {
    * that may wake it).
    * @throws ConcurrentIOError if another greenlet is parked here; `doing`
    *   completes its message ('reading from', 'writing to').
+   * @param label - what dumps show it parked in, e.g. `'socket.recv() from 127.0.0.1:5432'`.
    */
-  occupy(operation: string, doing: string): Waiter<void> {
+  occupy(operation: string, doing: string, label: string): Waiter<void> {
     if (this.#waiter !== null) {
       throw new ConcurrentIOError(`${operation}: another greenlet is already ${doing} this stream`);
     }
-    const waiter = new Waiter<void>(operation);
+    const waiter = new Waiter<void>(label);
     this.#waiter = waiter;
     return waiter;
   }
@@ -284,7 +297,7 @@ export class StreamReader {
 
   /** Parks until the wanted data, the end or an error arrives. Returns the deadline in force. */
   #park(want: Want, bytes: number, deadline: number | null, operation: string): number | null {
-    const waiter = this.#parked.occupy(operation, 'reading from');
+    const waiter = this.#parked.occupy(operation, 'reading from', parkLabel(this.#stream, operation, 'from'));
     if (this.#timeout !== null && deadline === null) deadline = Date.now() + this.#timeout;
     this.#want = want;
     this.#wantBytes = bytes;
@@ -550,7 +563,8 @@ export class StreamWriter {
   }
 
   #park(deadline: number | null, operation: string): number | null {
-    this.#parked.wait(this.#parked.occupy(operation, 'writing to'), deadline, this.#syscall);
+    const label = parkLabel(this.#stream, operation, 'to');
+    this.#parked.wait(this.#parked.occupy(operation, 'writing to', label), deadline, this.#syscall);
     return deadline;
   }
 }

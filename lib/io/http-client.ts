@@ -388,7 +388,7 @@ export function request(url: string | URL, options: RequestOptions = {}): Respon
     query: options.query,
     ...(timeout !== null ? { headersTimeout: timeout, bodyTimeout: timeout } : {}),
   } as Dispatcher.DispatchOptions;
-  const head = new Waiter<Response>('http.request');
+  const head = new Waiter<Response>(`http.request(${dispatchOptions.method} ${target.href})`);
   const exchange = new Exchange(head);
   // An abort interrupts the wait for the headers with Node's AbortError; the catch aborts the exchange.
   return withSignal(options.signal, () => {

@@ -278,6 +278,11 @@ function spawnSync(): AnyFunction {
   });
 }
 
+/** `command` cut to about 60 characters, for the label dumps show. */
+function shorten(command: string): string {
+  return command.length <= 60 ? command : `${command.slice(0, 59)}…`;
+}
+
 function execSync(): AnyFunction {
   const original = cp.execSync as AnyFunction;
   return replacement('child_process', original, (patched, self, args) => {
@@ -290,7 +295,7 @@ function execSync(): AnyFunction {
     const copy = { ...(options as object | null | undefined) } as Record<string, unknown>;
     const p = plan(command, copy, undefined, typeof copy.shell === 'string' ? copy.shell : true);
     if (p === null) return callOriginal(original, self, args);
-    const ret = runChild(patched, original, self, args, p, 'child_process.execSync()');
+    const ret = runChild(patched, original, self, args, p, `execSync(${JSON.stringify(shorten(command))})`);
     if (ret === ORIGINAL) return callOriginal(original, self, args);
     if (!copy.stdio && ret.stderr) process.stderr.write(ret.stderr);
     const error = execSyncError(ret, undefined, command);
