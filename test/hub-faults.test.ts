@@ -3,6 +3,7 @@
 // switch()/throw()/kill() across greenlets the hub runs.
 import { describe, expect, it } from 'vitest';
 import {
+  Event,
   Greenlet,
   GreenletError,
   GreenletExit,
@@ -129,12 +130,14 @@ describe('kill() and raw switches', () => {
   });
 
   it('switch() or throw() into a greenlet parked in the hub is a GreenletError in the caller; the parked one is untouched', async () => {
+    // Ordered by an Event, not by timers: the sleeper is parked for as long as the caller tries.
+    const ev = new Event();
     const sleeper = spawn(() => {
-      sleep(20);
+      ev.wait();
       return 'slept';
     });
     const out = await runAsync(() => {
-      sleep(1);
+      sleep(0); // the sleeper, spawned first, has parked by now
       const errors: unknown[] = [];
       try {
         sleeper.switch('x');
@@ -146,12 +149,13 @@ describe('kill() and raw switches', () => {
       } catch (error) {
         errors.push(error);
       }
+      ev.set();
       return errors;
     });
     expect(out).toHaveLength(2);
     for (const error of out) {
       expect(error).toBeInstanceOf(GreenletError);
-      expect((error as Error).message).toMatch(/parked in the hub in sleep\(20\).*kill\(\)/);
+      expect((error as Error).message).toMatch(/parked in the hub in Event\.wait\(\).*kill\(\)/);
     }
     expect(await sleeper.promise()).toBe('slept');
   });
