@@ -20,12 +20,24 @@ import { packageRoot } from './cli-helpers.js';
 /** Paths (relative to the package root) that `npm pack` would include. */
 function packedFiles(): Set<string> {
   const npm = join(dirname(process.execPath), 'npm');
-  const json = execFileSync(existsSync(npm) ? npm : 'npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
-    cwd: packageRoot,
-    encoding: 'utf8',
-    env: { ...process.env, npm_config_loglevel: 'silent' },
-  });
-  return new Set((JSON.parse(json) as [{ files: { path: string }[] }])[0].files.map((f) => f.path));
+  // A cache and log folder of its own: the user running the suite may have no writable home.
+  const cache = mkdtempSync(join(tmpdir(), 'greenloop-npm-'));
+  try {
+    const json = execFileSync(existsSync(npm) ? npm : 'npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: packageRoot,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        npm_config_loglevel: 'silent',
+        npm_config_cache: cache,
+        npm_config_logs_dir: cache,
+        npm_config_update_notifier: 'false',
+      },
+    });
+    return new Set((JSON.parse(json) as [{ files: { path: string }[] }])[0].files.map((f) => f.path));
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
 }
 
 const guides = [
