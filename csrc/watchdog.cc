@@ -54,6 +54,10 @@ struct Watchdog {
   v8::Global<v8::Function> callback;
 
   Heartbeat* heartbeat = nullptr;  // touched on the loop's thread only
+  // On the isolate's thread: the callback is running, and a block report that
+  // came meanwhile waits for it to return.
+  bool in_callback = false;
+  int64_t deferred_block_ns = -1;
 
   // Shared with the watchdog thread.
   std::atomic<int64_t> last_tick_ns{0};
@@ -89,6 +93,8 @@ void OnHeartbeatClosed(uv_handle_t* handle) {
   if (--h->open == 0) delete h;
 }
 
+void Request(Watchdog* w, int reason, int64_t blocked_ns);
+
 // Runs on the isolate's thread, at a point where JS may run, inside whichever
 // greenlet holds the isolate.
 void OnInterrupt(v8::Isolate* isolate, void* data) {
@@ -97,6 +103,13 @@ void OnInterrupt(v8::Isolate* isolate, void* data) {
   Watchdog* w = request.watchdog;
   if (request.reason == kReasonSample) w->sample_pending.store(false, std::memory_order_relaxed);
   if (w->callback.IsEmpty()) return;
+  // Another interrupt can be served inside the callback (at its first function
+  // entry) and would see the callback's own frames: a sample is dropped, a
+  // block report is asked for again once the callback has returned.
+  if (w->in_callback) {
+    if (request.reason == kReasonBlock) w->deferred_block_ns = request.blocked_ns;
+    return;
+  }
   v8::HandleScope scope(isolate);
   v8::Local<v8::Context> context = w->context.Get(isolate);
   v8::Context::Scope context_scope(context);
@@ -119,8 +132,14 @@ void OnInterrupt(v8::Isolate* isolate, void* data) {
       v8::Number::New(isolate, static_cast<double>(request.blocked_ns) / 1e6),
   };
   v8::TryCatch try_catch(isolate);
+  w->in_callback = true;
   // An error the callback throws is dropped: JS catches its own (lib/debug/watchdog.ts).
-  if (w->callback.Get(isolate)->Call(context, v8::Undefined(isolate), 3, argv).IsEmpty()) return;
+  (void)w->callback.Get(isolate)->Call(context, v8::Undefined(isolate), 3, argv);
+  w->in_callback = false;
+  if (w->deferred_block_ns >= 0) {
+    Request(w, kReasonBlock, w->deferred_block_ns);
+    w->deferred_block_ns = -1;
+  }
 }
 
 void Request(Watchdog* w, int reason, int64_t blocked_ns) {

@@ -70,6 +70,33 @@ describe('profile()', () => {
     expect(hotSamples).toBeLessThan(20);
   });
 
+  it('never samples its own listener and gives each greenlet one root, even at the finest interval', () => {
+    // At 100 µs, samples keep landing while the listener of the one before
+    // still runs, and while greenlets get their first id.
+    const file = join(dir, 'busy.cpuprofile');
+    const run = runFixture('debug-profile-busy.js', [], [file]);
+    expect(run.status, run.stderr).toBe(0);
+    const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+    // The listener's entry point (a sample inside stop() may show its callees).
+    const own = p.nodes.filter(
+      (n) => n.callFrame.functionName === 'dispatch' && /debug[/\\]watchdog\.[jt]s$/.test(n.callFrame.url),
+    );
+    expect(own).toEqual([]);
+    const roots = p.nodes[0]!.children.map((id) => p.nodes[id - 1]!.callFrame.functionName);
+    expect(roots.filter((name) => name.startsWith('greenlet "hub"'))).toHaveLength(1);
+    const ids = roots.filter((name) => name !== '(idle)').map((name) => /#(\d+)$/.exec(name)![1]);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(roots.length).toBeGreaterThan(50); // many greenlets were sampled
+  });
+
+  it('names a greenlet as it is called at stop(), also one renamed after its first sample', () => {
+    const run = runFixture('debug-profile-rename.js', [], []);
+    expect(run.status, run.stderr).toBe(0);
+    const roots = JSON.parse(run.stdout.trim().split('\n').pop()!) as string[];
+    expect(roots.some((name) => /^greenlet "renamed" #\d+$/.test(name))).toBe(true);
+    expect(roots.some((name) => name.includes('"before"'))).toBe(false);
+  });
+
   it('refuses bad options and a second profile; stop() twice throws', () => {
     expect(() => profile({ interval: 10 })).toThrow('interval must be a number of µs >= 100, got number 10');
     expect(() => profile({ file: 7 as never })).toThrow(/file must be a string, got/);

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { GreenletError } from '../errors.js';
-import { getcurrent } from '../greenlet.js';
+import { getcurrent, type Greenlet as RawGreenlet } from '../greenlet.js';
 import { taskOf } from '../hub/hub.js';
 import { greenletName } from './name.js';
 import { checkOptions, describe } from '../hub/validate.js';
@@ -76,6 +76,7 @@ export interface ProfileHandle {
 interface Sample {
   /** µs. */
   at: number;
+  /** Index into the profile's list of greenlets seen. */
   greenlet: number;
   frames: Array<string | number>;
 }
@@ -87,7 +88,8 @@ let running: Sample[] | null = null;
  * greenlet's JS stack: a native watchdog thread asks V8 for an interrupt
  * every `interval` µs, and the stack is taken inside whichever greenlet is
  * running, tagged with it. Each greenlet becomes a root of its own in the
- * profile. Costs one interrupt and a stack capture per sample (see
+ * profile, under the name it has at `stop()` (the profile holds each sampled
+ * greenlet until then). Costs one interrupt and a stack capture per sample (see
  * bench/debug.js). One profile per thread at a time.
  * Samples land when JS runs: time in a long native call shows as the JS frame
  * that made it, once the call returns.
@@ -114,13 +116,16 @@ export function profile(options?: ProfileOptions): ProfileHandle {
     throw new TypeError(`file must be a string, got ${describe(file)}`);
   if (running !== null) throw new GreenletError('a profile is already running on this thread: stop() it first');
   const samples: Sample[] = (running = []);
-  const names = new Map<number, string>();
+  // The listener runs inside an interrupt, possibly in the middle of the hub
+  // giving this greenlet its Task: it only records the greenlet, and stop()
+  // reads ids and (latest) names.
+  const seen = new Map<RawGreenlet, number>();
   const startTime = performance.now() * 1000;
   setSampleListener((frames) => {
     const g = getcurrent();
-    const id = taskOf(g).id;
-    if (!names.has(id)) names.set(id, greenletName(g));
-    samples.push({ at: performance.now() * 1000, greenlet: id, frames });
+    let index = seen.get(g);
+    if (index === undefined) seen.set(g, (index = seen.size));
+    samples.push({ at: performance.now() * 1000, greenlet: index, frames });
   }, interval);
   let stopped = false;
   return {
@@ -129,7 +134,9 @@ export function profile(options?: ProfileOptions): ProfileHandle {
       stopped = true;
       setSampleListener(null);
       running = null;
-      const result = buildProfile(samples, names, startTime, performance.now() * 1000, interval);
+      const greenlets = [...seen.keys()].map((g) => ({ id: taskOf(g).id, name: greenletName(g) }));
+      seen.clear();
+      const result = buildProfile(samples, greenlets, startTime, performance.now() * 1000, interval);
       if (file !== undefined) writeFileSync(file, JSON.stringify(result));
       return result;
     },
@@ -145,7 +152,7 @@ function tickLine(node: CpuProfileNode, line: number): void {
 
 function buildProfile(
   samples: Sample[],
-  names: Map<number, string>,
+  greenlets: Array<{ id: number; name: string }>,
   startTime: number,
   endTime: number,
   interval: number,
@@ -189,9 +196,8 @@ function buildProfile(
   for (const sample of samples) {
     // A gap of several intervals is time the loop waited with no JS to run.
     if (sample.at - last > 3 * interval) hit(idle, last + interval);
-    let id = child(root, `g${sample.greenlet}`, () =>
-      synthetic(`greenlet "${names.get(sample.greenlet)}" #${sample.greenlet}`),
-    );
+    const { id: greenletId, name } = greenlets[sample.greenlet]!;
+    let id = child(root, `g${greenletId}`, () => synthetic(`greenlet "${name}" #${greenletId}`));
     const f = sample.frames;
     for (let i = f.length - 5; i >= 0; i -= 5) {
       // One node per function (by script and name; an anonymous one by where it was seen).
