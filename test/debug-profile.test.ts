@@ -87,6 +87,8 @@ describe('profile()', () => {
     const ids = roots.filter((name) => name !== '(idle)').map((name) => /#(\d+)$/.exec(name)![1]);
     expect(new Set(ids).size).toBe(ids.length);
     expect(roots.length).toBeGreaterThan(50); // many greenlets were sampled
+    // No two samples of one moment (DevTools would nest the next stack inside a zero-length one).
+    expect(p.timeDeltas.slice(1).filter((us) => us < 100 / 4 - 1)).toEqual([]);
   });
 
   it('names a greenlet as it is called at stop(), also one renamed after its first sample', () => {
