@@ -95,7 +95,7 @@ describe('Future: resolving', () => {
     succeeding.resolve(new Future(), (v) => calls.push(v));
     succeeding.return('ok');
     expect(calls.at(-1)).toBe('ok');
-    expect(() => f.resolve('nope' as any)).toThrow(/resolve\(\)'s callback must be a function, got string nope/);
+    expect(() => f.resolve('nope' as any)).toThrow(`resolve()'s callback must be a function, got string "nope"`);
   });
 
   it('resolveSuccess(cb) only hears values', () => {
@@ -265,7 +265,11 @@ describe('Future: functions', () => {
         },
       ).promise(),
     ).rejects.toThrow('task failed');
-    expect(() => Future.task('x' as any)).toThrow(/must be a function, got string x/);
+    expect(() => Future.task('x' as any)).toThrow(`Future.task()'s argument must be a function, got string "x"`);
+    // Described as everywhere else in greenloop (this used to say "undefined undefined").
+    expect(() => Future.task(undefined as any)).toThrow("Future.task()'s argument must be a function, got undefined");
+    expect(() => Future.fromPromise(undefined as any)).toThrow('got undefined');
+    expect(() => Future.fromPromise(function notAPromise() {} as any)).toThrow('got function notAPromise');
   });
 
   it('Future.wrap(fn) wraps a callback API; the sync result is kept in `_`', async () => {

@@ -20,6 +20,7 @@
  * @module greenloop/fibers/future
  */
 import { getcurrent } from '../greenlet.js';
+import { checkFunction, describe } from '../hub/validate.js';
 import { Waiter } from '../hub/waiter.js';
 import { Fiber } from './fiber.js';
 
@@ -28,19 +29,8 @@ export type Errback<T = any> = (error: any, value?: T) => void;
 
 type Callback = [errbackOrFuture: Errback | Future, onSuccess: ((value: any) => void) | undefined];
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
-  if (typeof value === 'function') return 'a function';
-  return `${typeof value} ${String(value)}`;
-}
-
 function define(target: object, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
-}
-
-function checkCallback(name: string, fn: unknown): void {
-  if (typeof fn !== 'function') throw new TypeError(`${name} must be a function, got ${describe(fn)}`);
 }
 
 /** A callback that throws must not stop the others: its error goes to the event loop. */
@@ -144,8 +134,8 @@ export class Future<T = any> {
    * ```
    */
   static task<R>(fn: () => R, ...more: Array<() => unknown>): Future<any> {
-    checkCallback("Future.task()'s argument", fn);
-    more.forEach((f) => checkCallback("Future.task()'s argument", f));
+    checkFunction("Future.task()'s argument", fn);
+    more.forEach((f) => checkFunction("Future.task()'s argument", f));
     if (more.length === 0) return fn.future()();
     const all = [fn, ...more];
     const future = new Future<unknown[]>();
@@ -318,11 +308,11 @@ export class Future<T = any> {
   resolve(errorTarget: Future, onSuccess: (value: T) => void): this;
   resolve(first: Errback<T> | Future, onSuccess?: (value: T) => void): this {
     if (onSuccess !== undefined) {
-      checkCallback("resolve()'s success callback", onSuccess);
+      checkFunction("resolve()'s success callback", onSuccess);
       if (!(first instanceof Future))
         throw new TypeError(`resolve(future, callback) expects a Future first, got ${describe(first)}`);
     } else {
-      checkCallback("resolve()'s callback", first);
+      checkFunction("resolve()'s callback", first);
     }
     if (this.#resolved) {
       if (onSuccess) {
@@ -339,7 +329,7 @@ export class Future<T = any> {
 
   /** Calls `callback(value)` once the future resolves with a value (never for an error). */
   resolveSuccess(callback: (value: T) => void): this {
-    checkCallback("resolveSuccess()'s callback", callback);
+    checkFunction("resolveSuccess()'s callback", callback);
     this.resolve((error, value) => {
       if (!error) callback(value as T);
     });
