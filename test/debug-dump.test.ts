@@ -131,6 +131,50 @@ describe('dump()', () => {
     expect(dump({ format: 'json' }).greenlets.filter((g) => g.group !== null)).toEqual([]);
   });
 
+  it('shows the name of a named Group or Pool in its label, in groupName and in the groups list', async () => {
+    const gate = new Event();
+    const pool = new Pool(2, { name: 'fetchers' });
+    const group = new Group({ name: 'say "hi"' });
+    const listed = new Group([spawn(() => gate.wait())], { name: 'from-a-list' });
+    pool.spawn(() => gate.wait()).name = 'fetch-1';
+    group.spawn(() => gate.wait()).name = 'greeter';
+    const unnamed = new Pool(3);
+    unnamed.spawn(() => gate.wait()).name = 'anonymous';
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const d = dump({ format: 'json', stacks: false });
+    const info = (name: string) => d.greenlets.find((g) => g.name === name)!;
+    expect(info('fetch-1').group).toMatch(/^Pool\(size=2\)#\d+ "fetchers"$/);
+    expect(info('fetch-1').groupName).toBe('fetchers');
+    expect(info('greeter').group).toMatch(/^Group#\d+ "say \\"hi\\""$/);
+    expect(info('greeter').groupName).toBe('say "hi"');
+    expect(d.greenlets.find((g) => g.groupName === 'from-a-list')!.group).toMatch(/^Group#\d+ "from-a-list"$/);
+    expect(info('anonymous').group).toMatch(/^Pool\(size=3\)#\d+$/);
+    expect(info('anonymous').groupName).toBeNull();
+    expect(d.greenlets.filter((g) => g.group === null).every((g) => g.groupName === null)).toBe(true);
+    const text = dump({ stacks: false });
+    expect(text).toMatch(/\n {4}Pool\(size=2\)#\d+ "fetchers": 1 members\n {6}#\d+ "fetch-1" parked/);
+    expect(text).toMatch(/\n {4}Group#\d+ "say \\"hi\\"": 1 members\n {6}#\d+ "greeter" parked/);
+    expect([pool.name, group.name, listed.name, unnamed.name]).toEqual(['fetchers', 'say "hi"', 'from-a-list', null]);
+    gate.set();
+    await Promise.all([...pool, ...group, ...listed, ...unnamed].map((g) => g.promise()));
+  });
+
+  it('refuses a Group or Pool name that is not a string, naming the value', () => {
+    expect(() => new Pool(2, { name: 42 as never })).toThrow(new TypeError('name must be a string, got number 42'));
+    expect(() => new Group({ name: null as never })).toThrow(new TypeError('name must be a string, got null'));
+    expect(() => new Group([], { name: Symbol.for('x') as never })).toThrow(/^name must be a string, got symbol/);
+    expect(() => new Pool(2, 'fetchers' as never)).toThrow(
+      new TypeError('options must be an object, got string "fetchers"'),
+    );
+    expect(() => new Group('fetchers' as never)).toThrow(
+      new TypeError('a Group takes an iterable of Greenlets and/or options ({ name }), got string "fetchers"'),
+    );
+    expect(() => new Group(7 as never)).toThrow(
+      new TypeError('a Group takes an iterable of Greenlets and/or options ({ name }), got number 7'),
+    );
+    expect(() => new Group([], 'x' as never)).toThrow(new TypeError('options must be an object, got string "x"'));
+  });
+
   it('refuses bad options, naming the value', () => {
     expect(() => dump({ format: 'xml' as 'json' })).toThrow("format must be 'text' or 'json', got string \"xml\"");
     expect(() => dump(5 as never)).toThrow('options must be an object, got number 5');

@@ -37,6 +37,7 @@ export {
 export {
   Group,
   Pool,
+  type GroupOptions,
   type GroupJoinOptions,
   type GroupKillOptions,
   type PoolAddOptions,

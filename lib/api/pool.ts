@@ -17,10 +17,17 @@ import { wait } from './wait.js';
 /** One iterable per parameter of `fn`: the arguments of `map()` and `imap()` after `fn`. */
 export type Iterables<I extends unknown[]> = { [K in keyof I]: Iterable<I[K]> };
 
+function isIterable(items: unknown): items is Iterable<unknown> {
+  return items != null && typeof (items as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
+}
+
 function checkIterable(name: string, items: unknown): asserts items is Iterable<unknown> {
-  if (items == null || typeof (items as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function') {
-    throw new TypeError(`${name} must be iterable, got ${describe(items)}`);
-  }
+  if (!isIterable(items)) throw new TypeError(`${name} must be iterable, got ${describe(items)}`);
+}
+
+/** An object that is not iterable: `new Group({ name })` rather than `new Group(greenlets)`. */
+function isOptionsObject(value: unknown): value is GroupOptions {
+  return typeof value === 'object' && value !== null && !isIterable(value);
 }
 
 function checkArgs<A extends unknown[]>(args: A | undefined): A {
@@ -76,6 +83,15 @@ export interface PoolAddOptions extends SignalOptions {
   timeout?: number | null;
 }
 
+/** Options of {@link Group} and {@link Pool}. */
+export interface GroupOptions {
+  /**
+   * A name for it, shown in greenloop/debug's dump (`Pool(size=4)#1 "fetchers"`).
+   * @default none
+   */
+  name?: string;
+}
+
 /**
  * The group each member greenlet is in (the latest one added to), read by greenloop/debug's dump.
  * @internal
@@ -99,6 +115,8 @@ export const groupOfMember = new WeakMap<Greenlet<any>, Group<any>>();
  * ```
  */
 export class Group<T = unknown> implements Iterable<Greenlet<T>> {
+  /** The name it was given (see {@link GroupOptions}), or null. */
+  readonly name: string | null;
   readonly #members = new Set<Greenlet<T>>();
   readonly #links = new Map<Greenlet<any>, unknown>();
   readonly #emptyWaiters = new Set<Waiter<boolean>>();
@@ -106,10 +124,39 @@ export class Group<T = unknown> implements Iterable<Greenlet<T>> {
   readonly #failures: Greenlet<any>[] = [];
 
   /**
+   * `new Group()`, `new Group({ name })`, `new Group(greenlets)` or
+   * `new Group(greenlets, { name })`.
    * @param greenlets - members to add at once.
+   * @param options - {@link GroupOptions}.
+   * @throws TypeError when `greenlets` is neither iterable nor an options
+   * object, holds anything but Greenlets, or `name` is not a string, naming
+   * the value received.
+   * @example
+   * ```ts
+   * import { Group, spawn } from 'greenloop';
+   * const workers = new Group({ name: 'workers' });
+   * workers.spawn(() => 42);
+   * ```
    */
-  constructor(greenlets?: Iterable<Greenlet<T>>) {
-    if (greenlets !== undefined) for (const g of greenlets) this.add(g);
+  constructor(options?: GroupOptions);
+  constructor(greenlets?: Iterable<Greenlet<T>> | null, options?: GroupOptions);
+  constructor(greenlets?: Iterable<Greenlet<T>> | GroupOptions | null, options?: GroupOptions) {
+    if (isOptionsObject(greenlets) && options === undefined) {
+      options = greenlets;
+      greenlets = undefined;
+    }
+    checkOptions('options', options);
+    const name = options?.name;
+    if (name !== undefined && typeof name !== 'string')
+      throw new TypeError(`name must be a string, got ${describe(name)}`);
+    this.name = name ?? null;
+    if (greenlets == null) return;
+    if (typeof greenlets === 'string' || !isIterable(greenlets)) {
+      throw new TypeError(
+        `a Group takes an iterable of Greenlets and/or options ({ name }), got ${describe(greenlets)}`,
+      );
+    }
+    for (const g of greenlets) this.add(g);
   }
 
   /** How many members it has (greenlets not finished yet). */
@@ -448,12 +495,20 @@ export class Pool<T = unknown> extends Group<T> {
 
   /**
    * @param size - an integer >= 1, or `Infinity`.
+   * @param options - {@link GroupOptions}.
+   * @throws TypeError for a bad `size` or `name`, naming the value received.
+   * @example
+   * ```ts
+   * import { Pool } from 'greenloop';
+   * const fetchers = new Pool(4, { name: 'fetchers' }); // dump(): Pool(size=4)#1 "fetchers"
+   * ```
    */
-  constructor(size: number) {
+  constructor(size: number, options?: GroupOptions) {
     if (size !== Infinity && (!Number.isInteger(size) || size < 1)) {
       throw new TypeError(`size must be an integer >= 1 or Infinity, got ${describe(size)}`);
     }
-    super();
+    checkOptions('options', options);
+    super(undefined, options);
     this.poolSize = size;
     this.#slots = new Semaphore(size === Infinity ? Number.MAX_SAFE_INTEGER : size);
   }

@@ -48,9 +48,12 @@ export interface GreenletInfo {
   /**
    * The Group or Pool it is a member of (the latest one it was added to), as
    * `'Pool(size=4)#1'` or `'Group#2'` (numbered per thread in order of first
-   * dump); null if none. Members leave when they finish.
+   * dump), followed by its name if it has one (`'Pool(size=4)#1 "fetchers"'`);
+   * null if none. Members leave when they finish.
    */
   group: string | null;
+  /** The name of that Group or Pool (`new Pool(4, { name })`); null if it has none or there is no group. */
+  groupName: string | null;
   /** Switches into it and its on-CPU ms, if trackTime is on; else null. */
   counters: GreenletCounters | null;
 }
@@ -128,6 +131,7 @@ function takeDump(stacks: boolean): ThreadDump {
   const add = (g: RawGreenlet, state: GreenletStateName, task: Task | null): void => {
     if (byGreenlet.has(g)) return;
     const record = spawnRecord(g);
+    const group = groupOfMember.get(g as Greenlet<unknown>);
     const waitingIn = state === 'parked' ? (task?.site?.label ?? null) : null;
     const parkedMs = state === 'parked' && task !== null ? now - task.parkedAt : null;
     byGreenlet.set(g, {
@@ -141,7 +145,8 @@ function takeDump(stacks: boolean): ThreadDump {
       spawnedAt: spawnSite(record),
       parent: record?.spawner ?? null,
       children: [],
-      group: groupLabel(groupOfMember.get(g as Greenlet<unknown>)),
+      group: groupLabel(group),
+      groupName: group?.name ?? null,
       counters: countersIfTracked(g),
     });
   };
@@ -203,7 +208,8 @@ function groupLabel(group: Group<any> | undefined): string | null {
   if (group === undefined) return null;
   let n = groupNumbers.get(group);
   if (n === undefined) groupNumbers.set(group, (n = ++groupsNumbered));
-  return group instanceof Pool ? `Pool(size=${group.poolSize})#${n}` : `Group#${n}`;
+  const label = group instanceof Pool ? `Pool(size=${group.poolSize})#${n}` : `Group#${n}`;
+  return group.name === null ? label : `${label} ${JSON.stringify(group.name)}`;
 }
 
 function sleepLeft(label: string | null, parkedMs: number | null): number | null {

@@ -42,7 +42,7 @@ export interface CpuProfileNode {
  * What {@link ProfileHandle.stop} returns: the `.cpuprofile` JSON that Chrome
  * DevTools (Performance panel, "Load profile") and speedscope open. Under
  * `(root)` each greenlet is a node of its own, named `greenlet "<name>" #<id>`
- * (the hub is `greenlet "hub" #1`), with its JS frames below; time the loop
+ * (the hub is `greenlet "hub" #<id>`), with its JS frames below; time the loop
  * spent waiting is `(idle)`.
  */
 export interface CpuProfile {
