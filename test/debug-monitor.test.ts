@@ -44,6 +44,37 @@ describe('monitor()', () => {
     expect(summary.terminated).toBe(1);
   });
 
+  it('refuses every park inside onBlock with a clear error, in a greenlet and on the hub, and all goes on', () => {
+    // It used to park the interrupted greenlet from inside the interrupt: an
+    // Event.wait() there left it parked for ever (LoopExit, then a crash).
+    const run = runFixture('debug-monitor-parking.js', [], [], 30_000);
+    expect(run.signal, run.stderr).toBeNull();
+    expect(run.status, run.stderr).toBe(0);
+    type Attempt = { in: string; returned: boolean; name?: string; message?: string };
+    const { value, afterValue, attempts } = lastJson<{ value: string; afterValue: string; attempts: Attempt[] }>(run);
+    expect(value).toBe('finished'); // the busy greenlet ran on, and parked normally afterwards
+    expect(afterValue).toBe('parked fine');
+    const refusal =
+      /^(sleep\(10\)|Event\.wait\(\)|sleep\(0\)|a patched call) cannot park inside monitor\(\)'s onBlock: /;
+    const inGreenlet = attempts.filter((a) => a.in === 'cruncher');
+    expect(inGreenlet.map((a) => [a.returned, a.name])).toEqual([
+      [false, 'GreenletError'],
+      [false, 'GreenletError'],
+      [false, 'GreenletError'],
+      [false, 'GreenletError'], // a patched readFileSync would park too
+    ]);
+    for (const a of inGreenlet) expect(a.message).toMatch(refusal);
+    // On the hub: the same refusals; a patched sync call runs the original there, as always.
+    const onHub = attempts.filter((a) => a.in === 'hub');
+    expect(onHub.length).toBeGreaterThanOrEqual(4);
+    for (const a of onHub.slice(-4, -1)) expect(a.message).toMatch(refusal);
+    expect(onHub.at(-1)!.returned).toBe(true);
+    // A park that escapes onBlock is printed with the report's other errors.
+    expect(run.stderr).toMatch(
+      /monitor's onBlock threw: GreenletError: sleep\(5\) cannot park inside monitor\(\)'s onBlock/,
+    );
+  });
+
   it('refuses bad options and a second monitor', () => {
     expect(() => monitor({ threshold: 5 })).toThrow('threshold must be a number of ms >= 10, got number 5');
     expect(() => monitor({ onBlock: 'log' as never })).toThrow(/onBlock must be a function, got/);

@@ -6,7 +6,7 @@
 import { writeSync } from 'node:fs';
 import { GreenletError } from '../errors.js';
 import { getcurrent } from '../greenlet.js';
-import { taskOf } from '../hub/hub.js';
+import { getHub, taskOf } from '../hub/hub.js';
 import { checkFunction, checkOptions, describe } from '../hub/validate.js';
 import { greenletName } from './name.js';
 import { type FrameInfo, formatFrames, framesOf, setBlockListener } from './watchdog.js';
@@ -31,10 +31,12 @@ export interface MonitorOptions {
   threshold?: number;
   /**
    * Called with each report, synchronously, inside the blocking greenlet at
-   * the moment its stack is taken (from a V8 interrupt): it must not park
-   * (no blocking calls; spawn() a greenlet or use setImmediate for more) and
-   * should be quick. A {@link dump} taken there has no park-point stacks.
-   * An error it throws is printed and dropped.
+   * the moment its stack is taken (from a V8 interrupt): it cannot park (a
+   * blocking call there, a patched sync call included, throws a
+   * GreenletError at once; spawn() a greenlet or use setImmediate for more,
+   * and `kill()` with `{ block: false }`) and should be quick. A
+   * {@link dump} taken there has no park-point stacks. An error it throws is
+   * printed and dropped.
    * @default a report to stderr
    */
   onBlock?: (report: BlockReport) => void;
@@ -47,6 +49,29 @@ export interface MonitorHandle {
 }
 
 let active: MonitorHandle | null = null;
+
+function refuseToPark(operation: string): never {
+  throw new GreenletError(
+    `${operation} cannot park inside monitor()'s onBlock: it runs inside the blocking code, from a V8 ` +
+      'interrupt, and must return without waiting (spawn() a greenlet or use setImmediate() to do more)',
+  );
+}
+
+/**
+ * Runs `onBlock` with every park refused: a park would switch away from the
+ * middle of the interrupted code (and a wait that never ends would leave it
+ * there). Every wait, patched sync calls included, starts in the hub's
+ * `enterPark`, shadowed meanwhile.
+ */
+function callRefusingParks(onBlock: (report: BlockReport) => void, report: BlockReport): void {
+  const hub = getHub();
+  Object.defineProperty(hub, 'enterPark', { value: refuseToPark, configurable: true, writable: true });
+  try {
+    onBlock(report);
+  } finally {
+    Reflect.deleteProperty(hub, 'enterPark');
+  }
+}
 
 function printReport(report: BlockReport): void {
   writeSync(
@@ -99,7 +124,7 @@ export function monitor(options?: MonitorOptions): MonitorHandle {
       frames,
     };
     try {
-      onBlock(report);
+      callRefusingParks(onBlock, report);
     } catch (error) {
       writeSync(2, `greenloop: monitor's onBlock threw: ${error instanceof Error ? error.stack : String(error)}\n`);
     }
