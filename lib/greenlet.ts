@@ -135,6 +135,8 @@ let stateOf: (g: Greenlet) => GreenletState;
 let isGreenlet: (value: unknown) => boolean;
 let publicOf: (state: GreenletState) => Greenlet;
 let tracer: TraceFunction | null = null;
+/** greenloop/debug's switch counters (trackTime), beside the tracer; see {@link setSwitchObserver}. */
+let switchObserver: TraceFunction | null = null;
 let defaultStackSize: number | undefined;
 /** What the switch in progress carries to its target. */
 let pending: Transfer | undefined;
@@ -153,6 +155,7 @@ function deliver(t: Transfer): unknown {
 }
 
 function trace(event: 'switch' | 'throw', origin: GreenletState, target: GreenletState): void {
+  if (switchObserver) switchObserver(event, publicOf(origin), publicOf(target));
   if (tracer) tracer(event, publicOf(origin), publicOf(target));
 }
 
@@ -259,6 +262,16 @@ export function runOnRoot<T>(fn: () => T): T {
  * @internal
  */
 export const arrivals = { count: 0 };
+
+/**
+ * Installs greenloop/debug's switch observer (trackTime's counters): called
+ * like the tracer, just before it, but independent of {@link settrace}, so a
+ * tracer set before or after does not replace it. It must not throw.
+ * @internal
+ */
+export function setSwitchObserver(fn: TraceFunction | null): void {
+  switchObserver = fn;
+}
 
 /**
  * Installs the hub's check of `switch()`/`throw()` calls (it refuses those

@@ -4,6 +4,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { Event, getcurrent, getHub, Greenlet, sleep, spawn } from '../lib/index.js';
+import { gettrace, settrace, type TraceFunction } from '../lib/greenlet.js';
 import { channels, counters, loopDelay, trackTime } from '../lib/debug/index.js';
 
 function listen(events: string[], name: string): () => void {
@@ -117,5 +118,37 @@ describe('trackTime() counters', () => {
       trackTime(was);
     }
     expect(() => trackTime('on' as never)).toThrow('trackTime() expects a boolean, got string');
+  });
+
+  it('keep counting beside a settrace() tracer set before or after, or removed, and leave it alone', async () => {
+    // settrace() after trackTime(true) used to replace the counters, which then stopped.
+    const seen: string[] = [];
+    const tracer: TraceFunction = (event, _origin, target) => {
+      if ((target as Greenlet).name === 'traced') seen.push(event);
+    };
+    const before = settrace(null);
+    const was = trackTime(true);
+    try {
+      settrace(tracer);
+      expect(gettrace()).toBe(tracer); // the counters are not a tracer
+      const g = new Greenlet(
+        () => {
+          for (let i = 0; i < 4; i++) sleep(1);
+        },
+        { name: 'traced' },
+      ).start();
+      await g.promise();
+      expect(seen.length).toBeGreaterThanOrEqual(5); // its start and four returns from sleep(1)
+      expect(counters(g).switches).toBe(seen.length); // both saw every switch into it
+      settrace(null);
+      const h = spawn(() => sleep(1));
+      await h.promise();
+      expect(counters(h).switches).toBeGreaterThanOrEqual(2); // still counting without any tracer
+      settrace(tracer);
+    } finally {
+      trackTime(was);
+    }
+    expect(gettrace()).toBe(tracer); // turning the counters off left the tracer in place
+    settrace(before);
   });
 });

@@ -4,7 +4,7 @@
  * @module
  */
 import { type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { type Greenlet as RawGreenlet, getcurrent, gettrace, settrace, type TraceFunction } from '../greenlet.js';
+import { type Greenlet as RawGreenlet, getcurrent, setSwitchObserver } from '../greenlet.js';
 
 /** One greenlet's counters. */
 export interface GreenletCounters {
@@ -24,8 +24,7 @@ export interface LoopDelay {
 }
 
 const byGreenlet = new WeakMap<RawGreenlet, GreenletCounters>();
-let previousTrace: TraceFunction | null = null;
-let tracer: TraceFunction | null = null;
+let tracking = false;
 let since = 0;
 let histogram: IntervalHistogram | null = null;
 
@@ -35,19 +34,19 @@ function countersOf(g: RawGreenlet): GreenletCounters {
   return c;
 }
 
-function onSwitch(event: 'switch' | 'throw', origin: RawGreenlet, target: RawGreenlet): void {
+function onSwitch(_event: 'switch' | 'throw', origin: RawGreenlet, target: RawGreenlet): void {
   const now = performance.now();
   countersOf(origin).cpuMs += now - since;
   countersOf(target).switches++;
   since = now;
-  previousTrace?.(event, origin, target);
 }
 
 /**
  * Turns the counters on or off: while on, every switch is counted and timed
- * (through {@link settrace}: a tracer set earlier keeps being called; one set
- * later replaces the counters' and stops them), and the event loop's delay
- * is sampled every 10 ms. Costs about 0.3-0.5 µs per switch (bench/debug.js).
+ * (beside `settrace`, not through it: a tracer set before or after, or
+ * removed, leaves the counters running, and `gettrace()` does not show
+ * them), and the event loop's delay is sampled every 10 ms. Costs about
+ * 0.3-0.5 µs per switch (bench/debug.js).
  * @param on - true to start, false to stop (the counts are kept).
  * @returns whether they were on before.
  * @throws TypeError unless `on` is a boolean.
@@ -62,15 +61,16 @@ function onSwitch(event: 'switch' | 'throw', origin: RawGreenlet, target: RawGre
  */
 export function trackTime(on: boolean): boolean {
   if (typeof on !== 'boolean') throw new TypeError(`trackTime() expects a boolean, got ${typeof on}`);
-  const was = tracer !== null;
+  const was = tracking;
   if (on && !was) {
     since = performance.now();
-    previousTrace = settrace((tracer = onSwitch));
+    setSwitchObserver(onSwitch);
+    tracking = true;
     histogram = monitorEventLoopDelay({ resolution: 10 });
     histogram.enable();
   } else if (!on && was) {
-    if (gettrace() === tracer) settrace(previousTrace);
-    tracer = previousTrace = null;
+    setSwitchObserver(null);
+    tracking = false;
     histogram?.disable();
   }
   return was;
@@ -92,14 +92,13 @@ export function counters(g: RawGreenlet): GreenletCounters {
 
 function counters_(g: RawGreenlet): GreenletCounters {
   const c = byGreenlet.get(g) ?? { switches: 0, cpuMs: 0 };
-  if (tracer !== null && g === getcurrent())
-    return { switches: c.switches, cpuMs: c.cpuMs + performance.now() - since };
+  if (tracking && g === getcurrent()) return { switches: c.switches, cpuMs: c.cpuMs + performance.now() - since };
   return c;
 }
 
 /** The counters of `g` if time is tracked, else null. @internal */
 export function countersIfTracked(g: RawGreenlet): GreenletCounters | null {
-  return tracer === null ? null : counters_(g);
+  return tracking ? counters_(g) : null;
 }
 
 /**
