@@ -124,13 +124,10 @@ export class Group<T = unknown> implements Iterable<Greenlet<T>> {
   readonly #failures: Greenlet<any>[] = [];
 
   /**
-   * `new Group()`, `new Group({ name })`, `new Group(greenlets)` or
-   * `new Group(greenlets, { name })`.
-   * @param greenlets - members to add at once.
+   * A group with no members yet: `new Group()` or `new Group({ name })`.
    * @param options - {@link GroupOptions}.
-   * @throws TypeError when `greenlets` is neither iterable nor an options
-   * object, holds anything but Greenlets, or `name` is not a string, naming
-   * the value received.
+   * @throws TypeError when `options` is not an object or `name` is not a
+   * string, naming the value received.
    * @example
    * ```ts
    * import { Group, spawn } from 'greenloop';
@@ -139,6 +136,20 @@ export class Group<T = unknown> implements Iterable<Greenlet<T>> {
    * ```
    */
   constructor(options?: GroupOptions);
+  /**
+   * A group whose first members are `greenlets`: `new Group(greenlets)` or
+   * `new Group(greenlets, { name })`.
+   * @param greenlets - members to add at once.
+   * @param options - {@link GroupOptions}.
+   * @throws TypeError when `greenlets` is neither iterable nor an options
+   * object, or holds anything but Greenlets, or `name` is not a string,
+   * naming the value received.
+   * @example
+   * ```ts
+   * import { Greenlet, Group } from 'greenloop';
+   * const group = new Group([new Greenlet(() => 1).start()], { name: 'ones' });
+   * ```
+   */
   constructor(greenlets?: Iterable<Greenlet<T>> | null, options?: GroupOptions);
   constructor(greenlets?: Iterable<Greenlet<T>> | GroupOptions | null, options?: GroupOptions) {
     if (isOptionsObject(greenlets) && options === undefined) {
