@@ -134,8 +134,9 @@ void OnInterrupt(v8::Isolate* isolate, void* data) {
   v8::TryCatch try_catch(isolate);
   w->in_callback = true;
   // An error the callback throws is dropped: JS catches its own (lib/debug/watchdog.ts).
-  (void)w->callback.Get(isolate)->Call(context, v8::Undefined(isolate), 3, argv);
+  v8::MaybeLocal<v8::Value> result = w->callback.Get(isolate)->Call(context, v8::Undefined(isolate), 3, argv);
   w->in_callback = false;
+  if (result.IsEmpty()) try_catch.Reset();
   if (w->deferred_block_ns >= 0) {
     Request(w, kReasonBlock, w->deferred_block_ns);
     w->deferred_block_ns = -1;

@@ -11,6 +11,8 @@
 // CHROMIUM=/path/to/chromium picks the browser (default /usr/bin/chromium).
 // Node 20 has WebSocket behind --experimental-websocket: the script re-runs
 // itself with it. The network is not needed: everything is on 127.0.0.1.
+// The DevTools selectors below are those of Chromium 150 (Debian 12): a
+// front end that moved them makes the script stop with the one it missed.
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');

@@ -193,11 +193,11 @@ function buildProfile(
     deltas.push(Math.max(0, Math.round(at - last)));
     last = at;
   };
-  for (const [i, sample] of samples.entries()) {
+  for (const [index, sample] of samples.entries()) {
     // Two requests served back to back (one had waited while its greenlet was
     // switched out) give two samples of one moment: the earlier is dropped, as
     // DevTools nests whatever follows a zero-length sample inside it.
-    const next = samples[i + 1];
+    const next = samples[index + 1];
     if (next !== undefined && next.at - sample.at < interval / 4) continue;
     // A gap of several intervals is time the loop waited with no JS to run.
     if (sample.at - last > 3 * interval) hit(idle, last + interval);
