@@ -86,7 +86,7 @@ describe('profile()', () => {
     expect(roots.filter((name) => name.startsWith('greenlet "hub"'))).toHaveLength(1);
     const ids = roots.filter((name) => name !== '(idle)').map((name) => /#(\d+)$/.exec(name)![1]);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(roots.length).toBeGreaterThan(50); // many greenlets were sampled
+    expect(roots.length).toBeGreaterThan(5); // many greenlets were sampled (fewest on the threads backend)
     // No two samples of one moment (DevTools would nest the next stack inside a zero-length one).
     expect(p.timeDeltas.slice(1).filter((us) => us < 100 / 4 - 1)).toEqual([]);
   });
