@@ -214,9 +214,10 @@ export class StreamReader {
     this.#onFirstActivity = options.onFirstActivity ?? null;
     this.#parked = new WaitSlot(stream, 'from');
     if (options.fed !== true) stream.on('data', (chunk: Buffer | string) => this.#onData(chunk));
-    stream.on('end', () => this.#onEnd());
+    const ended = () => this.#onEnd();
+    stream.on('end', ended);
     stream.on('error', (error: Error) => this.#onError(error));
-    stream.on('close', () => this.#onEnd());
+    stream.on('close', ended);
     // What happened before this reader was attached (e.g. while queued for accept()).
     if (stream.errored) this.#error = stream.errored;
     if (stream.readableEnded || stream.destroyed) this.#ended = true;
@@ -237,16 +238,12 @@ export class StreamReader {
   }
 
   /**
-   * Takes the first `nread` bytes of `buffer`, which the caller reuses for
-   * its next read (the shared buffer of `onread` sockets): they are copied.
-   * Returns true (the socket keeps reading; the reader pauses the stream
-   * itself above its high-water mark).
+   * Takes `chunk`, read by the stream's `onread` callback (a Buffer the
+   * reader may keep). The reader pauses the stream itself above its
+   * high-water mark.
    */
-  feed(buffer: Uint8Array, nread: number): boolean {
-    const chunk = Buffer.allocUnsafe(nread);
-    chunk.set(nread === buffer.length ? buffer : buffer.subarray(0, nread));
+  feed(chunk: Buffer): void {
     this.#onData(chunk);
-    return true;
   }
 
   /** Bytes received and not yet read. */

@@ -27,9 +27,26 @@ type FedSocket = net.Socket & { [kReader]?: StreamReader };
  */
 const sharedReadBuffer = Buffer.allocUnsafe(65536);
 
+/**
+ * Views of the first `n` bytes of {@link sharedReadBuffer}, for the small
+ * `n` a chatty protocol repeats: copying a read out then allocates only its
+ * copy (fewer young objects per message: fewer scavenges, each of which
+ * walks every parked greenlet's stack).
+ */
+const SMALL_READ = 4096;
+const smallReadViews: Array<Uint8Array | undefined> = [];
+
 /** Called by Node with the socket as `this`, so no socket needs a closure of its own. */
 function onSocketRead(this: FedSocket, nread: number, buffer: Uint8Array): boolean {
-  return this[kReader]!.feed(buffer, nread);
+  const chunk = Buffer.allocUnsafe(nread);
+  let source: Uint8Array;
+  if (nread === buffer.length) source = buffer;
+  else if (nread <= SMALL_READ && buffer === sharedReadBuffer)
+    source = smallReadViews[nread] ??= buffer.subarray(0, nread);
+  else source = buffer.subarray(0, nread);
+  chunk.set(source);
+  this[kReader]!.feed(chunk);
+  return true;
 }
 
 /** The `onread` option of a socket whose reader {@link attachReader} makes. */
