@@ -16,7 +16,7 @@ import { getSystemErrorName } from 'node:util';
 import { StreamReader } from '../_stream.js';
 
 /** Where a socket made here keeps its reader (the green `Socket` takes it from there). */
-export const kReader = Symbol('greenloop.reader');
+const kReader = Symbol('greenloop.reader');
 
 type FedSocket = net.Socket & { [kReader]?: StreamReader };
 
