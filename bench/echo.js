@@ -3,7 +3,11 @@
 // with plain node:net callbacks vs gevent's StreamServer.
 //
 //   npm run build:ts && node bench/echo.js [--trials 3] [--seconds 3] [--clients 1,100,1000]
-//        [--servers node,green,gevent] [--idle 10000] [--no-idle]
+//        [--servers node,green,gevent] [--idle 10000] [--no-idle] [--compare DIR]
+//
+// --compare DIR adds a server "base": the green echo server of another
+// checkout or copy of greenloop (DIR with bench/ and a built dist/), e.g. the
+// main branch, so a change is measured against its baseline in the same run.
 //
 // Each server runs in its own process; the load generator (bench/io/echo-load.js)
 // is another process: N clients, each with one 64-byte message in flight,
@@ -27,13 +31,18 @@ const TRIALS = Number(args.trials ?? 3);
 const SECONDS = Number(args.seconds ?? 3);
 const CLIENTS = String(args.clients ?? '1,100,1000').split(',').map(Number);
 const IDLE = Number(args.idle ?? 10000);
+const COMPARE = typeof args.compare === 'string' ? path.resolve(args.compare) : null;
 const wanted = String(args.servers ?? 'node,green,gevent').split(',');
+if (COMPARE !== null && !wanted.includes('base')) wanted.splice(wanted.indexOf('green') + 1 || wanted.length, 0, 'base');
 
 const SERVERS = {
   node: { label: 'node:net callbacks', cmd: process.execPath, args: [path.join(__dirname, 'io', 'echo-node.js')] },
   green: { label: 'greenloop StreamServer', cmd: process.execPath, args: [path.join(__dirname, 'io', 'echo-green.js'), '--lazy'] }, // lazy, as these tables were measured
   gevent: { label: 'gevent StreamServer', cmd: '/usr/bin/python3', args: [path.join(__dirname, 'python', 'echo_gevent.py')] },
 };
+if (COMPARE !== null) {
+  SERVERS.base = { label: `greenloop at ${COMPARE}`, cmd: process.execPath, args: [path.join(COMPARE, 'bench', 'io', 'echo-green.js'), '--lazy'] };
+}
 const servers = wanted.filter((name) => {
   if (name === 'gevent' && !c.haveGevent()) {
     console.log('(gevent not importable by /usr/bin/python3: skipped; apt-get install python3-gevent)');
@@ -41,6 +50,12 @@ const servers = wanted.filter((name) => {
   }
   return name in SERVERS;
 });
+const has = (name) => servers.includes(name);
+/** Ratio columns: every green server against node, and green against gevent when both ran. */
+const ratioNames = [
+  ...servers.filter((s) => s !== 'node' && has('node')).map((s) => [`${s}/node`, s, 'node']),
+  ...(has('green') && has('gevent') ? [['green/gevent', 'green', 'gevent']] : []),
+];
 
 async function trial(name, clients, idle = 0, idleMode = 'silent') {
   const server = await c.startServer(SERVERS[name].cmd, SERVERS[name].args);
@@ -75,7 +90,7 @@ async function main() {
   const limit = c.fileLimit();
   console.log(`echo benchmark: Node ${process.version}, ${require('node:os').cpus().length} CPUs, open-file limit soft ${limit.soft} / hard ${limit.hard}`);
   console.log(`${TRIALS} trials x ${SECONDS} s per configuration, 64-byte messages, loopback\n`);
-  const rows = [['clients', ...servers.map((s) => `${s} rt/s`), ...servers.map((s) => `${s} CPU/rt`), 'green/node', 'gevent/node', 'green/gevent']];
+  const rows = [['clients', ...servers.map((s) => `${s} rt/s`), ...servers.map((s) => `${s} CPU/rt`), ...ratioNames.map(([n]) => n)]];
   for (const clients of CLIENTS) {
     const samples = Object.fromEntries(servers.map((s) => [s, []]));
     for (let t = 0; t < TRIALS; t++) for (const s of servers) samples[s].push(await trial(s, clients));
@@ -85,9 +100,7 @@ async function main() {
       clients,
       ...servers.map((s) => c.fmtRate(med[s])),
       ...servers.map((s) => `${cpu[s].toFixed(1)} µs`),
-      c.fmtRatio(med.green / med.node),
-      c.fmtRatio(med.gevent / med.node),
-      c.fmtRatio(med.green / med.gevent),
+      ...ratioNames.map(([, a, b]) => c.fmtRatio(med[a] / med[b])),
     ]);
     console.log(`  ${clients} clients: ${servers.map((s) => `${s} [${samples[s].map((x) => c.fmtRate(x.rps)).join(', ')}]`).join('  ')}`);
   }

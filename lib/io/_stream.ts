@@ -14,7 +14,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { ConcurrentIOError, IncompleteReadError, LineTooLongError } from '../errors.js';
-import { assertMayBlock, checkTimeout, clearTimer, describe, setTimer, type Timer, Waiter } from './_park.js';
+import { assertMayBlock, checkTimeout, clearTimer, describe, setTimer, Waiter } from './_park.js';
 import { socketClosedError, systemError } from './errors.js';
 
 /** Options of a line read. */
@@ -67,7 +67,6 @@ const enum Want {
 /**
  * What a greenlet parked in `operation` on `stream` waits for, for dumps:
  * `socket.recv() from 127.0.0.1:5432` on a connected socket, else `recv()`.
- * Built per park (a concat), so a dump costs the blocking calls nothing more.
  */
 function parkLabel(stream: Readable | Writable, operation: string, direction: 'from' | 'to'): string {
   const { remoteAddress, remotePort } = stream as { remoteAddress?: string; remotePort?: number };
@@ -80,9 +79,24 @@ function parkLabel(stream: Readable | Writable, operation: string, direction: 'f
  * The one greenlet parked on a {@link StreamReader} or {@link StreamWriter}:
  * woken by the stream's events through `wake()`, or thrown `ETIMEDOUT` at
  * its deadline.
+ *
+ * A busy connection parks once per message, so the slot keeps what a park
+ * needs from one park to the next: the label dumps show (built once per
+ * operation, not per park: the peer's address does not change) and the
+ * {@link Waiter} itself, cleared and reused while the operation stays the same.
  */
 class WaitSlot {
+  readonly #stream: Readable | Writable;
+  readonly #direction: 'from' | 'to';
   #waiter: Waiter<void> | null = null;
+  /** The waiter of the last park, free for the next park in the same operation. */
+  #spare: Waiter<void> | null = null;
+  #spareOperation = '';
+
+  constructor(stream: Readable | Writable, direction: 'from' | 'to') {
+    this.#stream = stream;
+    this.#direction = direction;
+  }
 
   /** True while a greenlet is parked here. */
   get occupied(): boolean {
@@ -91,16 +105,22 @@ class WaitSlot {
 
   /**
    * Makes a waiter for the calling greenlet the parked one (before anything
-   * that may wake it).
+   * that may wake it); dumps show it as `socket.recv() from host:port`.
    * @throws ConcurrentIOError if another greenlet is parked here; `doing`
    *   completes its message ('reading from', 'writing to').
-   * @param label - what dumps show it parked in, e.g. `'socket.recv() from 127.0.0.1:5432'`.
    */
-  occupy(operation: string, doing: string, label: string): Waiter<void> {
+  occupy(operation: string, doing: string): Waiter<void> {
     if (this.#waiter !== null) {
       throw new ConcurrentIOError(`${operation}: another greenlet is already ${doing} this stream`);
     }
-    const waiter = new Waiter<void>(label);
+    let waiter = this.#spare;
+    if (waiter !== null && this.#spareOperation === operation) {
+      waiter.clear();
+    } else {
+      waiter = new Waiter<void>(parkLabel(this.#stream, operation, this.#direction));
+      this.#spare = waiter;
+      this.#spareOperation = operation;
+    }
     this.#waiter = waiter;
     return waiter;
   }
@@ -111,19 +131,24 @@ class WaitSlot {
    * naming `syscall`.
    */
   wait(waiter: Waiter<void>, deadline: number | null, syscall: string): void {
-    let timer: Timer | undefined;
-    if (deadline !== null) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        this.#waiter = null;
-        throw systemError('ETIMEDOUT', syscall);
+    if (deadline === null) {
+      try {
+        waiter.get();
+      } finally {
+        if (this.#waiter === waiter) this.#waiter = null;
       }
-      timer = setTimer(() => {
-        if (this.#waiter !== waiter) return;
-        this.#waiter = null;
-        waiter.throw(systemError('ETIMEDOUT', syscall));
-      }, remaining);
+      return;
     }
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      this.#waiter = null;
+      throw systemError('ETIMEDOUT', syscall);
+    }
+    const timer = setTimer(() => {
+      if (this.#waiter !== waiter) return;
+      this.#waiter = null;
+      waiter.throw(systemError('ETIMEDOUT', syscall));
+    }, remaining);
     try {
       waiter.get();
     } finally {
@@ -150,6 +175,13 @@ export interface StreamReaderOptions {
   onFirstActivity?: () => void;
   /** The `syscall` named by timeout errors. @default 'read' */
   syscall?: string;
+  /**
+   * The data comes through {@link StreamReader.feed} (a socket's `onread`
+   * callback) instead of 'data' events; end, errors and close still come as
+   * the stream's events. Pausing and resuming work as on any stream.
+   * @default false
+   */
+  fed?: boolean;
 }
 
 /**
@@ -169,7 +201,7 @@ export class StreamReader {
   #error: Error | null = null;
   #closedLocally = false;
   #paused = false;
-  readonly #parked = new WaitSlot();
+  readonly #parked: WaitSlot;
   #want = Want.Any;
   #wantBytes = 0;
   #timeout: number | null = null;
@@ -180,10 +212,12 @@ export class StreamReader {
     this.#highWaterMark = Math.max(options.highWaterMark ?? stream.readableHighWaterMark ?? 65536, 1024);
     this.#syscall = options.syscall ?? 'read';
     this.#onFirstActivity = options.onFirstActivity ?? null;
-    stream.on('data', (chunk: Buffer | string) => this.#onData(chunk));
-    stream.on('end', () => this.#onEnd());
+    this.#parked = new WaitSlot(stream, 'from');
+    if (options.fed !== true) stream.on('data', (chunk: Buffer | string) => this.#onData(chunk));
+    const ended = () => this.#onEnd();
+    stream.on('end', ended);
     stream.on('error', (error: Error) => this.#onError(error));
-    stream.on('close', () => this.#onEnd());
+    stream.on('close', ended);
     // What happened before this reader was attached (e.g. while queued for accept()).
     if (stream.errored) this.#error = stream.errored;
     if (stream.readableEnded || stream.destroyed) this.#ended = true;
@@ -196,6 +230,20 @@ export class StreamReader {
 
   set timeout(ms: number | null) {
     this.#timeout = checkTimeout('timeout', ms);
+  }
+
+  /** Sets the once-only callback of the first data, end or error (see {@link StreamReaderOptions.onFirstActivity}). */
+  set onFirstActivity(callback: () => void) {
+    this.#onFirstActivity = callback;
+  }
+
+  /**
+   * Takes `chunk`, read by the stream's `onread` callback (a Buffer the
+   * reader may keep). The reader pauses the stream itself above its
+   * high-water mark.
+   */
+  feed(chunk: Buffer): void {
+    this.#onData(chunk);
   }
 
   /** Bytes received and not yet read. */
@@ -297,7 +345,7 @@ export class StreamReader {
 
   /** Parks until the wanted data, the end or an error arrives. Returns the deadline in force. */
   #park(want: Want, bytes: number, deadline: number | null, operation: string): number | null {
-    const waiter = this.#parked.occupy(operation, 'reading from', parkLabel(this.#stream, operation, 'from'));
+    const waiter = this.#parked.occupy(operation, 'reading from');
     if (this.#timeout !== null && deadline === null) deadline = Date.now() + this.#timeout;
     this.#want = want;
     this.#wantBytes = bytes;
@@ -500,11 +548,12 @@ export class StreamWriter {
   #error: Error | null = null;
   #closed = false;
   #closedLocally = false;
-  readonly #parked = new WaitSlot();
+  readonly #parked: WaitSlot;
   #timeout: number | null = null;
 
   constructor(stream: Writable, options: StreamWriterOptions = {}) {
     this.#stream = stream;
+    this.#parked = new WaitSlot(stream, 'to');
     this.#syscall = options.syscall ?? 'write';
     stream.on('drain', () => this.#parked.wake());
     stream.on('error', (error: Error) => {
@@ -563,8 +612,7 @@ export class StreamWriter {
   }
 
   #park(deadline: number | null, operation: string): number | null {
-    const label = parkLabel(this.#stream, operation, 'to');
-    this.#parked.wait(this.#parked.occupy(operation, 'writing to', label), deadline, this.#syscall);
+    this.#parked.wait(this.#parked.occupy(operation, 'writing to'), deadline, this.#syscall);
     return deadline;
   }
 }

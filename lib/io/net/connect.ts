@@ -20,6 +20,7 @@ import {
   throwIfAborted,
   type Timer,
 } from '../_park.js';
+import { attachReader, fedReads } from './onread.js';
 import { checkPort, kConnected, Socket } from './socket.js';
 
 /** Options of {@link connect}. */
@@ -99,7 +100,8 @@ export function connect(portOrOptions: number | ConnectOptions, host?: string, o
     raw = tls.connect({ ...tlsOptions, ...base, servername, allowHalfOpen: true } as unknown as tls.ConnectionOptions);
     event = 'secureConnect';
   } else {
-    raw = net.connect({ ...base, allowHalfOpen: true } as net.NetConnectOpts);
+    raw = net.connect({ ...base, allowHalfOpen: true, onread: fedReads } as net.NetConnectOpts);
+    attachReader(raw);
     event = 'connect';
   }
   if (opts.noDelay !== false) raw.setNoDelay(true);

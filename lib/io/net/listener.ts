@@ -10,6 +10,7 @@ import * as tls from 'node:tls';
 import { assertMayBlock, checkOptions, checkSignal, parkOnCallback, Waiter, withSignal } from '../_park.js';
 import { addressOf, type SocketAddress } from '../_server.js';
 import { serverClosedError } from '../errors.js';
+import { takeOverAccept } from './onread.js';
 import { checkPort, Socket, type SocketOptions } from './socket.js';
 
 /** Options of {@link listen}. */
@@ -67,6 +68,8 @@ export function startServer(
       server.once('error', onError);
       server.listen(listenOptions, () => {
         server.off('error', onError);
+        // Plain sockets read through `onread`; TLS keeps Node's TLSSocket and its stream events.
+        if (!options.tls) takeOverAccept(server);
         callback(null);
       });
     },

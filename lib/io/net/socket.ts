@@ -8,6 +8,7 @@ import type * as net from 'node:net';
 import { checkTimeout } from '../_park.js';
 import type { SocketAddress } from '../_server.js';
 import { type ReadLineOptions, ReadingEnd, StreamReader, StreamWriter } from '../_stream.js';
+import { readerOf } from './onread.js';
 
 export type { SocketAddress } from '../_server.js';
 
@@ -96,7 +97,10 @@ export class Socket extends ReadingEnd implements Iterable<string> {
 
   /** @internal Use {@link connect}, {@link Listener.accept} or a {@link StreamServer} handler. */
   constructor(raw: net.Socket, options: SocketOptions = {}) {
-    const reader = new StreamReader(raw, { onFirstActivity: options.onFirstActivity, syscall: 'read' });
+    // A socket made with `onread` (lib/io/net/onread.ts) already has its reader.
+    let reader = readerOf(raw);
+    if (reader === undefined) reader = new StreamReader(raw, { syscall: 'read' });
+    if (options.onFirstActivity !== undefined) reader.onFirstActivity = options.onFirstActivity;
     super(reader);
     this.raw = raw;
     this.#reader = reader;

@@ -77,6 +77,17 @@ function defaultOnError(error: unknown, socket: Socket): void {
 
 type Handle = { kill(...args: unknown[]): unknown };
 
+/** Where an accepted `net.Socket` keeps its green socket, for the server's one 'close' listener. */
+const kGreenSocket = Symbol('greenloop.greenSocket');
+type RawWithSocket = net.Socket & { [kGreenSocket]?: Socket };
+
+function forgetUnhandledOnClose(connections: Map<Socket, Handle | null>): (this: net.Socket) => void {
+  return function (this: net.Socket) {
+    const socket = (this as RawWithSocket)[kGreenSocket]!;
+    if (connections.get(socket) === null) connections.delete(socket);
+  };
+}
+
 /**
  * gevent's `StreamServer`: accepts connections and runs `handler(socket,
  * address)` in one greenlet per connection. When the handler returns or
@@ -101,6 +112,12 @@ export class StreamServer {
   #drained: Waiter<void> | null = null;
   #stopped: Waiter<void>[] = [];
   #stopping = false;
+  /**
+   * The 'close' listener of every accepted socket (called with the socket
+   * as `this`: no closure per connection): forgets a connection whose
+   * handler never started (a handler's death forgets its own).
+   */
+  readonly #onRawClose = forgetUnhandledOnClose(this.#connections);
 
   /**
    * @param handler - runs in a new greenlet for each connection.
@@ -214,9 +231,8 @@ export class StreamServer {
       onFirstActivity: lazy ? () => this.#startHandler(socket) : undefined,
     });
     this.#connections.set(socket, null);
-    raw.once('close', () => {
-      if (this.#connections.get(socket) === null) this.#connections.delete(socket);
-    });
+    (raw as RawWithSocket)[kGreenSocket] = socket;
+    raw.on('close', this.#onRawClose);
     if (!lazy) this.#startHandler(socket);
   }
 
