@@ -155,7 +155,7 @@ const FIGURES = [
   },
   {
     id: 'cold-spawn-park',
-    title: `${PARK.toLocaleString('en-US')} greenlets spawned and parked, cold, per greenlet`,
+    title: `${PARK.toLocaleString('en-US')} greenlets spawned and parked cold, each`,
     group: 'greenlets',
     unit: 'ns',
     better: 'lower',
@@ -559,7 +559,7 @@ function gitState() {
   const git = (...a) => spawnSync('git', a, { cwd: c.ROOT, encoding: 'utf8' });
   const head = git('rev-parse', '--short', 'HEAD');
   if (head.status !== 0) return null;
-  const dirty = git('status', '--porcelain', '--', 'lib', 'csrc', 'bench').stdout.trim();
+  const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'lib', 'csrc', 'bench').stdout.trimEnd();
   return { commit: head.stdout.trim(), changedFiles: dirty ? dirty.split('\n').map((l) => l.slice(3)) : [] };
 }
 

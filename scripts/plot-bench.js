@@ -139,10 +139,6 @@ function render(json) {
       `<rect class="bar" data-figure="${escapeXml(f.id)}" x="${barX.toFixed(1)}" y="${y + 13}" width="${barW.toFixed(1)}" height="20" rx="2" fill="${colour}">` +
         `<title>${escapeXml(`${f.title}: ${fmtRatio(f.ratio)} (target ${f.target.text}${f.met === null ? '' : f.met ? ', met' : ', not met'})`)}</title></rect>`,
     );
-    const labelRight = xr >= x1;
-    parts.push(
-      `<text x="${(labelRight ? xr + 5 : xr - 5).toFixed(1)}" y="${y + 28}" text-anchor="${labelRight ? 'start' : 'end'}" font-weight="600" fill="${colour}">${escapeXml(fmtRatio(f.ratio))}</text>`,
-    );
     if (Number.isFinite(f.target?.ratio)) {
       const tx = x(f.target.ratio);
       parts.push(
@@ -156,6 +152,11 @@ function render(json) {
         `<circle cx="${x(s.ratio).toFixed(1)}" cy="${y + 23}" r="4.5" fill="#ffffff" stroke="${COLOURS.beside}" stroke-width="2"><title>${escapeXml(`${s.label}: ${fmtRatio(s.ratio)} of the baseline`)}</title></circle>`,
       );
     }
+    // Last, so that no marker hides it.
+    const labelRight = xr >= x1;
+    parts.push(
+      `<text x="${(labelRight ? xr + 5 : xr - 5).toFixed(1)}" y="${y + 28}" text-anchor="${labelRight ? 'start' : 'end'}" font-weight="600" fill="${colour}" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeXml(fmtRatio(f.ratio))}</text>`,
+    );
   });
   const ly = bottom + 24;
   parts.push(
