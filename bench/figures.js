@@ -202,6 +202,15 @@ function series(label, results, field) {
   };
 }
 
+/** A server of bench/io/common.js's startServer, or { error } when it did not start. */
+async function startOrError({ cmd, args: serverArgs }, what) {
+  try {
+    return await io.startServer(cmd, serverArgs);
+  } catch (error) {
+    return { error: `${what} did not start: ${error.message}` };
+  }
+}
+
 // ==================================================================== TCP echo, parked connections
 
 const ECHO_SERVERS = {
@@ -217,7 +226,9 @@ const ECHO_SERVERS = {
  * idle connections, also the server's RSS per idle connection.
  */
 async function echoTrial(name, clients, idle) {
-  const server = await io.startServer(ECHO_SERVERS[name].cmd, ECHO_SERVERS[name].args);
+  const what = `${name} echo server, ${clients} clients, ${idle} idle`;
+  const server = await startOrError(ECHO_SERVERS[name], what);
+  if (server.error) return server;
   try {
     await sleepMs(200); // let the server finish starting before its RSS is read
     const rssStart = server.rss();
@@ -245,7 +256,7 @@ async function echoTrial(name, clients, idle) {
     );
     return { rps: load.rps, rssPerConnection: idle > 0 ? (rssIdle - rssStart) / idle : NaN };
   } catch (error) {
-    return { error: `${name} echo server, ${clients} clients, ${idle} idle: ${error.message}` };
+    return { error: `${what}: ${error.message}` };
   } finally {
     await server.stop();
   }
@@ -323,7 +334,8 @@ function wrk(port, connections, seconds) {
 
 /** One wrk run against a fresh server `name`, after a warm-up run (JIT, pools), as bench/http-server.js does. */
 async function httpTrial(name, connections) {
-  const server = await io.startServer(HTTP_SERVERS[name].cmd, HTTP_SERVERS[name].args);
+  const server = await startOrError(HTTP_SERVERS[name], `${name} HTTP server`);
+  if (server.error) return server;
   try {
     await wrk(server.port, connections, Math.max(1, Math.round(WARMUP_S))).catch(() => {});
     const r = await wrk(server.port, connections, SECONDS);
