@@ -35,6 +35,8 @@ const PARK = Number(args.park ?? (QUICK ? 500 : 10_000));
 const GCS = QUICK ? 3 : 11;
 const SWITCH_RUNS = QUICK ? 3 : 9;
 const SWITCH_SAMPLE_MS = QUICK ? 20 : 120;
+// Every greenloop process of the run uses the backend GREENLOOP_SWITCH selects, as a user's would.
+const BACKEND = ['threads', 'thread'].includes(process.env.GREENLOOP_SWITCH) ? 'threads' : 'user-space';
 const PYTHON = '/usr/bin/python3';
 const WRK = '/usr/bin/wrk';
 const KIB = 1024;
@@ -169,7 +171,7 @@ const FIGURES = [
     group: 'switch',
     unit: 'ns',
     better: 'lower',
-    greenloop: 'greenloop, user-space backend',
+    greenloop: `greenloop, ${BACKEND} backend`,
     baseline: 'python-greenlet',
     target: { ratio: 2.0 },
   },
@@ -410,7 +412,7 @@ async function measureGreenlets(wanted, out, skipped) {
   const runs = await alternate(['green', 'async', 'python'], TRIALS, (name) => {
     if (name === 'green') {
       return c.runChild(script('switch.js'), ['--child', 'rss', `--park=${PARK}`], {
-        env: c.backendEnv('user-space'),
+        env: c.backendEnv(BACKEND),
         nodeArgs: ['--expose-gc'],
       });
     }
@@ -443,7 +445,7 @@ async function measureGc(wanted, out) {
   // bench/gc.js's child, depth 1: 5 JS frames on each parked stack (it reports how many).
   const gcChild = (n) =>
     c.runChild(script('gc.js'), ['--child', `--n=${n}`, '--depth=1', '--kind=parked', `--gcs=${GCS}`], {
-      env: c.backendEnv('user-space'),
+      env: c.backendEnv(BACKEND),
       nodeArgs: ['--expose-gc', '--allow-natives-syntax'],
       timeoutMs: 300_000,
     });
@@ -480,7 +482,7 @@ async function measureSwitch(wanted, out, skipped) {
         script('switch.js'),
         ['--child', 'switch', `--runs=${SWITCH_RUNS}`, `--sample-ms=${SWITCH_SAMPLE_MS}`],
         {
-          env: c.backendEnv('user-space'),
+          env: c.backendEnv(BACKEND),
         },
       );
       return r.error ? r : { ns: r.roundTripMainNs.median, backend: r.backend };
@@ -622,7 +624,7 @@ async function main() {
   const wanted = new Set(only);
   c.printBanner('figures', m);
   console.log(
-    `${QUICK ? 'QUICK (a check that it works; the figures mean nothing): ' : ''}${TRIALS} trials, ${SECONDS} s windows, ` +
+    `${QUICK ? 'QUICK (a check that it works; the figures mean nothing): ' : ''}${BACKEND} backend, ${TRIALS} trials, ${SECONDS} s windows, ` +
       `${IDLE} idle connections, ${PARK} parked greenlets; medians, ratios against baselines measured in this run`,
   );
   const measured = {};
@@ -645,6 +647,7 @@ async function main() {
     quick: QUICK,
     machine: m,
     git: gitState(),
+    backend: BACKEND,
     settings: {
       trials: TRIALS,
       seconds: SECONDS,

@@ -92,7 +92,7 @@ function render(json) {
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text x="16" y="26" font-size="17" font-weight="600">greenloop / baseline, measured in one run (log scale; target marked ▼)</text>`,
     `<text x="16" y="46" fill="#555">${escapeXml(
-      `${json.quick ? 'QUICK RUN (not real figures) · ' : ''}node ${m.node ?? '?'}, ${m.cpus ?? '?'} CPUs, load average ${load}, ${String(
+      `${json.quick ? 'QUICK RUN (not real figures) · ' : ''}node ${m.node ?? '?'}${json.backend ? ` (${json.backend} backend)` : ''}, ${m.cpus ?? '?'} CPUs, load average ${load}, ${String(
         json.date ?? '',
       )
         .slice(0, 16)
