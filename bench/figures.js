@@ -264,15 +264,15 @@ async function echoTrial(name, clients, idle) {
   }
 }
 
-function echoServers(skipped) {
+function echoServers(notes) {
   const names = ['green', 'node'];
   if (io.haveGevent()) names.push('gevent');
-  else skipped.push(`gevent: ${PYTHON} cannot import gevent (apt-get install python3-gevent): no gevent column`);
+  else notes.push(`gevent: ${PYTHON} cannot import gevent (apt-get install python3-gevent): no gevent column`);
   return names;
 }
 
-async function measureEcho(wanted, out, skipped) {
-  const names = echoServers(skipped);
+async function measureEcho(wanted, out, notes) {
+  const names = echoServers(notes);
   for (const clients of [100, 1000]) {
     const id = `tcp-echo-${clients}`;
     if (!wanted.has(id)) continue;
@@ -288,9 +288,9 @@ async function measureEcho(wanted, out, skipped) {
   }
 }
 
-async function measureParked(wanted, out, skipped) {
+async function measureParked(wanted, out, notes) {
   if (!wanted.has('parked-conns-active') && !wanted.has('rss-parked-conn')) return;
-  const names = echoServers(skipped);
+  const names = echoServers(notes);
   const loadavg = c.machine().loadavg;
   const runs = await alternate(names, TRIALS, (name) => echoTrial(name, 100, IDLE));
   const command = `node bench/io/echo-load.js --clients 100 --idle ${IDLE} --idle-mode parked against the echo servers`;
@@ -351,17 +351,17 @@ async function httpTrial(name, connections) {
   }
 }
 
-async function measureHttp(wanted, out, skipped) {
+async function measureHttp(wanted, out, notes) {
   const ids = FIGURES.filter((f) => f.group === 'http' && wanted.has(f.id));
   if (!ids.length) return;
   if (!haveWrk()) {
-    skipped.push(`HTTP figures: ${WRK} not found (apt-get install wrk)`);
+    notes.push(`HTTP figures: ${WRK} not found (apt-get install wrk)`);
     return;
   }
   const names = ['green', 'node'];
   if (ids.some((f) => f.id.startsWith('http-park'))) names.push('green+park');
   if (io.haveGevent()) names.push('pywsgi');
-  else skipped.push(`gevent pywsgi: ${PYTHON} cannot import gevent: no gevent column`);
+  else notes.push(`gevent pywsgi: ${PYTHON} cannot import gevent: no gevent column`);
   for (const connections of [10, 100]) {
     const want = (id) => wanted.has(id);
     if (!want(`http-${connections}`) && !want(`http-park-${connections}`)) continue;
@@ -405,7 +405,7 @@ function pythonPark(n) {
   return r.skipped ? { error: r.skipped, skipped: true } : r;
 }
 
-async function measureGreenlets(wanted, out, skipped) {
+async function measureGreenlets(wanted, out, notes) {
   if (!wanted.has('rss-parked-greenlet') && !wanted.has('cold-spawn-park')) return;
   const loadavg = c.machine().loadavg;
   // A fresh process per sample: the first greenlets of a process are the cold ones.
@@ -422,7 +422,7 @@ async function measureGreenlets(wanted, out, skipped) {
   });
   for (const r of runs.green) if (r.failure) r.error = r.failure; // fewer parked than asked: not a sample
   const python = runs.python.every((r) => r.skipped) ? null : runs.python;
-  if (!python) skipped.push(`python-greenlet: ${runs.python[0].error}`);
+  if (!python) notes.push(`python-greenlet: ${runs.python[0].error}`);
   out['rss-parked-greenlet'] = {
     loadavg,
     command: `node --expose-gc bench/switch.js --child rss --park=${PARK}; node --expose-gc bench/figures/async-baseline.js --n=${PARK}; python3 bench/figures/greenlet_park.py ${PARK}`,
@@ -439,7 +439,7 @@ async function measureGreenlets(wanted, out, skipped) {
   };
 }
 
-async function measureGc(wanted, out) {
+async function measureGc(wanted, out, notes) {
   if (!wanted.has('scavenge-parked-greenlet')) return;
   const loadavg = c.machine().loadavg;
   // bench/gc.js's child, depth 1: 5 JS frames on each parked stack (it reports how many).
@@ -460,6 +460,11 @@ async function measureGc(wanted, out) {
   const greenloop = series('greenloop', runs.parked, 'scavengeUs');
   const baseline = series('none parked', runs.none, 'scavengeUs');
   const frames = runs.parked.find((r) => !r.error)?.frames ?? null;
+  if (frames !== null && frames !== 5) {
+    notes.push(
+      `scavenge: bench/gc.js --depth=1 leaves ${frames} JS frames on each parked stack (the issue's figure: 5)`,
+    );
+  }
   out['scavenge-parked-greenlet'] = {
     loadavg,
     command: `node --expose-gc --allow-natives-syntax bench/gc.js --child --n=${PARK} --depth=1 --kind=parked --gcs=${GCS} (and --n=0)`,
@@ -471,7 +476,7 @@ async function measureGc(wanted, out) {
   };
 }
 
-async function measureSwitch(wanted, out, skipped) {
+async function measureSwitch(wanted, out, notes) {
   if (!wanted.has('switch-round-trip')) return;
   const loadavg = c.machine().loadavg;
   const settings = [String(SWITCH_RUNS), String(SWITCH_SAMPLE_MS)];
@@ -490,7 +495,7 @@ async function measureSwitch(wanted, out, skipped) {
     const r = c.runPythonBaseline(PYTHON, 'greenlet', 'switch.py', settings, 120_000);
     return r.skipped ? { error: r.skipped } : { ns: r.roundTripMainNs.median };
   });
-  if (runs.python.every((r) => r.error)) skipped.push(`python-greenlet switch baseline: ${runs.python[0].error}`);
+  if (runs.python.every((r) => r.error)) notes.push(`python-greenlet switch baseline: ${runs.python[0].error}`);
   out['switch-round-trip'] = {
     loadavg,
     command: `node bench/switch.js --child switch --runs=${SWITCH_RUNS} --sample-ms=${SWITCH_SAMPLE_MS}; python3 bench/python/switch.py ${settings.join(' ')}`,
@@ -628,17 +633,17 @@ async function main() {
       `${IDLE} idle connections, ${PARK} parked greenlets; medians, ratios against baselines measured in this run`,
   );
   const measured = {};
-  const skipped = [];
+  const notes = [];
   for (const measure of [measureEcho, measureParked, measureHttp, measureSwitch, measureGreenlets, measureGc]) {
     const before = new Set(Object.keys(measured));
-    await measure(wanted, measured, skipped);
+    await measure(wanted, measured, notes);
     for (const id of Object.keys(measured).filter((k) => !before.has(k))) printSamples(id, measured[id]);
   }
 
   const figures = FIGURES.filter((f) => wanted.has(f.id)).map((f) => finish(f, measured[f.id]));
   console.log('');
   printFigures(figures);
-  for (const s of new Set(skipped)) console.log(`skipped: ${s}`);
+  for (const s of new Set(notes)) console.log(`note: ${s}`);
   for (const f of figures) for (const e of f.errors ?? []) console.log(`problem (${f.id}): ${e}`);
 
   const json = {
@@ -658,7 +663,7 @@ async function main() {
       switchRuns: SWITCH_RUNS,
       switchSampleMs: SWITCH_SAMPLE_MS,
     },
-    skipped: [...new Set(skipped)],
+    notes: [...new Set(notes)],
     figures,
   };
   json.loadavgAtEnd = c.machine().loadavg;
