@@ -194,14 +194,26 @@ async function alternate(names, n, once) {
 
 /** Samples of one series, with their median; `field` picks the number from each trial's result. */
 function series(label, results, field) {
-  const ok = results.filter((r) => r && !r.error);
-  const samples = ok.map((r) => r[field]);
+  const byTrial = results.map((r) => (r && !r.error ? r[field] : null));
+  const samples = byTrial.filter((x) => x !== null);
   return {
     label,
     samples,
     median: samples.length ? c.median(samples) : NaN,
+    byTrial,
     errors: results.filter((r) => r?.error).map((r) => r.error),
   };
+}
+
+/**
+ * The median of trial-by-trial ratios a[t] / b[t] (each pair measured back
+ * to back, so a change in the machine's load between trials cancels out), or
+ * NaN without a pair.
+ */
+function pairedRatio(a, b) {
+  const ratios = a.byTrial.map((x, t) => (x !== null && b.byTrial[t] != null ? x / b.byTrial[t] : null));
+  const ok = ratios.filter((r) => r !== null);
+  return ok.length ? c.median(ok) : NaN;
 }
 
 /** A server of bench/io/common.js's startServer, or { error } when it did not start. */
@@ -545,7 +557,7 @@ function finish(figure, measured) {
         : ratio <= target.ratio
       : null;
   const errors = [measured.greenloop, measured.baseline, ...measured.beside].flatMap((s) => s.errors);
-  const strip = ({ errors: _e, ...s }) => s;
+  const strip = ({ errors: _e, byTrial: _t, ...s }) => s;
   return {
     ...figureHead(figure),
     command: measured.command,
@@ -553,9 +565,14 @@ function finish(figure, measured) {
     greenloop: strip(measured.greenloop),
     baseline: strip(measured.baseline),
     ratio,
+    pairedRatio: pairedRatio(measured.greenloop, measured.baseline),
     target,
     met,
-    beside: measured.beside.map((s) => ({ ...strip(s), ratio: s.median / measured.baseline.median })),
+    beside: measured.beside.map((s) => ({
+      ...strip(s),
+      ratio: s.median / measured.baseline.median,
+      pairedRatio: pairedRatio(s, measured.baseline),
+    })),
     ...(measured.perGreenletUs !== undefined
       ? { perGreenletUs: measured.perGreenletUs, framesOnParkedStack: measured.framesOnParkedStack }
       : {}),
@@ -591,10 +608,10 @@ function printSamples(id, m) {
 }
 
 function printFigures(figures) {
-  const rows = [['figure', 'greenloop', 'baseline', 'ratio', 'target', 'met', 'gevent / python-greenlet']];
+  const rows = [['figure', 'greenloop', 'baseline', 'ratio', 'paired', 'target', 'met', 'gevent / python-greenlet']];
   for (const f of figures) {
     if (f.skipped) {
-      rows.push([f.title, 'skipped', '', '', '', '', '']);
+      rows.push([f.title, 'skipped']);
       continue;
     }
     const shown =
@@ -606,6 +623,7 @@ function printFigures(figures) {
       shown,
       `${fmtValue(f.baseline.median, f.unit)} ${f.baseline.label}`,
       c.fmtRatio(f.ratio),
+      c.fmtRatio(f.pairedRatio),
       `${f.target.text}${f.target.value !== undefined ? ` (${c.fmtRatio(f.target.ratio)})` : ''}`,
       f.met === null ? '?' : f.met ? 'yes' : 'no',
       f.beside.map((s) => `${s.label} ${fmtValue(s.median, f.unit)} (${c.fmtRatio(s.ratio)})`).join(', '),

@@ -25,6 +25,7 @@ interface Figure {
   greenloop: Series;
   baseline: Series;
   ratio: number;
+  pairedRatio: number;
   target: { op: '>=' | '<='; ratio: number; text: string };
   met: boolean | null;
   beside: Series[];
@@ -102,6 +103,7 @@ function expectMeasured(json: FiguresJson, only: string[]) {
     }
     // The JSON keeps 4 significant digits of every number.
     expect(Math.abs(f.ratio / (f.greenloop.median / f.baseline.median) - 1), where).toBeLessThan(0.005);
+    expect(Number.isFinite(f.pairedRatio) && f.pairedRatio > 0, where).toBe(true);
     expect(Number.isFinite(f.target.ratio) && f.target.ratio > 0, where).toBe(true);
     expect(f.target.op, where).toBe(f.better === 'higher' ? '>=' : '<=');
     expect(f.met, where).toBe(f.target.op === '>=' ? f.ratio >= f.target.ratio : f.ratio <= f.target.ratio);
