@@ -128,7 +128,8 @@ function render(json) {
       return;
     }
     const better = f.better === 'higher' ? 'higher is better' : 'lower is better';
-    const detail = `${fmtValue(f.greenloop.median, f.unit)} vs ${fmtValue(f.baseline.median, f.unit)} ${f.baseline.label} · ${better}`;
+    const failed = f.errors?.length ? ` · ${f.errors.length} failed trial${f.errors.length > 1 ? 's' : ''}` : '';
+    const detail = `${fmtValue(f.greenloop.median, f.unit)} vs ${fmtValue(f.baseline.median, f.unit)} ${f.baseline.label} · ${better}${failed}`;
     parts.push(`<text x="16" y="${y + 36}" fill="#555" font-size="11.5">${escapeXml(detail)}</text>`);
     const colour = f.met === true ? COLOURS.met : f.met === false ? COLOURS.missed : COLOURS.unknown;
     const x1 = x(1);
