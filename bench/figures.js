@@ -31,7 +31,9 @@ const TRIALS = Number(args.trials ?? (QUICK ? 1 : 3));
 const SECONDS = Number(args.seconds ?? (QUICK ? 1 : 3));
 const WARMUP_S = QUICK ? 0.5 : 1;
 const IDLE = Number(args.idle ?? (QUICK ? 200 : 10_000));
-const PARK = Number(args.park ?? (QUICK ? 500 : 10_000));
+// Quick: enough parked flows that plain Node's parked async functions (a few hundred bytes each
+// at this count) show in the RSS, which grows by whole pages.
+const PARK = Number(args.park ?? (QUICK ? 2000 : 10_000));
 const GCS = QUICK ? 3 : 11;
 const SWITCH_RUNS = QUICK ? 3 : 9;
 const SWITCH_SAMPLE_MS = QUICK ? 20 : 120;
