@@ -15,7 +15,13 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dumpOnSignal, profile } from './debug/index.js';
 import { checkTimeout } from './hub/validate.js';
-import { checkCount, DEFAULT_STOP_TIMEOUT, installWorkerStop, superviseWorkers } from './io/workers.js';
+import {
+  checkCount,
+  DEFAULT_STOP_TIMEOUT,
+  forkWorkersWith,
+  installWorkerStop,
+  superviseWorkers,
+} from './io/workers.js';
 import { patchAll } from './monkey/index.js';
 import { runMainInGreenlet } from './run/main.js';
 
@@ -178,7 +184,7 @@ function main(): void {
       // This process only supervises: each worker runs this command without --workers.
       superviseWorkers(
         { count: command.workers, stopTimeout: command.stopTimeout },
-        { exec: __filename, args: command.workerArgs },
+        { exec: __filename, args: command.workerArgs, execArgv: process.execArgv },
       );
       return;
     case 'run': {
@@ -197,6 +203,8 @@ function main(): void {
         process.on('exit', () => profiling.stop());
       }
       installWorkerStop();
+      // A server's `workers` option forks this command line, so its workers run as this process does.
+      forkWorkersWith({ exec: __filename, args: process.argv.slice(2), execArgv: process.execArgv });
       if (command.patch) patchAll();
       // As `node script.js args` shows them: [node, /abs/script.js, ...args].
       const script = resolve(command.script);

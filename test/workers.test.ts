@@ -93,7 +93,7 @@ async function listening(primary: Primary, count: number, exclude: ReadonlySet<n
   let port = 0;
   while (pids.size < count) {
     const m = await primary.line(
-      /^LISTENING (\d+) (\d+)$/,
+      /^LISTENING (\d+) (\d+)\b/,
       (m) => !pids.has(Number(m[1])) && !exclude.has(Number(m[1])),
     );
     pids.add(Number(m[1]));
@@ -275,6 +275,27 @@ describe('greenloop --workers N', () => {
     expect(res.status).toBe(200);
     expect(pids.has(Number(res.body))).toBe(true);
     expect(await exit, primary.stderr()).toEqual({ code: 0, signal: null });
+  });
+
+  it("a server's workers run the script as the CLI does: --no-patch, top level in a greenlet", async () => {
+    const dir = makeProject({
+      'top.js': [
+        "const { StreamServer } = require('greenloop/net');",
+        "const server = new StreamServer((sock) => sock.sendall(`${process.pid}\\n`), { port: 0, host: '127.0.0.1', workers: 2 });",
+        '// Blocking calls at the top level: only in the main greenlet of a greenloop run.',
+        'const { port } = server.start();',
+        'console.log(`LISTENING ${process.pid} ${port} ${JSON.stringify(process.argv.slice(2))}`);',
+        'server.serveForever();',
+        '',
+      ].join('\n'),
+    });
+    const primary = startPrimary([cliPath, '--no-patch', 'top.js', 'a1'], dir);
+    const first = await primary.line(/^LISTENING (\d+) (\d+) (.*)$/);
+    expect(first[3]).toBe('["a1"]');
+    const { pids, port } = await listening(primary, 2);
+    expect(await answeringPids('stream', port, pids)).toEqual(pids);
+    const exit = await stopWith(primary, 'SIGTERM');
+    expect(exit, primary.stderr()).toEqual({ code: 0, signal: null });
   });
 
   it('a worker that fails before any worker listened stops the primary with status 1 (no restart loop)', () => {

@@ -25,9 +25,6 @@ import { isMainThread } from 'node:worker_threads';
 import { spawn } from '../api/greenlet.js';
 import { assertMayBlock, checkTimeout, describe, Waiter } from './_park.js';
 
-/** The `workers` option of `StreamServer` and `http.createServer`. */
-export type WorkersOption = number | { count: number; stopTimeout?: number | null };
-
 /** A checked `workers` option. */
 export interface WorkersPlan {
   count: number;
@@ -119,14 +116,33 @@ export function superviseInstead(
 
 let supervisor: Supervisor | null = null;
 
+/** How to start a worker: a script, its arguments and Node's options (as `cluster.setupPrimary` takes them). */
+export interface WorkerCommand {
+  exec: string;
+  args: string[];
+  execArgv: string[];
+}
+
+let runnerCommand: WorkerCommand | null = null;
+
+/**
+ * Makes workers of a server's `workers` option start as `command` rather than
+ * as `node:cluster` would (this process's script, arguments and Node
+ * options): the `greenloop` CLI passes itself with its own options, so its
+ * workers run the script as it does (`--no-patch` included).
+ */
+export function forkWorkersWith(command: WorkerCommand): void {
+  runnerCommand = command;
+}
+
 /**
  * Starts the supervisor of `plan.count` workers (once per primary; a second
- * server with the same count shares it). Workers run `exec args` if given,
- * else what `node:cluster` runs by default: this process's script, arguments
- * and Node options.
+ * server with the same count shares it). Workers run `command` if given
+ * (or set by {@link forkWorkersWith}), else what `node:cluster` runs by
+ * default: this process's script, arguments and Node options.
  * @throws TypeError if one with another count runs already, or off the main thread.
  */
-export function superviseWorkers(plan: WorkersPlan, command?: { exec: string; args: string[] }): Supervisor {
+export function superviseWorkers(plan: WorkersPlan, command: WorkerCommand | null = runnerCommand): Supervisor {
   if (!isMainThread) throw new TypeError('workers: only the main thread of a process can fork and supervise workers');
   if (supervisor !== null) {
     if (supervisor.count !== plan.count) {
@@ -136,7 +152,7 @@ export function superviseWorkers(plan: WorkersPlan, command?: { exec: string; ar
     }
     return supervisor;
   }
-  if (command !== undefined) cluster.setupPrimary({ exec: command.exec, args: command.args });
+  if (command !== null) cluster.setupPrimary({ ...command });
   supervisor = new Supervisor(plan.count, plan.stopTimeout);
   return supervisor;
 }
@@ -301,12 +317,12 @@ export class Supervisor {
   #stop(signal: NodeJS.Signals | null): void {
     if (this.#stopping) {
       if (signal === null) return;
-      this.#log(`${signal} again: killing ${this.#slots.size} workers`);
+      this.#log(`${signal} again: killing ${workersText(this.#slots.size)}`);
       for (const slot of this.#slots.values()) this.#kill(slot);
       return;
     }
     this.#stopping = true;
-    if (signal !== null) this.#log(`${signal}: stopping ${this.#slots.size} workers`);
+    if (signal !== null) this.#log(`${signal}: stopping ${workersText(this.#slots.size)}`);
     for (const timer of this.#restartTimers) clearTimeout(timer);
     this.#restartTimers.clear();
     for (const slot of this.#slots.values()) this.#retire(slot);
@@ -333,7 +349,7 @@ export class Supervisor {
     }
     this.#rolling = true;
     const old = [...this.#slots.values()].filter((slot) => !slot.retiring && slot.candidate === null);
-    this.#log(`SIGHUP: replacing ${old.length} workers one at a time`);
+    this.#log(`SIGHUP: replacing ${workersText(old.length)} one at a time`);
     const next = (at: number): void => {
       if (this.#stopping) return;
       const previous = old[at];
@@ -380,6 +396,10 @@ export class Supervisor {
 }
 
 /** A supervised worker's servers, each with whether it was seen listening (one still binding must stay). */
+function workersText(count: number): string {
+  return count === 1 ? '1 worker' : `${count} workers`;
+}
+
 const enrolled = new Map<GracefulServer, { seenServing: boolean }>();
 let workerStopping = false;
 
