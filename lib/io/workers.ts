@@ -265,7 +265,10 @@ export class Supervisor {
       slot.candidate.failed(how);
       return;
     }
-    if (slot.replacement !== null) return;
+    if (slot.replacement !== null) {
+      this.#log(`worker ${pid} exited with ${how}; the new worker of the SIGHUP restart takes its place`);
+      return;
+    }
     if (!this.#everListened) {
       // Failing before any worker listened is the script's or its setup's fault: restarting would loop.
       if (!clean) {
