@@ -91,6 +91,12 @@ function startServer(kind, workers) {
       }
     });
     child.once('exit', (code) => reject(new Error(`server ${kind} x${workers} exited with ${code} before listening`)));
+    // A worker that cannot start (a shared machine out of threads: EAGAIN) never prints: give up on this trial.
+    setTimeout(() => {
+      if (seen === expected) return;
+      killTree(child.pid);
+      reject(new Error(`server ${kind} x${workers}: ${seen} of ${expected} processes listening after 30 s`));
+    }, 30_000).unref();
   });
 }
 
@@ -98,6 +104,15 @@ function startServer(kind, workers) {
 function treeCpu(pid) {
   const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
   return c.cpuOf(pid) + children.reduce((sum, child) => sum + c.cpuOf(Number(child)), 0);
+}
+
+function killTree(pid) {
+  for (const child of fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+    try {
+      process.kill(Number(child), 'SIGKILL');
+    } catch {}
+  }
+  process.kill(pid, 'SIGKILL');
 }
 
 /** SIGTERM (a greenloop primary stops its workers; a plain cluster primary dies and its workers with it). */
@@ -135,7 +150,13 @@ function wrk(port) {
 }
 
 async function trial(protocol, flavour, workers) {
-  const server = await startServer(`${flavour}-${protocol}`, workers);
+  let server;
+  try {
+    server = await startServer(`${flavour}-${protocol}`, workers);
+  } catch (error) {
+    console.log(`  (trial left out: ${error.message})`);
+    return { rps: NaN, cpuUs: NaN };
+  }
   try {
     if (protocol === 'echo') {
       let cpu0 = 0;
@@ -172,8 +193,9 @@ async function main() {
     for (let t = 0; t < TRIALS; t++) {
       for (const [flavour, workers] of configs) samples.get(`${flavour} x${workers}`).push(await trial(protocol, flavour, workers));
     }
-    const med = Object.fromEntries([...samples].map(([k, xs]) => [k, c.median(xs.map((x) => x.rps))]));
-    const cpu = Object.fromEntries([...samples].map(([k, xs]) => [k, c.median(xs.map((x) => x.cpuUs))]));
+    const kept = (xs, key) => xs.map((x) => x[key]).filter(Number.isFinite);
+    const med = Object.fromEntries([...samples].map(([k, xs]) => [k, c.median(kept(xs, 'rps'))]));
+    const cpu = Object.fromEntries([...samples].map(([k, xs]) => [k, c.median(kept(xs, 'cpuUs'))]));
     console.log(`${protocol}: ${[...samples].map(([k, xs]) => `${k} [${xs.map((x) => c.fmtRate(x.rps)).join(', ')}]`).join('  ')}`);
     results[protocol] = { samples: Object.fromEntries(samples), median: med, cpuUs: cpu };
   }
