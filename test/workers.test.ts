@@ -167,6 +167,18 @@ async function stopWith(primary: Primary, signal: NodeJS.Signals) {
   return primary.exited;
 }
 
+describe('http server with workers: 2, listen(port, host, callback)', () => {
+  it('returns the server at once in the primary, which never calls back; the workers do', async () => {
+    const primary = startPrimary([fixture, 'http-callback', '2']);
+    const { pids, port } = await listening(primary, 2);
+    expect(primary.stdout).toContain(`PRIMARY ${primary.child.pid} true`);
+    expect(await answeringPids('http', port, pids)).toEqual(pids);
+    const exit = await stopWith(primary, 'SIGTERM');
+    expect(exit, primary.stderr()).toEqual({ code: 0, signal: null });
+    expect(primary.stdout.filter((line) => line.startsWith('LISTENING '))).toHaveLength(2);
+  });
+});
+
 describe.each(['stream', 'http'] as const)('%s server with workers: 2', (kind) => {
   it('two worker processes answer, neither of them the primary', async () => {
     const primary = startPrimary([fixture, kind, '2']);
