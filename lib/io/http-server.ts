@@ -33,6 +33,7 @@ import {
 } from './_server.js';
 import { requestAbortedError, serverClosedError } from './errors.js';
 import { StreamReader, StreamWriter } from './_stream.js';
+import { checkWorkers, superviseInstead, type WorkersPlan } from './workers.js';
 
 export { PayloadTooLargeError } from '../errors.js';
 
@@ -202,6 +203,24 @@ export interface ServerOptions {
   onError?: (error: unknown, req: IncomingRequest) => void;
   /** Options passed to `http.createServer` (`keepAliveTimeout`, `requestTimeout`, ...). */
   http?: Omit<http.ServerOptions, 'IncomingMessage' | 'ServerResponse'>;
+  /**
+   * Serve from this many processes on `node:cluster`, as `gunicorn -w N`
+   * does (docs/workers.md). In the primary, `listen()` forks the workers and
+   * supervises them instead of listening: the parking form never returns,
+   * the callback form returns at once and never calls back there; the
+   * primary exits once SIGTERM or SIGINT has stopped them (status 0 if all
+   * stopped cleanly). Each worker runs the script from the top, where the
+   * same call listens (the port is shared) and serves; SIGHUP to the primary
+   * replaces the workers one at a time. `stopTimeout` is what a stopping
+   * worker gives its in-flight requests (as {@link Server.close}'s `timeout`).
+   * @default no workers: this process serves
+   * @example
+   * ```js
+   * const server = http.createServer(handler, { workers: 2 });
+   * server.listen(8080, () => console.log(`worker ${process.pid} listening`));
+   * ```
+   */
+  workers?: number | { count: number; stopTimeout?: number | null };
 }
 
 /** Options of {@link Server.close}. */
@@ -251,6 +270,7 @@ export class Server {
   #aborting = false;
   /** Woken by `close()`'s progress: a handler greenlet died, or the server closed. */
   #progress: Waiter<void> | null = null;
+  readonly #workers: WorkersPlan | null;
 
   /** @internal Use {@link createServer}. */
   constructor(handler: RequestHandler, options: ServerOptions = {}) {
@@ -263,6 +283,7 @@ export class Server {
     this.#handler = handler;
     this.#maxConcurrency = max;
     this.#onError = options.onError ?? defaultOnError;
+    this.#workers = checkWorkers(options.workers);
     this.raw = http.createServer<typeof IncomingRequest, typeof OutgoingResponse>({
       ...options.http,
       IncomingMessage: IncomingRequest,
@@ -370,6 +391,8 @@ export class Server {
   listen(...args: unknown[]): ServerAddress | this {
     const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
     const options = listenOptionsOf(args);
+    const graceful = { stop: (timeout: number | null) => this.close({ timeout }), isServing: () => this.raw.listening };
+    if (superviseInstead(this.#workers, graceful, 'http.Server.listen', callback === undefined)) return this;
     if (callback !== undefined) {
       const onError = (error: Error) => {
         this.raw.off('listening', onListening);

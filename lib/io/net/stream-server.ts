@@ -23,6 +23,7 @@ import { addressOf, inGreenlet, isPeerGoneError, type SocketAddress } from '../_
 import { serverClosedError } from '../errors.js';
 import { accepted, type ListenOptions, startServer } from './listener.js';
 import { checkPort, Socket } from './socket.js';
+import { checkWorkers, superviseInstead, type WorkersPlan } from '../workers.js';
 
 /**
  * A {@link StreamServer}'s handler: runs in its own greenlet, once per
@@ -67,6 +68,24 @@ export interface StreamServerOptions extends ListenOptions {
    * pipe (`ECONNRESET`, `EPIPE`), which end only that connection.
    */
   onError?: (error: unknown, socket: Socket) => void;
+  /**
+   * Serve from this many processes on `node:cluster`, as `gunicorn -w N`
+   * does (docs/workers.md). In the primary, `start()` (and so
+   * `serveForever()`) forks the workers and supervises them instead of
+   * listening, and never returns: the primary exits once SIGTERM or SIGINT
+   * has stopped them (status 0 if all stopped cleanly). Each worker runs the
+   * script from the top, where the same call listens (the port is shared)
+   * and serves; SIGHUP to the primary replaces the workers one at a time.
+   * `stopTimeout` is what a stopping worker gives its in-flight handlers
+   * (as {@link StreamServer.stop}'s `timeout`).
+   * @default no workers: this process serves
+   * @example
+   * ```js
+   * const server = new StreamServer(handler, { port: 7000, workers: 2 });
+   * spawn(() => server.serveForever()); // the primary supervises, 2 workers serve
+   * ```
+   */
+  workers?: number | { count: number; stopTimeout?: number | null };
 }
 
 function defaultOnError(error: unknown, socket: Socket): void {
@@ -118,6 +137,7 @@ export class StreamServer {
    * handler never started (a handler's death forgets its own).
    */
   readonly #onRawClose = forgetUnhandledOnClose(this.#connections);
+  readonly #workers: WorkersPlan | null;
 
   /**
    * @param handler - runs in a new greenlet for each connection.
@@ -133,6 +153,7 @@ export class StreamServer {
       throw new TypeError(`onError must be a function, got ${describe(options.onError)}`);
     }
     checkTimeout('timeout', options.timeout);
+    this.#workers = checkWorkers(options.workers);
     const signal = checkSignal('signal', options.signal);
     this.#handler = handler;
     this.#options = { ...options, signal: undefined };
@@ -149,6 +170,11 @@ export class StreamServer {
     assertMayBlock('StreamServer.start');
     if (this.#server === null) {
       if (this.#stopping) throw serverClosedError();
+      const graceful = {
+        stop: (timeout: number | null) => this.stop({ timeout: timeout ?? Infinity }),
+        isServing: () => this.started,
+      };
+      superviseInstead(this.#workers, graceful, 'StreamServer.start', true);
       const server = startServer(this.#options, (raw) => this.#onSocket(raw), 'StreamServer.start');
       if (this.#options.maxConnections !== undefined) server.maxConnections = this.#options.maxConnections;
       this.#server = server;
