@@ -35,7 +35,7 @@ async function child() {
   const N = Number(args.n);
   const DEPTH = Number(args.depth ?? 1);
   const KIND = args.kind ?? 'parked'; // 'parked' | 'dead'
-  const { Greenlet, getcurrent, getBackend, coreStats, settrace } = require(c.DIST);
+  const { RawGreenlet: Greenlet, getcurrent, getBackend, coreStats, settrace } = require(c.DIST);
   const { PerformanceObserver, constants } = require('node:perf_hooks');
   const root = getcurrent();
 
