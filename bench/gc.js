@@ -2,6 +2,7 @@
 // GC cost of parked greenlets.
 //
 //   node bench/gc.js [--gcs 11] [--rounds 2] [--backends user-space,threads] [--counts 1000,10000] [--depths 1,20]
+//                    [--semi 64] [--alloc-rounds 10 (0: skip the allocation workload)]
 //
 // V8 visits every archived thread (every parked greenlet) on every GC. For
 // each backend, and for each configuration in a child process of its own
@@ -18,6 +19,15 @@
 //
 // The recursing frames are kept out of optimized code (%NeverOptimizeFunction)
 // so that each level is one real stack frame, not an inlined one.
+//
+// Then the cost where it shows, and its tuning knob: with 0 and max(--counts)
+// greenlets parked, a child allocates --alloc-rounds x 1e6 short-lived objects
+// (a few stay alive, as in a server) and reports the scavenges V8 ran and the
+// CPU time of the loop, with the default young generation and with
+// `--min-semi-space-size=M --max-semi-space-size=M` (M = --semi, in MiB). V8
+// grows the young generation only when much of it survives, so with mostly
+// short-lived garbage it stays at its initial 1 MiB semi-space and scavenges
+// every ~1.5 MiB allocated; the minimum is what makes scavenges rarer.
 
 const c = require('./lib/common.js');
 
@@ -28,6 +38,70 @@ const BACKENDS = args.backends ? String(args.backends).split(',') : c.BACKENDS;
 const COUNTS = args.counts ? String(args.counts).split(',').map(Number) : [1000, 10000];
 const DEPTHS = args.depths ? String(args.depths).split(',').map(Number) : [1, 20];
 const CHILD_FLAGS = ['--expose-gc', '--allow-natives-syntax'];
+const SEMI_MB = Number(args.semi ?? 64);
+const ALLOC_ROUNDS = Number(args['alloc-rounds'] ?? 10);
+
+// ==================================================================== alloc child
+
+/** Parks `n` greenlets, then times an allocation-heavy loop and counts its scavenges. */
+async function allocChild() {
+  const N = Number(args.n);
+  const { RawGreenlet: Greenlet, getcurrent, getBackend } = require(c.DIST);
+  const { PerformanceObserver, constants } = require('node:perf_hooks');
+  const root = getcurrent();
+  const held = [];
+  let failure = null;
+  for (let i = 0; i < N; i++) {
+    const g = new Greenlet(() => root.switch());
+    try {
+      g.switch();
+    } catch (e) {
+      failure = `starting greenlet #${i + 1} failed: ${e.message}`;
+      break;
+    }
+    held.push(g);
+  }
+  global.gc();
+  let scavenges = 0;
+  let scavengeMs = 0;
+  let others = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if ((e.detail?.kind ?? e.kind) === constants.NODE_PERFORMANCE_GC_MINOR) {
+        scavenges++;
+        scavengeMs += e.duration;
+      } else {
+        others++;
+      }
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  await new Promise((r) => setTimeout(r, 20));
+  let survivors = [];
+  const cpu0 = process.cpuUsage();
+  const t0 = c.now();
+  for (let r = 0; r < ALLOC_ROUNDS; r++) {
+    for (let i = 0; i < 1e6; i++) {
+      const o = { a: i, b: [i, i + 1], c: 'k' + (i & 1023) };
+      if ((i & 1023) === 0) survivors.push(o); // a few outlive the scavenge that finds them
+    }
+    if (survivors.length > 2000) survivors = [];
+  }
+  const wallMs = c.elapsedNs(t0) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
+  await new Promise((r) => setTimeout(r, 50)); // the observer is called asynchronously
+  obs.disconnect();
+  c.sendResult({
+    backend: getBackend(),
+    n: held.length,
+    failure,
+    scavenges,
+    scavengeMs,
+    otherGcs: others,
+    cpuMs: (cpu.user + cpu.system) / 1e3,
+    wallMs,
+  });
+}
 
 // ==================================================================== child
 
@@ -35,7 +109,7 @@ async function child() {
   const N = Number(args.n);
   const DEPTH = Number(args.depth ?? 1);
   const KIND = args.kind ?? 'parked'; // 'parked' | 'dead'
-  const { Greenlet, getcurrent, getBackend, coreStats, settrace } = require(c.DIST);
+  const { RawGreenlet: Greenlet, getcurrent, getBackend, coreStats, settrace } = require(c.DIST);
   const { PerformanceObserver, constants } = require('node:perf_hooks');
   const root = getcurrent();
 
@@ -67,8 +141,9 @@ async function child() {
       Error.stackTraceLimit = saved;
     }
     probe.switch(0); // let it finish
-    // frames[0] is the tracer, frames[1] greenlet.js's trace(): not on a parked stack.
-    frames = frames ? frames.length - 2 : null;
+    // frames[0] is the tracer; greenlet.js's trace() and depart(), which call
+    // it, return before the switch: none of them is on a parked stack.
+    frames = frames ? frames.filter((l) => !/ at (trace|depart) \(/.test(l)).length - 1 : null;
   }
 
   for (let i = 0; i < 50; i++) new Greenlet(finish).switch(); // load and warm up
@@ -284,9 +359,80 @@ function main() {
       fit: derived,
     };
   }
+  json.allocation = allocationSection(maxN, problems);
   for (const p of problems) console.log(`problem: ${p}`);
   json.problems = problems;
   c.printJsonReport(json, m, t0, { blankLine: false });
+}
+
+/**
+ * The allocation workload (see the header) with 0 and `maxN` parked, default
+ * young generation and --semi MiB, children alternating over --rounds; prints
+ * a table per backend and returns its figures.
+ */
+function allocationSection(maxN, problems) {
+  if (ALLOC_ROUNDS <= 0) return null;
+  const settings = [
+    { label: 'default young generation', flags: [] },
+    { label: `--min/--max-semi-space-size=${SEMI_MB}`, flags: [`--min-semi-space-size=${SEMI_MB}`, `--max-semi-space-size=${SEMI_MB}`] },
+  ];
+  const runs = {};
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const b of BACKENDS) {
+      for (const st of settings) {
+        for (const n of [0, maxN]) {
+          const res = c.runChild(__filename, ['--child', 'alloc', `--n=${n}`, `--alloc-rounds=${ALLOC_ROUNDS}`], {
+            env: c.backendEnv(b),
+            nodeArgs: ['--expose-gc', ...st.flags],
+            timeoutMs: 300_000,
+          });
+          if (res.error) problems.push(`alloc ${b} ${st.label} n=${n}: ${res.error}`);
+          else if (res.failure) problems.push(`alloc ${b} ${st.label} n=${n}: ${res.failure}`);
+          (runs[`${b}|${st.label}|${n}`] ??= []).push(res);
+        }
+      }
+    }
+  }
+  console.log(
+    `allocation workload: ${ALLOC_ROUNDS} x 1e6 short-lived objects on the root, medians of ${ROUNDS} children` +
+      '\n(CPU = the process\'s user+system time for the loop; x = against the same young generation with 0 parked)',
+  );
+  const out = {};
+  for (const b of BACKENDS) {
+    console.log(`backend ${b}`);
+    const rows = [['young generation', 'parked', 'scavenges', 'scavenge ms', 'CPU ms', 'x']];
+    out[b] = [];
+    for (const st of settings) {
+      const med = (n, f) => {
+        const ok = (runs[`${b}|${st.label}|${n}`] ?? []).filter((x) => !x.error);
+        return ok.length ? c.median(ok.map(f)) : NaN;
+      };
+      const cpu0 = med(0, (x) => x.cpuMs);
+      for (const n of [0, maxN]) {
+        const fig = {
+          setting: st.label,
+          parked: n,
+          scavenges: med(n, (x) => x.scavenges),
+          scavengeMs: med(n, (x) => x.scavengeMs),
+          cpuMs: med(n, (x) => x.cpuMs),
+        };
+        out[b].push(fig);
+        rows.push([
+          st.label,
+          String(n),
+          String(fig.scavenges),
+          fig.scavengeMs.toFixed(0),
+          fig.cpuMs.toFixed(0),
+          n ? c.fmtRatio(fig.cpuMs / cpu0) : '-',
+        ]);
+      }
+    }
+    c.printTable(rows);
+    const cpuOf = (label) => out[b].find((f) => f.setting === label && f.parked === maxN)?.cpuMs;
+    const ratio = cpuOf(settings[0].label) / cpuOf(settings[1].label);
+    if (Number.isFinite(ratio)) console.log(`  with ${maxN} parked, ${settings[1].label} runs the loop in ${c.fmtRatio(1 / ratio)} the CPU time\n`);
+  }
+  return out;
 }
 
 function pts2str(depths, agg, n, key) {
@@ -297,7 +443,12 @@ function pts2str(depths, agg, n, key) {
     .join(' and ');
 }
 
-if (args.child) {
+if (args.child === 'alloc') {
+  allocChild().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+} else if (args.child) {
   child().catch((e) => {
     console.error(e);
     process.exit(1);

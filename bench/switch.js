@@ -46,7 +46,7 @@ async function childBaseline() {
 }
 
 async function childSwitch() {
-  const { Greenlet, getcurrent, getBackend, coreStats } = require(c.DIST);
+  const { RawGreenlet: Greenlet, getcurrent, getBackend, coreStats } = require(c.DIST);
   const root = getcurrent();
 
   // main -> g -> main: g parks in root.switch() forever; each g.switch() is one round trip.
@@ -116,7 +116,7 @@ async function childSwitch() {
 }
 
 function childRss() {
-  const { Greenlet, getcurrent, getBackend, coreStats } = require(c.DIST);
+  const { RawGreenlet: Greenlet, getcurrent, getBackend, coreStats } = require(c.DIST);
   const root = getcurrent();
   // Load everything the parking loop uses and warm it up, so that the
   // difference is the greenlets' own cost.

@@ -21,7 +21,14 @@
  * ```
  * @module greenloop/greenlet
  */
-import { asyncMark, leaveScopes, prepareAsyncStack, reenterScopes, type AsyncMark } from './async-stack.js';
+import {
+  asyncMark,
+  leaveScopes,
+  prepareAsyncStack,
+  reenterScopes,
+  type AsyncMark,
+  type SavedScopes,
+} from './async-stack.js';
 import { describeValue as describe, GreenletError, GreenletExit } from './errors.js';
 import { installNodeCompat } from './node-compat.js';
 import { native, type NativeHandle } from './native.js';
@@ -185,31 +192,73 @@ function routeOutcome(
   return [target, outcome];
 }
 
-/** Moves control to `target` carrying `t`, tracing it as `event` (unless null). */
-function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw' | null): unknown {
-  const origin = current;
+/** What {@link depart} returns for a switch to the greenlet that is running. */
+const NO_SWITCH: unique symbol = Symbol('greenloop.noSwitch');
+
+/*
+ * A switch is split so that the function that calls native.switchTo stays
+ * small: that frame (and every frame under it) sits on the parked greenlet's
+ * stack, and every scavenge walks every parked stack frame by frame. So the
+ * hot entry points (Greenlet#switch, resume) each make the native call
+ * themselves, between depart() and arrive(), which are not on the stack while
+ * the greenlet is parked:
+ *
+ *   const origin = current;
+ *   const scopes = depart(origin, target, t, event);
+ *   if (scopes === NO_SWITCH) return deliver(t);
+ *   try {
+ *     native.switchTo(target.handle!);
+ *   } catch (error) {
+ *     if (current === origin) arrivals.count++;
+ *     throw switchFailed(origin, scopes, error);
+ *   }
+ *   arrivals.count++;
+ *   return arrive(origin, scopes);
+ *
+ * arrivals.count is counted before any call, so that a stack overflow at the
+ * very edge of the stack cannot make a switch that moved control look like
+ * one that did not.
+ */
+
+/**
+ * Everything a switch from `origin` to `target` carrying `t` does before
+ * control leaves: traces it as `event` (unless null), takes `origin`'s async
+ * scopes (returned) and marks `target` current. Returns {@link NO_SWITCH},
+ * having changed nothing but the trace, when `target` is `origin`.
+ */
+function depart(
+  origin: GreenletState,
+  target: GreenletState,
+  t: Transfer,
+  event: 'switch' | 'throw' | null,
+): SavedScopes | null | typeof NO_SWITCH {
   if (origin.isRoot) prepareAsyncStack();
   if (event !== null) trace(event, origin, target);
-  if (target === origin) return deliver(t);
+  if (target === origin) return NO_SWITCH;
   const scopes = origin.isRoot ? null : leaveScopes(origin.asyncMark!);
   if (target.handle === null) target.handle = createHandle(target);
   if (origin.self !== null && !origin.isRoot) holdWeakly(origin, origin.self);
   pending = t;
   setCurrent(target);
-  try {
-    native.switchTo(target.handle);
-  } catch (error) {
-    if (current !== origin) {
-      // The switch itself failed (e.g. no thread could be created): nothing ran.
-      setCurrent(origin);
-      pending = undefined;
-    } else {
-      arrivals.count++;
-    }
-    reenterScopes(scopes);
-    throw error;
+  return scopes;
+}
+
+/**
+ * Called with what native.switchTo threw into `origin`: either the switch
+ * itself failed (e.g. no thread could be created) and nothing ran, or control
+ * came back with an error for it. Returns `error`, to be thrown.
+ */
+function switchFailed(origin: GreenletState, scopes: SavedScopes | null, error: unknown): unknown {
+  if (current !== origin) {
+    setCurrent(origin);
+    pending = undefined;
   }
-  arrivals.count++;
+  reenterScopes(scopes);
+  return error;
+}
+
+/** The rest of a switch once control is back in `origin` (arrivals.count already counts it). */
+function arrive(origin: GreenletState, scopes: SavedScopes | null): unknown {
   let back = pending!;
   // Only the root is asked to run calls (runOnRoot): run each on its own
   // identity and hand the outcome back to the greenlet that asked.
@@ -231,6 +280,21 @@ function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw
   reenterScopes(scopes);
   pending = undefined;
   return deliver(back);
+}
+
+/** Moves control to `target` carrying `t`, tracing it as `event` (unless null). */
+function transferTo(target: GreenletState, t: Transfer, event: 'switch' | 'throw' | null): unknown {
+  const origin = current;
+  const scopes = depart(origin, target, t, event);
+  if (scopes === NO_SWITCH) return deliver(t);
+  try {
+    native.switchTo(target.handle!);
+  } catch (error) {
+    if (current === origin) arrivals.count++; // control came back, with an error for `origin`
+    throw switchFailed(origin, scopes, error);
+  }
+  arrivals.count++;
+  return arrive(origin, scopes);
 }
 
 /**
@@ -287,7 +351,18 @@ export function setSwitchCheck(check: ((target: Greenlet, operation: 'switch' | 
 export function resume(g: Greenlet, value?: unknown): unknown {
   const target = liveAncestor(stateOf(g));
   const t: Transfer = target.started ? { throws: false, value } : { throws: false, value: undefined, args: [] };
-  return transferTo(target, t, 'switch');
+  // transferTo(target, t, 'switch') without its frame: see depart().
+  const origin = current;
+  const scopes = depart(origin, target, t, 'switch');
+  if (scopes === NO_SWITCH) return deliver(t);
+  try {
+    native.switchTo(target.handle!);
+  } catch (error) {
+    if (current === origin) arrivals.count++; // control came back, with an error for `origin`
+    throw switchFailed(origin, scopes, error);
+  }
+  arrivals.count++;
+  return arrive(origin, scopes);
 }
 
 /** Raises `error` in the started, live greenlet `g` where it stands, without the hub's check. @internal */
@@ -472,7 +547,18 @@ export class Greenlet {
     if (switchCheck !== null) switchCheck(this, 'switch');
     const target = liveAncestor(stateOf(this));
     const t: Transfer = target.started ? { throws: false, value: args[0] } : { throws: false, value: undefined, args };
-    return transferTo(target, t, 'switch');
+    // transferTo(target, t, 'switch') without its frame: see depart().
+    const origin = current;
+    const scopes = depart(origin, target, t, 'switch');
+    if (scopes === NO_SWITCH) return deliver(t);
+    try {
+      native.switchTo(target.handle!);
+    } catch (error) {
+      if (current === origin) arrivals.count++; // control came back, with an error for `origin`
+      throw switchFailed(origin, scopes, error);
+    }
+    arrivals.count++;
+    return arrive(origin, scopes);
   }
 
   /**

@@ -338,7 +338,46 @@ export class Hub {
     try {
       if (parkChannel.hasSubscribers) parkChannel.publish({ greenlet: task.greenlet, label: site.label });
       if (yielding) this.wake(task);
-      let back = this.#switchOut(task);
+      // Leaves `task`: to the next ready greenlet, else the hub. Written out
+      // here rather than in a method of its own because every frame under the
+      // switch stays on the parked stack, which every scavenge walks. Up to
+      // the switch it changes nothing but the hand-off record (the greenlet
+      // it hands off to does the rest, see arrived()), so a switch that fails
+      // where it stands (a stack overflow at the edge of the stack, a tracer
+      // that throws) loses nothing: `task` gets the error, and the next
+      // greenlet is still first in the queue. A next greenlet whose start is
+      // refused (no thread) ends with that error, and `task` hands off to the
+      // one after it.
+      let back: unknown;
+      const switches = arrivals.count;
+      for (;;) {
+        const next = this.#peekHandOff();
+        if (next === task) {
+          // It was the next ready one itself (sleep(0) with nothing else ready).
+          this.#queue.shift();
+          task.scheduled = false;
+          break;
+        }
+        // Recorded for every switch out (null: to the hub), so that none left
+        // by a failed one can be taken for this one's.
+        this.#handOffTarget = next;
+        this.#handOffArrival = switches + 1;
+        try {
+          if (next !== null) {
+            back = resume(next.greenlet);
+          } else {
+            if (!frameMode && !this.#inPass) task.ctx ??= captureStores(); // a raw greenlet switched to outside the hub: keep what it inherited
+            if (!this.#inPass && this.#queue.length !== 0) this.#schedulePass();
+            back = resume(this.greenlet);
+          }
+          break;
+        } catch (error) {
+          if (arrivals.count !== switches || next === null || !this.#isStartRefusal(next, error)) throw error;
+          this.#queue.shift();
+          next.scheduled = false;
+          this.#endRefused(next, error);
+        }
+      }
       if (this.#handOffTarget === task) this.arrived(task);
       while (back === DESCRIBE) {
         task.stack = captureParkStack();
@@ -604,43 +643,6 @@ export class Hub {
       return head;
     }
     return null;
-  }
-
-  /**
-   * Leaves the parking greenlet `task`: to the next ready one, else the hub.
-   * Up to the switch it changes nothing but the hand-off record (the greenlet
-   * it hands off to does the rest, see {@link arrived}), so a switch that fails
-   * where it stands (a stack overflow at the edge of the stack, a tracer that
-   * throws) loses nothing: `task` gets the error, and the next greenlet is
-   * still first in the queue. A next greenlet whose start is refused (no
-   * thread) ends with that error, and `task` hands off to the one after it.
-   */
-  #switchOut(task: Task): unknown {
-    const switches = arrivals.count;
-    for (;;) {
-      const next = this.#peekHandOff();
-      if (next === task) {
-        // It was the next ready one itself (sleep(0) with nothing else ready).
-        this.#queue.shift();
-        task.scheduled = false;
-        return undefined;
-      }
-      // Recorded for every switch out (null: to the hub), so that none left by
-      // a failed one can be taken for this one's.
-      this.#handOffTarget = next;
-      this.#handOffArrival = switches + 1;
-      try {
-        if (next !== null) return resume(next.greenlet);
-        if (!frameMode && !this.#inPass) task.ctx ??= captureStores(); // a raw greenlet switched to outside the hub: keep what it inherited
-        if (!this.#inPass && this.#queue.length !== 0) this.#schedulePass();
-        return resume(this.greenlet);
-      } catch (error) {
-        if (arrivals.count !== switches || next === null || !this.#isStartRefusal(next, error)) throw error;
-        this.#queue.shift();
-        next.scheduled = false;
-        this.#endRefused(next, error);
-      }
-    }
   }
 
   /**
