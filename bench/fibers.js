@@ -26,7 +26,7 @@ const CHURN = Number(args.churn ?? 20_000);
 const FIBERS = path.join(c.ROOT, 'dist', 'cjs', 'fibers', 'fibers.js');
 
 async function child() {
-  const { Greenlet, getcurrent, getBackend } = require(c.DIST);
+  const { RawGreenlet: Greenlet, getcurrent, getBackend } = require(c.DIST);
   const { AsyncResource } = require('node:async_hooks');
   const Fiber = require(FIBERS);
   const root = getcurrent();
