@@ -49,6 +49,14 @@ size_t PageRound(size_t n) {
   return (n + page - 1) / page * page;
 }
 
+// A new thread is usually ready within microseconds: polling for that (and
+// yielding the CPU to it) spares a futex wake-up per thread, whose cost grows
+// with the number of threads sleeping in futexes (thousands of owners).
+constexpr int kReadySpin = 200;
+
+constexpr uintptr_t kPrefaultPage = 4096;
+constexpr uintptr_t kPrefaultBytes = 24 * 1024;
+
 void* OwnerMain(void* arg) {
   auto* owner = static_cast<OwnerThread*>(arg);
 
@@ -69,6 +77,13 @@ void* OwnerMain(void* arg) {
   // glibc may hand out a larger cached stack than asked for: JS gets the size
   // that was asked for, and never less than the headroom native code needs.
   owner->js_limit = std::max(owner->stack_low + kNativeHeadroom, owner->stack_top - owner->stack_size);
+  // A greenlet's first frames (the V8 entry, the hub, a park) use about this
+  // much stack: fault it in here, on this thread, rather than on the
+  // isolate's thread when the greenlet first runs there.
+  for (uintptr_t page = owner->stack_top & ~(kPrefaultPage - 1); page > owner->stack_top - kPrefaultBytes;
+       page -= kPrefaultPage) {
+    *reinterpret_cast<volatile char*>(page - 1) = 0;
+  }
   Signal(&owner->ready);
 
   for (;;) {
@@ -85,60 +100,98 @@ void* OwnerMain(void* arg) {
   return nullptr;
 }
 
+// Owner threads block every signal: a signal handler run on a sleeping owner
+// would share the TLS of the greenlet that is running elsewhere. Sets `attr`
+// up for owners of `stack_size`; returns 0 or an errno.
+class OwnerAttributes {
+ public:
+  explicit OwnerAttributes(size_t stack_size) : thread_stack_(PageRound(stack_size + kNativeHeadroom + kOwnerReserve)) {
+    pthread_attr_init(&attr_);
+    if (pthread_attr_setstacksize(&attr_, thread_stack_) != 0) status_ = ENOMEM;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous_);
+  }
+  ~OwnerAttributes() {
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+    pthread_attr_destroy(&attr_);
+  }
+  int status() const { return status_; }
+  // Starts one owner (not yet ready); returns 0 or an errno.
+  int Start(size_t stack_size, OwnerThread** out) {
+    auto* owner = new OwnerThread();
+    owner->stack_size = stack_size;
+    int rc = pthread_create(&owner->thread, &attr_, OwnerMain, owner);
+    if (rc != 0) {
+      delete owner;
+      return rc == EAGAIN && !StackReservable(thread_stack_) ? ENOMEM : rc;
+    }
+    *out = owner;
+    return 0;
+  }
+
+ private:
+  size_t thread_stack_;
+  pthread_attr_t attr_;
+  sigset_t previous_;
+  int status_ = 0;
+};
+
 }  // namespace
+
+int StartOwner(size_t stack_size, OwnerThread** out) {
+  OwnerAttributes attributes(stack_size);
+  if (attributes.status() != 0) return -attributes.status();
+  int rc = attributes.Start(stack_size, out);
+  if (rc != 0) return -rc;
+  WaitFor(&(*out)->ready, kReadySpin);
+  return 0;
+}
 
 int OwnerPool::Acquire(int spin, size_t stack_size, OwnerThread** out) {
   std::vector<OwnerThread*>& idle = idle_[stack_size];
-  if (idle.empty()) {
+  OwnerThread* owner = nullptr;
+  if (!idle.empty()) {
+    idle_count_--;
+    owner = idle.back();
+    idle.pop_back();
+  } else if ((owner = factory_.Take(stack_size)) == nullptr) {
     // Threads are made in batches that grow with use: a new thread must be
     // scheduled once before it can serve, and waiting for that once per batch
     // instead of once per thread matters on a busy machine.
-    size_t batch = std::clamp<size_t>(created_ / 4, 1, kMaxBatch);
+    size_t batch = std::clamp<size_t>(created() / 4, 1, kMaxBatch);
     int rc = CreateBatch(stack_size, batch, &idle);
     if (idle.empty()) return rc;
-  } else {
-    idle_count_--;
+    owner = idle.back();
+    idle.pop_back();
   }
-  OwnerThread* owner = idle.back();
-  idle.pop_back();
   owner->spin.store(spin, std::memory_order_relaxed);
   *out = owner;
   return 0;
 }
 
 int OwnerPool::CreateBatch(size_t stack_size, size_t count, std::vector<OwnerThread*>* into) {
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  size_t thread_stack = PageRound(stack_size + kNativeHeadroom + kOwnerReserve);
-  int rc = pthread_attr_setstacksize(&attr, thread_stack);
-  if (rc != 0) rc = ENOMEM;
-  // Owner threads block every signal: a signal handler run on a sleeping
-  // owner would share the TLS of the greenlet that is running elsewhere.
-  sigset_t all, previous;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  OwnerAttributes attributes(stack_size);
+  int rc = attributes.status();
   std::vector<OwnerThread*> started;
   for (size_t i = 0; rc == 0 && i < count; i++) {
-    auto* owner = new OwnerThread();
-    owner->stack_size = stack_size;
-    rc = pthread_create(&owner->thread, &attr, OwnerMain, owner);
-    if (rc == 0) {
-      started.push_back(owner);
-    } else {
-      delete owner;
-    }
+    OwnerThread* owner = nullptr;
+    rc = attributes.Start(stack_size, &owner);
+    if (rc == 0) started.push_back(owner);
   }
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  pthread_attr_destroy(&attr);
   for (OwnerThread* owner : started) {
-    WaitFor(&owner->ready, 0);
+    WaitFor(&owner->ready, kReadySpin);
     into->push_back(owner);
   }
-  if (rc == EAGAIN && !StackReservable(thread_stack)) rc = ENOMEM;
   created_ += started.size();
   // All but the one about to be handed out count as idle.
   if (!started.empty()) idle_count_ += started.size() - 1;
   return rc == 0 ? 0 : -rc;
+}
+
+size_t OwnerPool::idle(size_t stack_size) const {
+  auto it = idle_.find(stack_size);
+  return it == idle_.end() ? 0 : it->second.size();
 }
 
 void OwnerPool::Recycle(OwnerThread* owner) {
@@ -154,6 +207,7 @@ void OwnerPool::End(OwnerThread* owner) {
 }
 
 void OwnerPool::Drain() {
+  factory_.Stop();
   for (auto& entry : idle_) {
     for (OwnerThread* owner : entry.second) End(owner);
     entry.second.clear();
@@ -164,10 +218,135 @@ void OwnerPool::Drain() {
 void OwnerPool::Trim() {
   for (auto& entry : idle_) {
     while (idle_count_ > max_idle_ && !entry.second.empty()) {
-      End(entry.second.back());
+      factory_.TakeSurplus(entry.second.back());
       entry.second.pop_back();
       idle_count_--;
     }
+  }
+}
+
+int OwnerFactory::SetSpares(size_t stack_size, size_t fill, size_t keep) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stack_size != stack_size_) {
+      ending_.insert(ending_.end(), ready_.begin(), ready_.end());
+      ready_.clear();
+      ready_count_.store(0, std::memory_order_relaxed);
+      stack_size_ = stack_size;
+    }
+    fill_ = fill;
+    keep_ = keep;
+  }
+  if (!running_ && (fill > 0 || keep > 0)) {
+    int rc = StartThread();
+    if (rc < 0) return rc;
+  }
+  cv_.notify_one();
+  return 0;
+}
+
+int OwnerFactory::StartThread() {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  int rc = pthread_create(&thread_, &attr, Main, this);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) return -rc;
+  running_ = true;
+  return 0;
+}
+
+size_t OwnerFactory::ready(size_t stack_size) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stack_size == stack_size_ ? ready_.size() : 0;
+}
+
+OwnerThread* OwnerFactory::Take(size_t stack_size) {
+  if (!running_) return nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stack_size != stack_size_ || ready_.empty()) return nullptr;
+  OwnerThread* owner = ready_.back();
+  ready_.pop_back();
+  ready_count_.store(ready_.size(), std::memory_order_relaxed);
+  if (ready_.size() < keep_) cv_.notify_one();
+  return owner;
+}
+
+void OwnerFactory::TakeSurplus(OwnerThread* owner) {
+  // Ending a thread means waiting for it to be scheduled once more, which
+  // the isolate's thread should not do.
+  if (!running_ && StartThread() < 0) return OwnerPool::End(owner);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (owner->stack_size == stack_size_ && ready_.size() < keep_) {
+      ready_.push_back(owner);
+      ready_count_.store(ready_.size(), std::memory_order_relaxed);
+      return;
+    }
+    ending_.push_back(owner);
+  }
+  cv_.notify_one();
+}
+
+void OwnerFactory::Stop() {
+  if (!running_) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  pthread_join(thread_, nullptr);
+  running_ = false;
+  stop_ = false;
+  for (OwnerThread* owner : ready_) OwnerPool::End(owner);
+  for (OwnerThread* owner : ending_) OwnerPool::End(owner);
+  ready_.clear();
+  ending_.clear();
+  ready_count_.store(0, std::memory_order_relaxed);
+  fill_ = keep_ = 0;
+}
+
+void* OwnerFactory::Main(void* arg) {
+  static_cast<OwnerFactory*>(arg)->Run();
+  return nullptr;
+}
+
+void OwnerFactory::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stop_ || !ending_.empty() || fill_ > 0 || ready_.size() < keep_; });
+    if (stop_) return;
+    if (!ending_.empty()) {
+      std::vector<OwnerThread*> ending;
+      ending.swap(ending_);
+      lock.unlock();
+      for (OwnerThread* owner : ending) OwnerPool::End(owner);
+      lock.lock();
+      continue;
+    }
+    size_t stack_size = stack_size_;
+    lock.unlock();
+    OwnerThread* owner = nullptr;
+    int rc = StartOwner(stack_size, &owner);
+    lock.lock();
+    if (rc < 0) {
+      // The system refuses threads: the isolate's thread will meet the same
+      // refusal when it needs one, and report it; making more is pointless.
+      fill_ = keep_ = 0;
+      continue;
+    }
+    made_.fetch_add(1, std::memory_order_relaxed);
+    if (stack_size != stack_size_) {
+      ending_.push_back(owner);
+      continue;
+    }
+    ready_.push_back(owner);
+    ready_count_.store(ready_.size(), std::memory_order_relaxed);
+    if (fill_ > 0) fill_--;
   }
 }
 

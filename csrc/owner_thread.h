@@ -4,16 +4,20 @@
 // backend it records its FS base and stack bounds and sleeps until it is
 // released; greenlets run on the part of its stack below its own frame. Under
 // the threads backend it runs one greenlet after another, sleeping between
-// them. Idle owners are pooled per stack size and reused.
+// them. Idle owners are pooled per stack size and reused. A factory thread
+// can make owners ahead of demand and end surplus ones, so that neither
+// pthread_create nor pthread_join has to run on the isolate's thread.
 #ifndef GREENLOOP_OWNER_THREAD_H_
 #define GREENLOOP_OWNER_THREAD_H_
 
 #include <pthread.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <vector>
 
 #include "greenlet.h"
@@ -46,6 +50,51 @@ struct OwnerThread {
   bool release = false;  // end the thread
 };
 
+// A thread of its own that starts owner threads ahead of demand (spares, of
+// one stack size at a time) and ends the ones handed to it. Only the
+// mechanism: how many spares to keep, and when, is decided by lib/.
+class OwnerFactory {
+ public:
+  // Keeps `keep` spares of `stack_size` ready, refilling as they are taken,
+  // and makes `fill` ready now if that is more. Spares of another stack size
+  // are ended. Starts the factory's thread on first use; 0 or a negative errno.
+  int SetSpares(size_t stack_size, size_t fill, size_t keep);
+  // A ready spare for `stack_size`, or null.
+  OwnerThread* Take(size_t stack_size);
+  // Takes a surplus idle owner (stood on by no one): keeps it as a spare if
+  // spares of its size are wanted, else ends it on the factory's thread (at
+  // once when that thread cannot be started).
+  void TakeSurplus(OwnerThread* owner);
+  // Ends the factory's thread, every spare and every owner still to end.
+  void Stop();
+  bool running() const { return running_; }
+  size_t ready() const { return ready_count_.load(std::memory_order_relaxed); }
+  size_t ready(size_t stack_size);
+  size_t made() const { return made_.load(std::memory_order_relaxed); }
+
+ private:
+  static void* Main(void* arg);
+  void Run();
+  int StartThread();
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<OwnerThread*> ready_;   // under mu_
+  std::vector<OwnerThread*> ending_;  // under mu_
+  size_t stack_size_ = 0;             // under mu_: the size spares are made for
+  size_t fill_ = 0;                   // under mu_: how many to have ready now
+  size_t keep_ = 0;                   // under mu_: how many to keep ready
+  bool stop_ = false;                 // under mu_
+  bool running_ = false;              // the isolate's thread only
+  pthread_t thread_{};
+  std::atomic<size_t> ready_count_{0};
+  std::atomic<size_t> made_{0};
+};
+
+// Starts one owner thread for `stack_size` and waits until it sleeps, ready
+// to serve; 0 or a negative errno (see OwnerPool::Acquire).
+int StartOwner(size_t stack_size, OwnerThread** out);
+
 class OwnerPool {
  public:
   // Returns 0 and an owner for a greenlet with `stack_size` bytes of JS stack,
@@ -61,13 +110,19 @@ class OwnerPool {
   void Trim();
   // Ends one owner thread (idle, or holding a parked greenlet) and joins it.
   static void End(OwnerThread* owner);
-  // Ends every idle owner.
+  // Ends every idle owner and spare, and the factory's thread.
   void Drain();
+  // See OwnerFactory::SetSpares.
+  int SetSpares(size_t stack_size, size_t fill, size_t keep) { return factory_.SetSpares(stack_size, fill, keep); }
 
   void set_max_idle(size_t n) { max_idle_ = n; }
   size_t max_idle() const { return max_idle_; }
   size_t idle() const { return idle_count_; }
-  size_t created() const { return created_; }
+  size_t idle(size_t stack_size) const;
+  // Threads made so far, by the isolate's thread and by the factory.
+  size_t created() const { return created_ + factory_.made(); }
+  size_t spares() const { return factory_.ready(); }
+  size_t spares(size_t stack_size) { return factory_.ready(stack_size); }
 
  private:
   // Starts up to `count` owner threads into `into`; returns 0, or the negative
@@ -79,6 +134,7 @@ class OwnerPool {
   size_t idle_count_ = 0;
   size_t max_idle_ = 256;
   size_t created_ = 0;
+  OwnerFactory factory_;
 };
 
 // Bytes an owner thread reserves at the top of its stack for its own frame,
