@@ -62,8 +62,8 @@ class OwnerFactory {
   // A ready spare for `stack_size`, or null.
   OwnerThread* Take(size_t stack_size);
   // Takes a surplus idle owner (stood on by no one): keeps it as a spare if
-  // spares of its size are wanted, else ends it on the factory's thread (at
-  // once when that thread cannot be started).
+  // spares of its size are wanted, else ends it on the factory's thread when
+  // that runs and is not behind, else at once.
   void TakeSurplus(OwnerThread* owner);
   // Ends the factory's thread, every spare and every owner still to end.
   void Stop();

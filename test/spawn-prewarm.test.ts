@@ -4,7 +4,7 @@ import { Greenlet, configure, coreStats, getcurrent, prewarm } from '../lib/gree
 import { fixtureSummary } from './helpers.js';
 
 /** Resolves once `done()` holds, polling; rejects with `what` after `ms`. */
-async function until(done: () => boolean, what: string, ms = 20_000): Promise<void> {
+async function until(done: () => boolean, what: string, ms = 45_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!done()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(coreStats())}`);
