@@ -226,6 +226,7 @@ size_t OwnerPool::idle(size_t stack_size) const {
 }
 
 void OwnerPool::Recycle(OwnerThread* owner) {
+  if (owner->lent) factory_.Returned(owner);
   idle_[owner->stack_size].push_back(owner);
   idle_count_++;
 }
@@ -265,6 +266,7 @@ int OwnerFactory::SetSpares(size_t stack_size, size_t fill, size_t keep) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stack_size != stack_size_) {
+      lent_ = 0;
       ending_.insert(ending_.end(), ready_.begin(), ready_.end());
       ready_.clear();
       ready_count_.store(0, std::memory_order_relaxed);
@@ -304,18 +306,31 @@ size_t OwnerFactory::ready(size_t stack_size) {
 OwnerThread* OwnerFactory::Take(size_t stack_size) {
   if (!running_) return nullptr;
   std::lock_guard<std::mutex> lock(mu_);
-  if (stack_size != stack_size_ || ready_.empty()) return nullptr;
-  OwnerThread* owner = ready_.back();
-  ready_.pop_back();
-  ready_count_.store(ready_.size(), std::memory_order_relaxed);
-  if (ready_.size() < keep_) cv_.notify_one();
+  if (stack_size != stack_size_) return nullptr;
+  OwnerThread* owner = nullptr;
+  if (!ready_.empty()) {
+    owner = ready_.back();
+    ready_.pop_back();
+    ready_count_.store(ready_.size(), std::memory_order_relaxed);
+    owner->lent = true;
+    lent_++;
+  }
+  if (ready_.size() + lent_ < keep_) cv_.notify_one();
   return owner;
+}
+
+void OwnerFactory::Returned(OwnerThread* owner) {
+  owner->lent = false;
+  std::lock_guard<std::mutex> lock(mu_);
+  // No wake-up: a burst that ends gives back its surplus right after, which
+  // is what refills the spares, rather than the factory making new ones.
+  if (lent_ > 0) lent_--;
 }
 
 void OwnerFactory::TakeSurplus(OwnerThread* owner) {
   if (running_) {
     std::unique_lock<std::mutex> lock(mu_);
-    if (owner->stack_size == stack_size_ && ready_.size() < keep_) {
+    if (owner->stack_size == stack_size_ && ready_.size() + lent_ < keep_) {
       ready_.push_back(owner);
       ready_count_.store(ready_.size(), std::memory_order_relaxed);
       return;
@@ -348,7 +363,7 @@ void OwnerFactory::Stop() {
   ready_.clear();
   ending_.clear();
   ready_count_.store(0, std::memory_order_relaxed);
-  fill_ = keep_ = 0;
+  fill_ = keep_ = lent_ = 0;
 }
 
 void* OwnerFactory::Main(void* arg) {
@@ -359,7 +374,7 @@ void* OwnerFactory::Main(void* arg) {
 void OwnerFactory::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    cv_.wait(lock, [this] { return stop_ || !ending_.empty() || fill_ > 0 || ready_.size() < keep_; });
+    cv_.wait(lock, [this] { return stop_ || !ending_.empty() || fill_ > 0 || ready_.size() + lent_ < keep_; });
     if (stop_) return;
     if (!ending_.empty()) {
       std::vector<OwnerThread*> ending;

@@ -48,6 +48,7 @@ struct OwnerThread {
   // Written before wake_word is signalled; read by the owner after waking.
   OwnerJob job;          // threads backend: what to run next
   bool release = false;  // end the thread
+  bool lent = false;     // taken from the factory's spares, not back in the pool yet
 };
 
 // A thread of its own that starts owner threads ahead of demand (spares, of
@@ -55,12 +56,17 @@ struct OwnerThread {
 // mechanism: how many spares to keep, and when, is decided by lib/.
 class OwnerFactory {
  public:
-  // Keeps `keep` spares of `stack_size` ready, refilling as they are taken,
-  // and makes `fill` ready now if that is more. Spares of another stack size
-  // are ended. Starts the factory's thread on first use; 0 or a negative errno.
+  // Keeps a reserve of `keep` threads of `stack_size` for bursts: ready
+  // spares plus those lent out (taken, and not yet back in the pool), so
+  // that a burst that ends gives its threads back (the pool's surplus
+  // becomes spares) instead of the factory making new ones meanwhile. Also makes `fill`
+  // spares now, once. Spares of another stack size are ended. Starts the
+  // factory's thread on first use; 0 or a negative errno.
   int SetSpares(size_t stack_size, size_t fill, size_t keep);
   // A ready spare for `stack_size`, or null.
   OwnerThread* Take(size_t stack_size);
+  // `owner`, which Take() handed out, is back in the pool.
+  void Returned(OwnerThread* owner);
   // Takes a surplus idle owner (stood on by no one): keeps it as a spare if
   // spares of its size are wanted, else ends it on the factory's thread when
   // that runs and is not behind, else at once.
@@ -83,7 +89,8 @@ class OwnerFactory {
   std::vector<OwnerThread*> ending_;  // under mu_
   size_t stack_size_ = 0;             // under mu_: the size spares are made for
   size_t fill_ = 0;                   // under mu_: how many to have ready now
-  size_t keep_ = 0;                   // under mu_: how many to keep ready
+  size_t keep_ = 0;                   // under mu_: ready + lent to keep
+  size_t lent_ = 0;                   // under mu_: spares taken, not yet back in the pool
   bool stop_ = false;                 // under mu_
   bool running_ = false;              // the isolate's thread only
   pthread_t thread_{};

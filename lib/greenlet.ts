@@ -63,13 +63,16 @@ export interface CoreOptions {
    */
   poolSize?: number;
   /**
-   * How many owner threads a background thread keeps ready ahead of demand
-   * (for greenlets of the default stack size), making a new one whenever a
-   * starting greenlet takes one: with some spares, a burst of new greenlets
-   * does not wait for thread creation on the event loop's thread, and the
-   * pool's surplus threads are ended there too. Each spare is a sleeping
-   * thread (about 30 KiB of memory). See also {@link prewarm}.
-   * @default 0 (threads are made on demand, in batches)
+   * A reserve of owner threads for bursts of new greenlets, beyond
+   * {@link CoreOptions.poolSize}: a background thread makes them ahead of
+   * demand, greenlets that start when the pool is empty take them instead of
+   * creating a thread on the event loop's thread, and when the burst ends its
+   * threads come back as spares (the pool's surplus, which is otherwise ended,
+   * on that background thread too). A spare a running greenlet holds is not
+   * replaced until it comes back, so a burst within `poolSize + spareThreads`
+   * makes no thread at all. Each ready spare is a sleeping thread (about
+   * 40 KiB of memory). See also {@link prewarm}.
+   * @default 0 (threads are made on demand, on the event loop's thread, in batches)
    */
   spareThreads?: number;
 }

@@ -12,6 +12,20 @@ async function until(done: () => boolean, what: string, ms = 45_000): Promise<vo
   }
 }
 
+const threads = () => readdirSync('/proc/self/task').length;
+
+/** The thread count once threads ended off the loop thread are gone: the same for 100 ms. */
+async function settledThreads(): Promise<number> {
+  let count = threads();
+  for (let same = 0; same < 20;) {
+    await new Promise((r) => setTimeout(r, 5));
+    const now = threads();
+    same = now === count ? same + 1 : 0;
+    count = now;
+  }
+  return count;
+}
+
 // Each case uses a stack size of its own: the pool then holds no idle thread
 // of that size from other cases, so the counts below are exact.
 let nextSize = 300 * 1024;
@@ -76,33 +90,41 @@ describe('prewarm', () => {
 });
 
 describe('spareThreads', () => {
-  it('keeps that many threads ready, making new ones as greenlets take them', async () => {
-    configure({ spareThreads: 6 });
+  it('keeps a reserve for bursts: the spares a burst took come back when it ends, and are not made anew', async () => {
+    const saved = coreStats().poolSize;
+    configure({ poolSize: 2, spareThreads: 10 });
     try {
-      await until(() => coreStats().spareThreads === 6, '6 spares');
-      const parked = parkMany(40); // the default stack size
-      await until(() => coreStats().spareThreads === 6, 'the spares to be made again');
-      for (const g of parked) g.switch();
+      for (const g of parkMany(2)) g.switch(); // 2 idle threads of the default size
+      await until(() => coreStats().spareThreads === 10 && coreStats().idleThreads <= 2, '10 spares');
+      const threadsBefore = await settledThreads(); // idle threads of other sizes left the pool
+      const before = coreStats();
+      for (let round = 0; round < 5; round++) {
+        const burst = parkMany(12); // 2 idle + 10 spares
+        expect(coreStats().spareThreads).toBe(0);
+        for (const g of burst) g.switch();
+        new Greenlet(() => 0).switch(); // a switch on a safe stack: the surplus leaves the pool
+        expect(coreStats().idleThreads).toBeLessThanOrEqual(2);
+        expect(coreStats().spareThreads).toBe(10);
+      }
+      expect(coreStats().threadsCreated).toBe(before.threadsCreated);
+      expect(threads()).toBe(threadsBefore);
     } finally {
-      configure({ spareThreads: 0 });
+      configure({ poolSize: saved, spareThreads: 0 });
     }
   });
 
-  it('with spares wanted, the surplus of the pool is kept as spares or ended: the thread count comes back', async () => {
+  it('a burst beyond the reserve makes its own threads; its surplus ends off the loop thread and the count comes back', async () => {
     const saved = coreStats().poolSize;
-    const threads = () => readdirSync('/proc/self/task').length;
     configure({ poolSize: 2, spareThreads: 10 });
     try {
-      for (const g of parkMany(2)) g.switch();
       await until(() => coreStats().spareThreads === 10 && coreStats().idleThreads <= 2, '10 spares');
       const settled = coreStats().idleThreads + coreStats().spareThreads;
-      const before = threads();
-      for (let round = 0; round < 5; round++) {
-        for (const g of parkMany(30)) g.switch();
-        new Greenlet(() => 0).switch(); // a switch on a safe stack: the surplus leaves the pool
+      const before = await settledThreads();
+      for (let round = 0; round < 3; round++) {
+        for (const g of parkMany(40)) g.switch();
+        new Greenlet(() => 0).switch();
         expect(coreStats().idleThreads).toBeLessThanOrEqual(2);
       }
-      // Surplus threads end on the background thread, not here: wait for them.
       await until(
         () => coreStats().spareThreads === 10 && coreStats().idleThreads + coreStats().spareThreads === settled,
         'the spares to settle',
