@@ -148,6 +148,7 @@ describe('owner threads made ahead of demand, at teardown', () => {
     const r = fixtureSummary('spawn-prewarm-worker.js', { timeoutMs: 120_000 });
     expect(r.runs.map((x: any) => x.live)).toEqual([50, 50]);
     expect(r.runs.map((x: any) => x.code)).toEqual([0, 1]);
-    expect(r.threadsAfter).toBe(r.threadsBefore);
+    // None left behind (Node may end a thread of its own meanwhile: seen once on Node 26).
+    expect(r.threadsAfter).toBeLessThanOrEqual(r.threadsBefore);
   });
 });
