@@ -5,9 +5,13 @@
 //   npm run build:ts && node bench/http-server.js [--trials 3] [--seconds 3] [--connections 10,100]
 //
 // Both servers answer "hello world" with keep-alive. "green+park" makes each
-// handler park once (sleep(0)) before answering, as a handler doing IO
-// would. Medians over trials (servers alternate); ratios against node:http
-// measured in this run; "CPU/req" is the server process's CPU time per request.
+// handler call sleep(0) before answering (it yields to other ready handlers;
+// with none ready it returns at once); "green+wake" makes each handler park
+// until a callback of the next loop turn wakes it, as a handler waiting for
+// IO does. Medians over trials (servers alternate); ratios against node:http
+// measured in the same trial; "CPU/req" is the server process's CPU time per
+// request, and "x node CPU" node's CPU/req over the server's (> 1: cheaper
+// than node), steadier than throughput on a loaded machine.
 const { execFile } = require('node:child_process');
 const path = require('node:path');
 const c = require('./io/common.js');
@@ -22,6 +26,7 @@ const SERVERS = {
   node: [path.join(__dirname, 'io', 'http-node.js')],
   green: [path.join(__dirname, 'io', 'http-green.js')],
   'green+park': [path.join(__dirname, 'io', 'http-green.js'), '--park'],
+  'green+wake': [path.join(__dirname, 'io', 'http-green.js'), '--wake'],
 };
 
 function wrk(port, connections) {
@@ -52,12 +57,30 @@ async function trial(name, connections) {
 }
 
 async function main() {
-  console.log(`HTTP server benchmark: Node ${process.version}, wrk -t1, ${SECONDS} s x ${TRIALS} trials, loopback\n`);
+  console.log(`HTTP server benchmark: Node ${process.version}, wrk -t1, ${SECONDS} s x ${TRIALS} trials, loopback`);
+  console.log(`loadavg ${require('node:os').loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
   const names = Object.keys(SERVERS);
-  const rows = [['connections', ...names.map((n) => `${n} req/s`), ...names.map((n) => `${n} CPU/req`), 'green/node', 'green+park/node']];
+  const greens = names.filter((n) => n !== 'node');
+  const rows = [
+    [
+      'connections',
+      ...names.map((n) => `${n} req/s`),
+      ...names.map((n) => `${n} CPU/req`),
+      ...greens.map((n) => `${n}/node`),
+      ...greens.map((n) => `${n} x node CPU`),
+    ],
+  ];
   for (const connections of CONNECTIONS) {
     const samples = Object.fromEntries(names.map((n) => [n, []]));
-    for (let t = 0; t < TRIALS; t++) for (const n of names) samples[n].push(await trial(n, connections));
+    const ratios = Object.fromEntries(greens.map((n) => [n, { rps: [], cpu: [] }]));
+    for (let t = 0; t < TRIALS; t++) {
+      for (const n of names) samples[n].push(await trial(n, connections));
+      const node = samples.node[t];
+      for (const n of greens) {
+        ratios[n].rps.push(samples[n][t].rps / node.rps);
+        ratios[n].cpu.push(node.cpuUs / samples[n][t].cpuUs);
+      }
+    }
     const med = Object.fromEntries(names.map((n) => [n, c.median(samples[n].map((x) => x.rps))]));
     const cpu = Object.fromEntries(names.map((n) => [n, c.median(samples[n].map((x) => x.cpuUs))]));
     console.log(`  ${connections} connections: ${names.map((n) => `${n} [${samples[n].map((x) => c.fmtRate(x.rps)).join(', ')}]`).join('  ')}`);
@@ -65,12 +88,13 @@ async function main() {
       connections,
       ...names.map((n) => c.fmtRate(med[n])),
       ...names.map((n) => `${cpu[n].toFixed(1)} µs`),
-      c.fmtRatio(med.green / med.node),
-      c.fmtRatio(med['green+park'] / med.node),
+      ...greens.map((n) => c.fmtRatio(c.median(ratios[n].rps))),
+      ...greens.map((n) => c.fmtRatio(c.median(ratios[n].cpu))),
     ]);
   }
   console.log('');
   c.table(rows);
+  console.log(`\nloadavg at end ${require('node:os').loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 }
 
 main().catch((error) => {

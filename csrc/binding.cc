@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <string.h>
 
+#include <algorithm>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -272,7 +273,24 @@ void JS_setPoolSize(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (env->current == &env->root) env->pool.Trim();
 }
 
-// stats() -> { backend, switches, live, idleThreads, threadsCreated, poolSize }
+// setSpareThreads(stackSize, total, keep): has the pool's factory thread start
+// owner threads for greenlets of stackSize bytes of stack, ahead of demand,
+// until `total` (idle ones of that size and spares together) are there, and
+// from then on keep `keep` spares ready as greenlets take them. lib/ checks
+// the numbers and decides them.
+void JS_setSpareThreads(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Env* env = EnvOf(info);
+  size_t stack_size = kDefaultStackSize;
+  if (info[0]->IsNumber()) stack_size = static_cast<size_t>(info[0].As<v8::Number>()->Value());
+  if (!info[1]->IsNumber() || !info[2]->IsNumber()) return ThrowTypeError(env, "setSpareThreads expects numbers");
+  size_t total = static_cast<size_t>(std::max(0.0, info[1].As<v8::Number>()->Value()));
+  size_t keep = static_cast<size_t>(std::max(0.0, info[2].As<v8::Number>()->Value()));
+  size_t have = env->pool.idle(stack_size) + env->pool.spares(stack_size);
+  int rc = env->pool.SetSpares(stack_size, total > have ? total - have : 0, keep);
+  if (rc < 0) return ThrowGreenletError(env, "cannot start the thread that makes owner threads: " + ErrnoName(-rc), rc);
+}
+
+// stats() -> { backend, switches, live, idleThreads, spareThreads, threadsCreated, poolSize }
 void JS_stats(const v8::FunctionCallbackInfo<v8::Value>& info) {
   Env* env = EnvOf(info);
   v8::Isolate* isolate = env->isolate;
@@ -285,6 +303,7 @@ void JS_stats(const v8::FunctionCallbackInfo<v8::Value>& info) {
   set("switches", static_cast<double>(env->switches));
   set("live", static_cast<double>(env->live_count));
   set("idleThreads", static_cast<double>(env->pool.idle()));
+  set("spareThreads", static_cast<double>(env->pool.spares()));
   set("threadsCreated", static_cast<double>(env->pool.created()));
   set("poolSize", static_cast<double>(env->pool.max_idle()));
   info.GetReturnValue().Set(result);
@@ -373,6 +392,7 @@ void Initialize(v8::Local<v8::Object> exports, v8::Local<v8::Context> context) {
   SetMethod(env, exports, "create", JS_create);
   SetMethod(env, exports, "switchTo", JS_switchTo);
   SetMethod(env, exports, "setPoolSize", JS_setPoolSize);
+  SetMethod(env, exports, "setSpareThreads", JS_setSpareThreads);
   SetMethod(env, exports, "stats", JS_stats);
   InitWatchdog(isolate, exports, context);
 }

@@ -4,16 +4,20 @@
 // backend it records its FS base and stack bounds and sleeps until it is
 // released; greenlets run on the part of its stack below its own frame. Under
 // the threads backend it runs one greenlet after another, sleeping between
-// them. Idle owners are pooled per stack size and reused.
+// them. Idle owners are pooled per stack size and reused. A factory thread
+// can make owners ahead of demand and end surplus ones, so that neither
+// pthread_create nor pthread_join has to run on the isolate's thread.
 #ifndef GREENLOOP_OWNER_THREAD_H_
 #define GREENLOOP_OWNER_THREAD_H_
 
 #include <pthread.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <vector>
 
 #include "greenlet.h"
@@ -44,7 +48,59 @@ struct OwnerThread {
   // Written before wake_word is signalled; read by the owner after waking.
   OwnerJob job;          // threads backend: what to run next
   bool release = false;  // end the thread
+  bool lent = false;     // taken from the factory's spares, not back in the pool yet
 };
+
+// A thread of its own that starts owner threads ahead of demand (spares, of
+// one stack size at a time) and ends the ones handed to it. Only the
+// mechanism: how many spares to keep, and when, is decided by lib/.
+class OwnerFactory {
+ public:
+  // Keeps a reserve of `keep` threads of `stack_size` for bursts: ready
+  // spares plus those lent out (taken, and not yet back in the pool), so
+  // that a burst that ends gives its threads back (the pool's surplus
+  // becomes spares) instead of the factory making new ones meanwhile. Also makes `fill`
+  // spares now, once. Spares of another stack size are ended. Starts the
+  // factory's thread on first use; 0 or a negative errno.
+  int SetSpares(size_t stack_size, size_t fill, size_t keep);
+  // A ready spare for `stack_size`, or null.
+  OwnerThread* Take(size_t stack_size);
+  // `owner`, which Take() handed out, is back in the pool.
+  void Returned(OwnerThread* owner);
+  // Takes a surplus idle owner (stood on by no one): keeps it as a spare if
+  // spares of its size are wanted, else ends it on the factory's thread when
+  // that runs and is not behind, else at once.
+  void TakeSurplus(OwnerThread* owner);
+  // Ends the factory's thread, every spare and every owner still to end.
+  void Stop();
+  bool running() const { return running_; }
+  size_t ready() const { return ready_count_.load(std::memory_order_relaxed); }
+  size_t ready(size_t stack_size);
+  size_t made() const { return made_.load(std::memory_order_relaxed); }
+
+ private:
+  static void* Main(void* arg);
+  void Run();
+  int StartThread();
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<OwnerThread*> ready_;   // under mu_
+  std::vector<OwnerThread*> ending_;  // under mu_
+  size_t stack_size_ = 0;             // under mu_: the size spares are made for
+  size_t fill_ = 0;                   // under mu_: how many to have ready now
+  size_t keep_ = 0;                   // under mu_: ready + lent to keep
+  size_t lent_ = 0;                   // under mu_: spares taken, not yet back in the pool
+  bool stop_ = false;                 // under mu_
+  bool running_ = false;              // the isolate's thread only
+  pthread_t thread_{};
+  std::atomic<size_t> ready_count_{0};
+  std::atomic<size_t> made_{0};
+};
+
+// Starts one owner thread for `stack_size` and waits until it sleeps, ready
+// to serve; 0 or a negative errno (see OwnerPool::Acquire).
+int StartOwner(size_t stack_size, OwnerThread** out);
 
 class OwnerPool {
  public:
@@ -61,13 +117,19 @@ class OwnerPool {
   void Trim();
   // Ends one owner thread (idle, or holding a parked greenlet) and joins it.
   static void End(OwnerThread* owner);
-  // Ends every idle owner.
+  // Ends every idle owner and spare, and the factory's thread.
   void Drain();
+  // See OwnerFactory::SetSpares.
+  int SetSpares(size_t stack_size, size_t fill, size_t keep) { return factory_.SetSpares(stack_size, fill, keep); }
 
   void set_max_idle(size_t n) { max_idle_ = n; }
   size_t max_idle() const { return max_idle_; }
   size_t idle() const { return idle_count_; }
-  size_t created() const { return created_; }
+  size_t idle(size_t stack_size) const;
+  // Threads made so far, by the isolate's thread and by the factory.
+  size_t created() const { return created_ + factory_.made(); }
+  size_t spares() const { return factory_.ready(); }
+  size_t spares(size_t stack_size) { return factory_.ready(stack_size); }
 
  private:
   // Starts up to `count` owner threads into `into`; returns 0, or the negative
@@ -79,6 +141,7 @@ class OwnerPool {
   size_t idle_count_ = 0;
   size_t max_idle_ = 256;
   size_t created_ = 0;
+  OwnerFactory factory_;
 };
 
 // Bytes an owner thread reserves at the top of its stack for its own frame,

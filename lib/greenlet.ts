@@ -69,6 +69,19 @@ export interface CoreOptions {
    * @default 256
    */
   poolSize?: number;
+  /**
+   * A reserve of owner threads for bursts of new greenlets, beyond
+   * {@link CoreOptions.poolSize}: a background thread makes them ahead of
+   * demand, greenlets that start when the pool is empty take them instead of
+   * creating a thread on the event loop's thread, and when the burst ends its
+   * threads come back as spares (the pool's surplus, which is otherwise ended,
+   * on that background thread too). A spare a running greenlet holds is not
+   * replaced until it comes back, so a burst within `poolSize + spareThreads`
+   * makes no thread at all. Each ready spare is a sleeping thread (about
+   * 30 KiB of memory). See also {@link prewarm}.
+   * @default 0 (threads are made on demand, on the event loop's thread, in batches)
+   */
+  spareThreads?: number;
 }
 
 /** What the native core reports about this thread's greenlets; see {@link coreStats}. */
@@ -81,6 +94,8 @@ export interface CoreStats {
   live: number;
   /** Owner threads of finished greenlets waiting in the pool for reuse. */
   idleThreads: number;
+  /** Owner threads made ahead of demand and ready (see {@link CoreOptions.spareThreads} and {@link prewarm}). */
+  spareThreads: number;
   /** Owner threads created so far (in batches: some may be spares). */
   threadsCreated: number;
   /** The most idle threads the pool keeps (see {@link CoreOptions.poolSize}). */
@@ -742,6 +757,54 @@ export function configure(options: CoreOptions): void {
     }
     native.setPoolSize(options.poolSize);
   }
+  if (options.spareThreads !== undefined) {
+    checkThreadCount('spareThreads', options.spareThreads);
+    spareThreads = options.spareThreads;
+  }
+  if (options.spareThreads !== undefined || (options.stackSize !== undefined && spareThreads > 0)) {
+    native.setSpareThreads(defaultStackSize, 0, spareThreads);
+  }
+}
+
+/** Spares kept ready for greenlets of the default stack size (CoreOptions.spareThreads). */
+let spareThreads = 0;
+
+function checkThreadCount(name: string, n: unknown): asserts n is number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 1_000_000) {
+    throw new TypeError(`${name} must be an integer from 0 to 1000000, got ${describe(n)}`);
+  }
+}
+
+/**
+ * Makes owner threads for `count` greenlets ahead of demand, so that the next
+ * `count` greenlets to start skip creating a thread (about 20-60 µs each,
+ * the bulk of a cold start). Threads already idle in the pool count; the
+ * rest are made by a background thread while the event loop goes on, so it
+ * returns at once: watch `coreStats().spareThreads` to see them arrive. A
+ * greenlet that starts before its thread is ready makes one itself, as
+ * without prewarming. Call it at startup, before a server takes load; the
+ * threads stay until greenlets use them or the thread (Worker) exits, and
+ * then go back to the pool (see {@link CoreOptions.poolSize}).
+ * @param count - greenlets to prepare for (an integer from 0 to 1000000).
+ * @param options.stackSize - the stack size of the greenlets to prepare for.
+ *   @default the default stack size (see {@link configure})
+ * @throws TypeError for a bad `count` or `stackSize`.
+ * @throws GreenletError when the background thread cannot be started.
+ * @example
+ * ```js
+ * const { prewarm, coreStats } = require('greenloop');
+ * prewarm(1000); // before listening: the first 1,000 concurrent requests start warm
+ * console.log(coreStats().spareThreads <= 1000); // true: they arrive in the background
+ * ```
+ */
+export function prewarm(count: number, options?: { stackSize?: number }): void {
+  checkThreadCount('prewarm count', count);
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new TypeError(`prewarm options must be an object, got ${describe(options)}`);
+  }
+  const stackSize = options?.stackSize ?? defaultStackSize;
+  if (stackSize !== undefined) checkStackSize(stackSize);
+  native.setSpareThreads(stackSize, count, stackSize === defaultStackSize ? spareThreads : 0);
 }
 
 /**

@@ -30,6 +30,7 @@ export {
   settrace,
   gettrace,
   configure,
+  prewarm,
   getBackend,
   coreStats,
   type RunFunction,

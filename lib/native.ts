@@ -25,6 +25,12 @@ export interface NativeCore {
   create(stackSize?: number): NativeHandle;
   switchTo(handle: NativeHandle): void;
   setPoolSize(n: number): void;
+  /**
+   * Has a background thread make owner threads for greenlets of `stackSize`
+   * until `total` (idle and spare together) are there, then keep `keep`
+   * spares ready (csrc/owner_thread.h, OwnerFactory).
+   */
+  setSpareThreads(stackSize: number | undefined, total: number, keep: number): void;
   stats(): CoreStats;
   /**
    * The watchdog thread (csrc/watchdog.cc): with `thresholdMs` > 0, calls

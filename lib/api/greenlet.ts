@@ -70,6 +70,8 @@ interface Link {
 
 /** Internal: links that run synchronously at death (waking waiters, bookkeeping). @internal */
 export const kRawlink: unique symbol = Symbol('greenloop.rawlink');
+/** See {@link startNow}. @internal */
+const kStartNow: unique symbol = Symbol('greenloop.startNow');
 /** Internal: removes a link added with {@link kRawlink}. @internal */
 export const kUnlink: unique symbol = Symbol('greenloop.unlink');
 /** Internal: marks a greenlet's outcome as handled (no unjoined-error report). @internal */
@@ -223,6 +225,19 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
     const hub = getHub();
     hub.captureContext(this[kTask]);
     hub.wake(this[kTask]);
+    return this;
+  }
+
+  /** start() that runs it at once where the hub allows (see {@link startNow}). @internal */
+  [kStartNow](): this {
+    if (this.#phase !== Phase.New || this.#startTimer !== null) return this;
+    this.#checkRunnable();
+    if (spawnChannel.hasSubscribers) spawnChannel.publish({ greenlet: this, spawner: getcurrent() });
+    this.#args = [] as unknown as A;
+    this.#phase = Phase.Scheduled;
+    const hub = getHub();
+    hub.captureContext(this[kTask]);
+    if (!hub.runNow(this[kTask])) hub.wake(this[kTask]);
     return this;
   }
 
@@ -529,6 +544,16 @@ function reportIfUnobserved(g: Greenlet<any>): void {
 export function spawn<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Greenlet<Awaited<R>> {
   checkFunction('fn', fn);
   return new Greenlet<Awaited<R>>(fn as (...args: any[]) => Awaited<R>).start(...args);
+}
+
+/**
+ * Starts `g` (with no arguments) like {@link Greenlet.start}, but on the hub
+ * outside the hub's own pass (in an IO callback) it runs at once, until it
+ * first parks or ends, instead of at the hub's next pass.
+ * @internal
+ */
+export function startNow(g: Greenlet<any, []>): void {
+  g[kStartNow]();
 }
 
 /**

@@ -278,6 +278,35 @@ export class Hub {
   }
 
   /**
+   * Runs `task` (not scheduled) at once in a pass of its own, then the
+   * greenlets it hands off to for the rest of that pass, and returns true
+   * when control is back on the hub; returns false, doing nothing, unless
+   * called on the hub outside a pass (then use {@link wake}). For
+   * IO callbacks that start a greenlet per event (the HTTP server's request
+   * callback): the greenlet runs in that callback, as a plain callback would,
+   * instead of one loop turn later.
+   * @internal
+   */
+  runNow(task: Task): boolean {
+    if (this.#inPass || task.scheduled || getcurrent() !== this.greenlet) return false;
+    this.#inPass = true;
+    this.#deadline = Date.now() + this.#switchInterval;
+    if (!frameMode) enterContext((this.#hubCtx = newContext()));
+    try {
+      hubScope.runInAsyncScope(this.#runOne, this, task);
+    } finally {
+      this.#inPass = false;
+      if (this.#queue.length !== 0) this.#schedulePass();
+    }
+    return true;
+  }
+
+  #runOne(task: Task): void {
+    this.#scopeId = executionAsyncId();
+    this.#dispatch(task);
+  }
+
+  /**
    * The async context a greenlet spawned now should start with: the current
    * greenlet's, or the callback's that spawns it.
    * @internal

@@ -10,7 +10,7 @@
  */
 import * as http from 'node:http';
 import { GreenletExit, PayloadTooLargeError } from '../errors.js';
-import { type Greenlet, kRawlink, spawn } from '../api/greenlet.js';
+import { Greenlet, kRawlink, startNow } from '../api/greenlet.js';
 import { wait } from '../api/wait.js';
 import {
   assertMayBlock,
@@ -303,7 +303,7 @@ export class Server {
       this.#queue.push([req, res]);
       return;
     }
-    const g = spawn(() => this.#work(req, res));
+    const g = new Greenlet<void>(() => this.#work(req, res));
     this.#greenlets.add(g);
     g[kRawlink](() => {
       this.#greenlets.delete(g);
@@ -312,6 +312,9 @@ export class Server {
       if (next !== undefined) this.#onRequest(next[0], next[1]);
       this.#wakeClose();
     });
+    // At once, in this callback, as node:http runs a handler (not one loop
+    // turn later): it runs until it first parks or ends.
+    startNow(g);
   }
 
   #wakeClose(): void {

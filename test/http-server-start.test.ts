@@ -1,0 +1,103 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Event, getcurrent, getHub, sleep, spawn } from '../lib/index.js';
+import * as http from '../lib/io/http.js';
+import { green } from './io-helpers.js';
+
+let server: http.Server | null = null;
+afterEach(async () => {
+  const s = server;
+  server = null;
+  if (s !== null) await green(() => s.close());
+});
+
+async function serve(handler: http.RequestHandler, options?: http.ServerOptions): Promise<string> {
+  const s = http.createServer(handler, options);
+  server = s;
+  const { port } = await green(() => s.listen(0, '127.0.0.1'));
+  return `http://127.0.0.1:${port}`;
+}
+
+describe('green HTTP server: when a handler starts', () => {
+  it("runs the handler inside the request callback, before the request's other listeners", async () => {
+    const order: string[] = [];
+    const base = await serve((req, res) => {
+      order.push(`handler ${req.url}`);
+      res.send('ok');
+    });
+    server!.raw.on('request', (req) => order.push(`listener ${req.url}`));
+    for (const path of ['/a', '/b']) expect(await (await fetch(base + path)).text()).toBe('ok');
+    expect(order).toEqual(['handler /a', 'listener /a', 'handler /b', 'listener /b']);
+  });
+
+  it('a handler that parks hands the callback back; it resumes later and answers, others are served meanwhile', async () => {
+    const events: string[] = [];
+    const fastServed = new Event();
+    const base = await serve((req, res) => {
+      events.push(`start ${req.url}`);
+      if (req.url === '/slow') fastServed.wait();
+      else fastServed.set();
+      events.push(`end ${req.url}`);
+      res.send(req.url!);
+    });
+    const slow = fetch(`${base}/slow`).then((r) => r.text());
+    while (!events.includes('start /slow')) await new Promise((r) => setTimeout(r, 5));
+    expect(await (await fetch(`${base}/fast`)).text()).toBe('/fast');
+    expect(await slow).toBe('/slow');
+    expect(events).toEqual(['start /slow', 'start /fast', 'end /fast', 'end /slow']);
+    expect(server!.pending).toBe(0);
+  });
+
+  it('the handler sees the async context the request callback has, and runs in a greenlet of the hub', async () => {
+    const als = new AsyncLocalStorage<string>();
+    const seen: unknown[] = [];
+    const base = await als.run('outer', () =>
+      serve((req, res) => {
+        seen.push(als.getStore(), getcurrent() !== getHub().greenlet);
+        res.send('ok');
+      }),
+    );
+    server!.raw.prependListener('request', () => seen.push(als.getStore()));
+    await fetch(base);
+    expect(seen).toEqual(['outer', 'outer', true]);
+  });
+
+  it('a handler that ends without parking leaves nothing pending, and errors still answer 500', async () => {
+    const errors: unknown[] = [];
+    const base = await serve(
+      (req, res) => {
+        if (req.url === '/throw') throw new Error('at once');
+        res.send('done');
+      },
+      { onError: (error) => errors.push(error) },
+    );
+    const statuses = await Promise.all(['/a', '/throw', '/b'].map(async (p) => (await fetch(base + p)).status));
+    expect(statuses).toEqual([200, 500, 200]);
+    expect(errors.map((e) => (e as Error).message)).toEqual(['at once']);
+    expect(server!.pending).toBe(0);
+  });
+
+  it('requests that arrive while greenlets are ready run in order with them, under maxConcurrency too', async () => {
+    const order: string[] = [];
+    const base = await serve(
+      (req, res) => {
+        order.push(req.url!);
+        sleep(1);
+        res.send(req.url!);
+      },
+      { maxConcurrency: 2 },
+    );
+    // Keep the hub busy with ready greenlets while the requests arrive.
+    let busy = true;
+    const spinner = spawn(() => {
+      while (busy) sleep(0);
+    });
+    const paths = Array.from({ length: 8 }, (_, i) => `/${i}`);
+    const bodies = await Promise.all(paths.map(async (p) => (await fetch(base + p)).text()));
+    busy = false;
+    await green(() => spinner.join());
+    expect(bodies).toEqual(paths);
+    expect([...order].sort()).toEqual([...paths].sort());
+    expect(server!.pending).toBe(0);
+  });
+});
