@@ -31,7 +31,7 @@ async function pair(): Promise<{ sock: Socket; peer: nodeNet.Socket; close(): vo
 /** What a dump shows the greenlet named `name` parked in (undefined: not parked). */
 function waitingIn(name: string): string | undefined {
   const g = dump({ format: 'json', stacks: false }).greenlets.find((x) => x.name === name);
-  return g?.state === 'parked' ? g.waitingIn : undefined;
+  return g?.state === 'parked' ? (g.waitingIn ?? undefined) : undefined;
 }
 
 describe('a socket reuses its park state', () => {
