@@ -217,6 +217,16 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
    * @throws GreenletError if no function was given and the class has no `run()`.
    */
   start(...args: A): this {
+    return this.#schedule(args, false);
+  }
+
+  /** start() that runs it at once where the hub allows (see {@link startNow}). @internal */
+  [kStartNow](): this {
+    return this.#schedule([] as unknown as A, true);
+  }
+
+  /** start() and startNow(): `atOnce` runs it in this callback where the hub allows (Hub.runNow). */
+  #schedule(args: A, atOnce: boolean): this {
     if (this.#phase !== Phase.New || this.#startTimer !== null) return this;
     this.#checkRunnable();
     if (spawnChannel.hasSubscribers) spawnChannel.publish({ greenlet: this, spawner: getcurrent() });
@@ -224,20 +234,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
     this.#phase = Phase.Scheduled;
     const hub = getHub();
     hub.captureContext(this[kTask]);
-    hub.wake(this[kTask]);
-    return this;
-  }
-
-  /** start() that runs it at once where the hub allows (see {@link startNow}). @internal */
-  [kStartNow](): this {
-    if (this.#phase !== Phase.New || this.#startTimer !== null) return this;
-    this.#checkRunnable();
-    if (spawnChannel.hasSubscribers) spawnChannel.publish({ greenlet: this, spawner: getcurrent() });
-    this.#args = [] as unknown as A;
-    this.#phase = Phase.Scheduled;
-    const hub = getHub();
-    hub.captureContext(this[kTask]);
-    if (!hub.runNow(this[kTask])) hub.wake(this[kTask]);
+    if (!atOnce || !hub.runNow(this[kTask])) hub.wake(this[kTask]);
     return this;
   }
 
