@@ -14,7 +14,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { ConcurrentIOError, IncompleteReadError, LineTooLongError } from '../errors.js';
-import { assertMayBlock, checkTimeout, clearTimer, describe, setTimer, Waiter } from './_park.js';
+import { assertMayBlock, checkTimeout, clearTimer, describe, setTimer, type Timer, Waiter } from './_park.js';
 import { socketClosedError, systemError } from './errors.js';
 
 /** Options of a line read. */
@@ -131,24 +131,19 @@ class WaitSlot {
    * naming `syscall`.
    */
   wait(waiter: Waiter<void>, deadline: number | null, syscall: string): void {
-    if (deadline === null) {
-      try {
-        waiter.get();
-      } finally {
-        if (this.#waiter === waiter) this.#waiter = null;
+    let timer: Timer | undefined;
+    if (deadline !== null) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        this.#waiter = null;
+        throw systemError('ETIMEDOUT', syscall);
       }
-      return;
+      timer = setTimer(() => {
+        if (this.#waiter !== waiter) return;
+        this.#waiter = null;
+        waiter.throw(systemError('ETIMEDOUT', syscall));
+      }, remaining);
     }
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) {
-      this.#waiter = null;
-      throw systemError('ETIMEDOUT', syscall);
-    }
-    const timer = setTimer(() => {
-      if (this.#waiter !== waiter) return;
-      this.#waiter = null;
-      waiter.throw(systemError('ETIMEDOUT', syscall));
-    }, remaining);
     try {
       waiter.get();
     } finally {
