@@ -20,10 +20,19 @@
  * the first statement's declaration with it).
  * @module
  */
-import cluster, { type Worker } from 'node:cluster';
+import type { Cluster, Worker } from 'node:cluster';
 import { isMainThread } from 'node:worker_threads';
 import { spawn } from '../api/greenlet.js';
 import { assertMayBlock, checkTimeout, describe, Waiter } from './_park.js';
+
+/**
+ * `node:cluster`, loaded when first needed: every user of greenloop/net and
+ * greenloop/http imports this module, and most never fork (loading it costs
+ * ~3 ms of start-up).
+ */
+function cluster(): Cluster {
+  return require('node:cluster') as Cluster;
+}
 
 /** A checked `workers` option. */
 export interface WorkersPlan {
@@ -84,7 +93,7 @@ export function checkCount(name: string, count: unknown): number {
 
 /** True in a worker this module forked (a cluster worker of someone else's primary is not one). */
 export function isSupervisedWorker(): boolean {
-  return cluster.isWorker && process.env[STOP_TIMEOUT_ENV] !== undefined;
+  return process.env[STOP_TIMEOUT_ENV] !== undefined && cluster().isWorker;
 }
 
 /**
@@ -103,7 +112,8 @@ export function superviseInstead(
   operation: string,
   park: boolean,
 ): boolean {
-  if (cluster.isWorker) {
+  if (plan === null && process.env[STOP_TIMEOUT_ENV] === undefined) return false; // neither supervises nor is supervised
+  if (cluster().isWorker) {
     if (isSupervisedWorker()) enrol(server);
     return false;
   }
@@ -152,7 +162,7 @@ export function superviseWorkers(plan: WorkersPlan, command: WorkerCommand | nul
     }
     return supervisor;
   }
-  if (command !== null) cluster.setupPrimary({ ...command });
+  if (command !== null) cluster().setupPrimary({ ...command });
   supervisor = new Supervisor(plan.count, plan.stopTimeout);
   return supervisor;
 }
@@ -213,7 +223,7 @@ export class Supervisor {
   }
 
   #fork(): Slot {
-    const worker = cluster.fork({ [STOP_TIMEOUT_ENV]: String(this.#stopTimeout) });
+    const worker = cluster().fork({ [STOP_TIMEOUT_ENV]: String(this.#stopTimeout) });
     const slot: Slot = {
       worker,
       bornAt: Date.now(),
@@ -398,11 +408,12 @@ export class Supervisor {
   }
 }
 
-/** A supervised worker's servers, each with whether it was seen listening (one still binding must stay). */
+/** `1 worker`, `2 workers`. */
 function workersText(count: number): string {
   return count === 1 ? '1 worker' : `${count} workers`;
 }
 
+/** A supervised worker's servers, each with whether it was seen listening (one still binding must stay). */
 const enrolled = new Map<GracefulServer, { seenServing: boolean }>();
 let workerStopping = false;
 
@@ -455,7 +466,8 @@ function stopWorker(): void {
   // Closes what cluster still shares with the primary and the IPC channel: the worker then exits
   // when its own work is done (the primary kills it past the deadline).
   const disconnect = () => {
-    if (cluster.worker?.isConnected()) cluster.worker.disconnect();
+    const { worker } = cluster();
+    if (worker?.isConnected()) worker.disconnect();
   };
   if (left === 0) disconnect();
   for (const server of servers) stopServer(server, () => --left === 0 && disconnect());
