@@ -289,15 +289,7 @@ export class Hub {
    */
   runNow(task: Task): boolean {
     if (this.#inPass || task.scheduled || getcurrent() !== this.greenlet) return false;
-    this.#inPass = true;
-    this.#deadline = Date.now() + this.#switchInterval;
-    if (!frameMode) enterContext((this.#hubCtx = newContext()));
-    try {
-      hubScope.runInAsyncScope(this.#runOne, this, task);
-    } finally {
-      this.#inPass = false;
-      if (this.#queue.length !== 0) this.#schedulePass();
-    }
+    this.#asPass(this.#runOne, task);
     return true;
   }
 
@@ -551,11 +543,20 @@ export class Hub {
   #pass(): void {
     this.#passScheduled = false;
     if (this.#inPass) return; // a raw switch re-entered the loop from a greenlet
+    this.#asPass(this.#passBody, undefined);
+  }
+
+  /**
+   * Runs `body(arg)` as a pass: with the pass's time budget, in the hub's
+   * async scope and context, and schedules the next pass if greenlets are
+   * left ready. Both the loop turn's pass and {@link runNow} run in one.
+   */
+  #asPass<A>(body: (this: Hub, arg: A) => void, arg: A): void {
     this.#inPass = true;
     this.#deadline = Date.now() + this.#switchInterval;
     if (!frameMode) enterContext((this.#hubCtx = newContext()));
     try {
-      hubScope.runInAsyncScope(this.#passBody, this);
+      hubScope.runInAsyncScope(body, this, arg);
     } finally {
       this.#inPass = false;
       if (this.#queue.length !== 0) this.#schedulePass();
