@@ -120,22 +120,32 @@ void GrowFutexHash(size_t threads) {
   }
 }
 
-// Owner threads block every signal: a signal handler run on a sleeping owner
-// would share the TLS of the greenlet that is running elsewhere. Sets `attr`
-// up for owners of `stack_size`; returns 0 or an errno.
+// Threads started while one lives inherit a mask that blocks every signal:
+// a signal handler run on a sleeping owner would share the TLS of the
+// greenlet that is running elsewhere (the factory thread blocks them too, as
+// it only makes and ends owners). The caller's own mask is restored after.
+class SignalsBlocked {
+ public:
+  SignalsBlocked() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous_);
+  }
+  ~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+
+ private:
+  sigset_t previous_;
+};
+
+// Sets `attr` up for owners of `stack_size`, with every signal blocked while
+// they start; Start() returns 0 or an errno.
 class OwnerAttributes {
  public:
   explicit OwnerAttributes(size_t stack_size) : thread_stack_(PageRound(stack_size + kNativeHeadroom + kOwnerReserve)) {
     pthread_attr_init(&attr_);
     if (pthread_attr_setstacksize(&attr_, thread_stack_) != 0) status_ = ENOMEM;
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &previous_);
   }
-  ~OwnerAttributes() {
-    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
-    pthread_attr_destroy(&attr_);
-  }
+  ~OwnerAttributes() { pthread_attr_destroy(&attr_); }
   int status() const { return status_; }
   // Starts one owner (not yet ready); returns 0 or an errno.
   int Start(size_t stack_size, OwnerThread** out) {
@@ -152,9 +162,9 @@ class OwnerAttributes {
   }
 
  private:
+  SignalsBlocked signals_blocked_;
   size_t thread_stack_;
   pthread_attr_t attr_;
-  sigset_t previous_;
   int status_ = 0;
 };
 
@@ -277,11 +287,11 @@ int OwnerFactory::StartThread() {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, 256 * 1024);
-  sigset_t all, previous;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
-  int rc = pthread_create(&thread_, &attr, Main, this);
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  int rc;
+  {
+    SignalsBlocked signals_blocked;
+    rc = pthread_create(&thread_, &attr, Main, this);
+  }
   pthread_attr_destroy(&attr);
   if (rc != 0) return -rc;
   running_ = true;
