@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Greenlet, getcurrent, runOnRoot } from '../lib/greenlet.js';
 import { lastJson, runFixture } from './helpers.js';
+import { makeCert, tempDir } from './io-helpers.js';
 
 describe('runOnRoot', () => {
   it('runs a function on the root from inside a greenlet and returns its value', () => {
@@ -37,29 +36,18 @@ describe('runOnRoot', () => {
 
 describe('Node internals with per-thread state', () => {
   it('TLS contexts and connections made in many greenlets and on the root do not abort (Node 24)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'greenloop-tls-'));
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-      ],
-      { stdio: 'ignore' },
-    );
-    const run = runFixture('tls-contexts.js', [], [key, cert]);
+    const { key, cert } = makeCert();
+    const dir = tempDir('greenloop-tls-');
+    const keyPath = join(dir.path, 'key.pem');
+    const certPath = join(dir.path, 'cert.pem');
+    writeFileSync(keyPath, key);
+    writeFileSync(certPath, cert);
+    let run: ReturnType<typeof runFixture>;
+    try {
+      run = runFixture('tls-contexts.js', [], [keyPath, certPath]);
+    } finally {
+      dir.cleanup();
+    }
     expect(run.stderr).not.toMatch(/CleanupQueue|Assertion failed/);
     expect(run.signal, run.stderr).toBeNull();
     expect(run.status, run.stderr).toBe(0);
