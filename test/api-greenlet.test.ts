@@ -219,10 +219,13 @@ describe('kill', () => {
   });
 
   it('kill with a timeout returns even if the greenlet ignores the kill', async () => {
+    // It waits for an Event the killer sets only after kill() has returned, so the kill's
+    // timeout is what ends the wait, however slow the machine (a sleep raced the timeout).
+    const released = new Event();
     const g = spawn(() => {
       for (;;) {
         try {
-          sleep(5);
+          released.wait();
           return 'finished';
         } catch (e) {
           if (!(e instanceof GreenletExit)) throw e;
@@ -232,7 +235,9 @@ describe('kill', () => {
     const after = await runAsync(() => {
       sleep(0);
       g.kill(undefined, { timeout: 1 });
-      return g.dead;
+      const dead = g.dead;
+      released.set();
+      return dead;
     });
     expect(after).toBe(false);
     expect(await g.promise()).toBe('finished');
