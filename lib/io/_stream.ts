@@ -529,6 +529,13 @@ export class ReadingEnd implements Iterable<string> {
 export interface StreamWriterOptions {
   /** The `syscall` named by timeout errors. @default 'write' */
   syscall?: string;
+  /**
+   * Tries to hand a write to what is under the stream (a socket's handle)
+   * and returns true, or false when it must go through `stream.write()`.
+   * Called only with nothing known to be wrong with the stream.
+   * @default none: every write goes through the stream
+   */
+  writeDirect?: (stream: Writable, data: string | Uint8Array) => boolean;
 }
 
 /**
@@ -545,11 +552,13 @@ export class StreamWriter {
   #closedLocally = false;
   readonly #parked: WaitSlot;
   #timeout: number | null = null;
+  readonly #writeDirect: ((stream: Writable, data: string | Uint8Array) => boolean) | null;
 
   constructor(stream: Writable, options: StreamWriterOptions = {}) {
     this.#stream = stream;
     this.#parked = new WaitSlot(stream, 'to');
     this.#syscall = options.syscall ?? 'write';
+    this.#writeDirect = options.writeDirect ?? null;
     stream.on('drain', () => this.#parked.wake());
     stream.on('error', (error: Error) => {
       if (this.#error === null) this.#error = error;
@@ -585,6 +594,7 @@ export class StreamWriter {
     this.#check();
     const stream = this.#stream;
     if (stream.writableEnded) throw systemError('EPIPE', this.#syscall);
+    if (this.#writeDirect !== null && this.#writeDirect(stream, data)) return;
     if (stream.write(data)) return;
     let deadline: number | null = this.#timeout === null ? null : Date.now() + this.#timeout;
     while (stream.writableNeedDrain) {

@@ -9,6 +9,7 @@ import { checkTimeout } from '../_park.js';
 import type { SocketAddress } from '../_server.js';
 import { type ReadLineOptions, ReadingEnd, StreamReader, StreamWriter } from '../_stream.js';
 import { readerOf } from './onread.js';
+import { writeThroughHandle } from './write.js';
 
 export type { SocketAddress } from '../_server.js';
 
@@ -99,12 +100,14 @@ export class Socket extends ReadingEnd implements Iterable<string> {
   constructor(raw: net.Socket, options: SocketOptions = {}) {
     // A socket made with `onread` (lib/io/net/onread.ts) already has its reader.
     let reader = readerOf(raw);
+    // The same sockets (plain TCP and Unix, not TLS) write through their handle.
+    const writeDirect = reader === undefined ? undefined : writeThroughHandle;
     if (reader === undefined) reader = new StreamReader(raw, { syscall: 'read' });
     if (options.onFirstActivity !== undefined) reader.onFirstActivity = options.onFirstActivity;
     super(reader);
     this.raw = raw;
     this.#reader = reader;
-    this.#writer = new StreamWriter(raw, { syscall: 'write' });
+    this.#writer = new StreamWriter(raw, { syscall: 'write', writeDirect });
     const unix = options.unixPath;
     if (unix !== undefined) {
       const named = { address: unix.path, port: 0, family: 'unix' };

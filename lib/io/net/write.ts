@@ -1,0 +1,149 @@
+/**
+ * The write path of plain TCP and Unix sockets: a `sendall()` with nothing
+ * queued goes straight to the socket's libuv handle, as `net.Socket`'s
+ * `Writable` does underneath (`handle.writeBuffer`), without the stream's
+ * per-write bookkeeping (a write callback, its `nextTick`, the buffered-write
+ * state). Whatever the direct path cannot take goes through `socket.write()`:
+ * while anything is queued (by the stream or by libuv), while connecting,
+ * corked or with Node's own idle timeout set, and for chunks at or over the
+ * high-water mark (so what libuv may queue from a partial direct write stays
+ * under it, as the stream would keep it). Errors become the socket's error,
+ * in Node's shape (`write EPIPE`), as Node's own write path reports them.
+ * Not public API (no internal tag in this header: `stripInternal` would drop
+ * the first statement's declaration with it).
+ * @module
+ */
+import type * as net from 'node:net';
+import type { Writable } from 'node:stream';
+import { getSystemErrorName } from 'node:util';
+
+/**
+ * The two calling conventions of Node's stream handles, told apart by the
+ * first write (not by version). Older lines (20.20 and 22.23 here) pass a
+ * `WriteWrap` they made (`handle.writeBuffer(req, data)` returns an errno);
+ * newer ones (24.22 and 26.12 here) pass `null` and get back an errno when
+ * the write finished at once, or the request object libuv still holds.
+ */
+const enum Convention {
+  Unknown = 0,
+  CallerMadeRequest = 1,
+  HandleMadeRequest = 2,
+}
+
+/** What a stream handle's write request looks like from here. */
+interface WriteRequest {
+  handle: StreamHandle;
+  oncomplete: (this: WriteRequest, status: number) => void;
+  async: boolean;
+  bytes: number;
+  buffer: unknown;
+  callback: null;
+  writeStatus?: number | null;
+  /** The socket whose write it is (where its completion reports an error). */
+  [kSocket]?: net.Socket;
+}
+
+interface StreamHandle {
+  writeQueueSize: number;
+  writeBuffer(req: WriteRequest | null, data: Uint8Array): number | WriteRequest;
+  writeUtf8String(req: WriteRequest | null, data: string): number | WriteRequest;
+}
+
+type HandleSocket = net.Socket & { _handle: StreamHandle | null; timeout?: number };
+
+const kSocket = Symbol('greenloop.writeSocket');
+
+let convention = Convention.Unknown;
+let WriteWrap: (new () => WriteRequest) | null = null;
+
+/**
+ * Hands `data` to `stream`'s handle (a plain TCP or Unix `net.Socket`) and
+ * returns true, or returns false, changing nothing, when it must go through
+ * `stream.write()` instead (see the module comment). The first write of the
+ * thread always goes through the stream: it shows which calling convention
+ * this Node line's handles use.
+ */
+export function writeThroughHandle(stream: Writable, data: string | Uint8Array): boolean {
+  const socket = stream as HandleSocket;
+  const handle = socket._handle;
+  if (
+    handle == null ||
+    socket.connecting ||
+    socket.writableLength !== 0 ||
+    socket.writableCorked !== 0 ||
+    socket.timeout !== undefined ||
+    handle.writeQueueSize !== 0
+  ) {
+    return false;
+  }
+  const isString = typeof data === 'string';
+  // A string's UTF-8 form is at most three bytes per UTF-16 unit.
+  if ((isString ? data.length * 3 : data.byteLength) >= socket.writableHighWaterMark) return false;
+  if (convention === Convention.Unknown) {
+    if (!isString) learnConvention(handle);
+    return false;
+  }
+  let req: WriteRequest | null = null;
+  if (convention === Convention.CallerMadeRequest) {
+    req = new WriteWrap!();
+    req.handle = handle;
+    req.oncomplete = onDirectWriteComplete;
+    req.async = false;
+    req.bytes = 0;
+    req.buffer = data; // libuv may still hold the bytes of a partial write
+    req.callback = null;
+    req[kSocket] = socket;
+  }
+  const result = isString ? handle.writeUtf8String(req, data) : handle.writeBuffer(req, data);
+  if (typeof result === 'number') {
+    if (result !== 0) failWrite(socket, result);
+  } else {
+    // libuv holds the rest of a partial write: it completes later.
+    result.handle = handle;
+    result.oncomplete = onDirectWriteComplete;
+    result.buffer = data;
+    result[kSocket] = socket;
+    const status = result.writeStatus;
+    if (status != null) {
+      result.writeStatus = null;
+      result.oncomplete(status);
+    }
+  }
+  return true;
+}
+
+/**
+ * Wraps `handle.writeBuffer` for the one stream write that follows: the
+ * request it is given tells the convention (and, for the older one, the
+ * `WriteWrap` class to make requests with).
+ */
+function learnConvention(handle: StreamHandle): void {
+  const own = handle as StreamHandle & { writeBuffer: StreamHandle['writeBuffer'] };
+  if (Object.prototype.hasOwnProperty.call(own, 'writeBuffer')) return;
+  const original = own.writeBuffer;
+  own.writeBuffer = function (this: StreamHandle, req, data) {
+    delete (own as Partial<StreamHandle>).writeBuffer;
+    if (req === null) {
+      convention = Convention.HandleMadeRequest;
+    } else if (typeof req === 'object' && typeof req.constructor === 'function') {
+      WriteWrap = req.constructor as new () => WriteRequest;
+      convention = Convention.CallerMadeRequest;
+    }
+    return original.call(this, req, data);
+  };
+}
+
+/** Called by the handle with the request as `this` once libuv has written the rest. */
+function onDirectWriteComplete(this: WriteRequest, status: number): void {
+  const socket = this[kSocket];
+  this.buffer = null;
+  this[kSocket] = undefined;
+  if (status < 0 && socket !== undefined) failWrite(socket, status);
+}
+
+/** Destroys `socket` with Node's write error for `errno` (what Node's own write path does). */
+function failWrite(socket: net.Socket, errno: number): void {
+  if (socket.destroyed) return;
+  const code = getSystemErrorName(errno);
+  socket.destroy(Object.assign(new Error(`write ${code}`), { errno, code, syscall: 'write' }));
+}
