@@ -138,11 +138,7 @@ class WaitSlot {
         this.#waiter = null;
         throw systemError('ETIMEDOUT', syscall);
       }
-      timer = setTimer(() => {
-        if (this.#waiter !== waiter) return;
-        this.#waiter = null;
-        waiter.throw(systemError('ETIMEDOUT', syscall));
-      }, remaining);
+      timer = this.#armTimeout(waiter, remaining, syscall);
     }
     try {
       waiter.get();
@@ -150,6 +146,20 @@ class WaitSlot {
       if (this.#waiter === waiter) this.#waiter = null;
       clearTimer(timer);
     }
+  }
+
+  /**
+   * The timer of a park with a deadline. Its closure lives here, not in
+   * `wait()`: a closure there would make every park allocate its context,
+   * also the parks without a deadline (more young objects per message: more
+   * scavenges, each of which walks every parked stack).
+   */
+  #armTimeout(waiter: Waiter<void>, remaining: number, syscall: string): Timer {
+    return setTimer(() => {
+      if (this.#waiter !== waiter) return;
+      this.#waiter = null;
+      waiter.throw(systemError('ETIMEDOUT', syscall));
+    }, remaining);
   }
 
   /** Schedules the parked greenlet, if any, to resume. */
