@@ -143,9 +143,14 @@ class WaitSlot {
     try {
       waiter.get();
     } finally {
-      if (this.#waiter === waiter) this.#waiter = null;
+      this.release(waiter);
       clearTimer(timer);
     }
+  }
+
+  /** Ends the park on `waiter` (from `occupy()`) once `get()` has returned or thrown. */
+  release(waiter: Waiter<void>): void {
+    if (this.#waiter === waiter) this.#waiter = null;
   }
 
   /**
@@ -355,7 +360,18 @@ export class StreamReader {
     this.#want = want;
     this.#wantBytes = bytes;
     if (this.#paused && (want === Want.Any || this.#length < Math.max(bytes, 1))) this.#resume();
-    this.#parked.wait(waiter, deadline, this.#syscall);
+    const slot = this.#parked;
+    if (deadline === null) {
+      // slot.wait() written out for the common case (no timeout): one frame
+      // fewer on every parked reader's stack, which every scavenge walks.
+      try {
+        waiter.get();
+      } finally {
+        slot.release(waiter);
+      }
+    } else {
+      slot.wait(waiter, deadline, this.#syscall);
+    }
     return deadline;
   }
 
