@@ -3,6 +3,7 @@
 // under wrk (a separate process) on 127.0.0.1.
 //
 //   npm run build:ts && node bench/http-server.js [--trials 3] [--seconds 3] [--connections 10,100]
+//       [--servers green,green+park] [--base DIR]
 //
 // Both servers answer "hello world" with keep-alive. "green+park" makes each
 // handler call sleep(0) before answering (it yields to other ready handlers;
@@ -11,7 +12,10 @@
 // IO does. Medians over trials (servers alternate); ratios against node:http
 // measured in the same trial; "CPU/req" is the server process's CPU time per
 // request, and "x node CPU" node's CPU/req over the server's (> 1: cheaper
-// than node), steadier than throughput on a loaded machine.
+// than node), steadier than throughput on a loaded machine. --servers picks
+// the green variants to run (node always runs); --base DIR adds "base" and
+// "base+park", the same servers from another checkout's build (DIR/bench/io,
+// DIR/dist), so that a change is measured against its baseline in one run.
 const { execFile } = require('node:child_process');
 const path = require('node:path');
 const c = require('./io/common.js');
@@ -22,12 +26,23 @@ const SECONDS = Number(args.seconds ?? 3);
 const CONNECTIONS = String(args.connections ?? '10,100').split(',').map(Number);
 const WRK = args.wrk ?? '/usr/bin/wrk';
 
-const SERVERS = {
+const ALL_SERVERS = {
   node: [path.join(__dirname, 'io', 'http-node.js')],
   green: [path.join(__dirname, 'io', 'http-green.js')],
   'green+park': [path.join(__dirname, 'io', 'http-green.js'), '--park'],
   'green+wake': [path.join(__dirname, 'io', 'http-green.js'), '--wake'],
 };
+if (args.base !== undefined) {
+  const script = path.resolve(String(args.base), 'bench', 'io', 'http-green.js');
+  ALL_SERVERS.base = [script];
+  ALL_SERVERS['base+park'] = [script, '--park'];
+}
+const chosen =
+  args.servers === undefined
+    ? Object.keys(ALL_SERVERS)
+    : ['node', ...String(args.servers).split(','), ...(args.base === undefined ? [] : ['base', 'base+park'])];
+for (const name of chosen) if (!(name in ALL_SERVERS)) throw new Error(`unknown server ${name}; known: ${Object.keys(ALL_SERVERS).join(', ')}`);
+const SERVERS = Object.fromEntries(chosen.map((name) => [name, ALL_SERVERS[name]]));
 
 function wrk(port, connections) {
   return new Promise((resolve, reject) => {

@@ -118,7 +118,10 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
   readonly [kTask]: Task;
   #fn: ((...args: any[]) => T) | null;
   #args: unknown[] = [];
-  #name: string;
+  /** Null until first read for a default name: spelling it out at every spawn cost more than the rest of the name's uses. */
+  #name: string | null;
+  /** The default name's number, taken at creation (0 with a given name). */
+  #serial = 0;
   #phase = Phase.New;
   #value: T | undefined = undefined;
   #exception: unknown = undefined;
@@ -148,7 +151,8 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
     self = this;
     this[kTask] = new Task(this);
     this.#fn = (fn as ((...args: any[]) => T) | null | undefined) ?? null;
-    this.#name = options?.name ?? `Greenlet-${++counter}`;
+    this.#name = options?.name ?? null;
+    if (this.#name === null) this.#serial = ++counter;
   }
 
   /**
@@ -169,7 +173,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
 
   /** Shown in error reports. Settable. */
   get name(): string {
-    return this.#name;
+    return (this.#name ??= `Greenlet-${this.#serial}`);
   }
 
   set name(name: string) {
@@ -281,7 +285,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
     const { ms, signal } = readTimeoutArg(timeout);
     this.#observed = true;
     if (this.#phase === Phase.Done || ms === 0) return this.#phase === Phase.Done;
-    if (getcurrent() === this) throw new GreenletError(`${this.#name} cannot join itself`);
+    if (getcurrent() === this) throw new GreenletError(`${this.name} cannot join itself`);
     const w = new Waiter<boolean>('Greenlet.join()');
     const link = this[kRawlink](() => w.switch(true));
     try {
@@ -306,9 +310,9 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
     const block = options?.block ?? true;
     this.#observed = true;
     if (this.#phase !== Phase.Done) {
-      if (!block) throw new TimeoutError(`${this.#name} has not finished`);
+      if (!block) throw new TimeoutError(`${this.name} has not finished`);
       if (!this.join({ timeout: ms, signal })) {
-        throw TimeoutError.after(ms, `${this.#name}.get()`);
+        throw TimeoutError.after(ms, `${this.name}.get()`);
       }
     }
     if (this.#failed) throw this.#exception;
@@ -403,7 +407,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
   }
 
   override toString(): string {
-    return `<Greenlet "${this.#name}"${this.#phase === Phase.Done ? (this.#failed ? ' failed' : ' done') : ''}>`;
+    return `<Greenlet "${this.name}"${this.#phase === Phase.Done ? (this.#failed ? ' failed' : ' done') : ''}>`;
   }
 
   /** @internal The hub could not start it (no thread or stack): it ends, unstarted, with `error`. */
@@ -437,7 +441,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
 
   #checkRunnable(): void {
     if (this.#fn === null && typeof (this as { run?: unknown }).run !== 'function') {
-      throw new GreenletError(`${this.#name} has no function to run (pass one, or define run() in a subclass)`);
+      throw new GreenletError(`${this.name} has no function to run (pass one, or define run() in a subclass)`);
     }
   }
 

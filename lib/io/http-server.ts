@@ -237,6 +237,47 @@ export interface CloseOptions {
 export type ServerAddress = SocketAddress;
 export type { ServerListenOptions } from './_server.js';
 
+/**
+ * A request's handler greenlet: a Greenlet that is also its own node in its
+ * server's {@link HandlerList}.
+ */
+class HandlerGreenlet extends Greenlet<void, []> {
+  #prev: HandlerGreenlet | null = null;
+  #next: HandlerGreenlet | null = null;
+
+  static link(list: HandlerList, g: HandlerGreenlet): void {
+    g.#next = list.first;
+    if (list.first !== null) list.first.#prev = g;
+    list.first = g;
+    list.size++;
+  }
+
+  static unlink(list: HandlerList, g: HandlerGreenlet): void {
+    if (g.#prev !== null) g.#prev.#next = g.#next;
+    else if (list.first === g) list.first = g.#next;
+    else return; // not in the list
+    if (g.#next !== null) g.#next.#prev = g.#prev;
+    g.#prev = g.#next = null;
+    list.size--;
+  }
+
+  static toArray(list: HandlerList): HandlerGreenlet[] {
+    const all: HandlerGreenlet[] = [];
+    for (let g = list.first; g !== null; g = g.#next) all.push(g);
+    return all;
+  }
+}
+
+/**
+ * A server's live handler greenlets, threaded through them. A `Set` would
+ * reallocate its table each time it empties and fills again, which a server
+ * that keeps up with its load does at every request.
+ */
+interface HandlerList {
+  first: HandlerGreenlet | null;
+  size: number;
+}
+
 function defaultOnError(error: unknown, req: IncomingRequest): void {
   if (isPeerGoneError(error)) return;
   console.error(`greenloop http: handler for ${req.method} ${req.url} failed:`, error);
@@ -264,8 +305,15 @@ export class Server {
   readonly #maxConcurrency: number;
   readonly #onError: (error: unknown, req: IncomingRequest) => void;
   readonly #queue: [IncomingRequest, OutgoingResponse][] = [];
-  /** Live handler greenlets (each one's count is given back when it dies, started or not). */
-  readonly #greenlets = new Set<Greenlet<void>>();
+  /** Live handler greenlets (each one leaves the list when it dies, started or not). */
+  readonly #greenlets: HandlerList = { first: null, size: 0 };
+  readonly #onHandlerDeath = (g: Greenlet<any>): void => {
+    HandlerGreenlet.unlink(this.#greenlets, g as HandlerGreenlet);
+    // Killed with requests still queued: a fresh greenlet takes them.
+    const next = this.#queue.shift();
+    if (next !== undefined) this.#onRequest(next[0], next[1]);
+    this.#wakeClose();
+  };
   /** Set once `close()` gave up waiting: queued requests are dropped, not served. */
   #aborting = false;
   /** Woken by `close()`'s progress: a handler greenlet died, or the server closed. */
@@ -303,15 +351,9 @@ export class Server {
       this.#queue.push([req, res]);
       return;
     }
-    const g = new Greenlet<void>(() => this.#work(req, res));
-    this.#greenlets.add(g);
-    g[kRawlink](() => {
-      this.#greenlets.delete(g);
-      // Killed with requests still queued: a fresh greenlet takes them.
-      const next = this.#queue.shift();
-      if (next !== undefined) this.#onRequest(next[0], next[1]);
-      this.#wakeClose();
-    });
+    const g = new HandlerGreenlet(() => this.#work(req, res));
+    HandlerGreenlet.link(this.#greenlets, g);
+    g[kRawlink](this.#onHandlerDeath);
     // At once, in this callback, as node:http runs a handler (not one loop
     // turn later): it runs until it first parks or ends.
     startNow(g);
@@ -509,7 +551,9 @@ export class Server {
     try {
       for (const [, res] of this.#queue.splice(0)) res.destroy();
       this.raw.closeAllConnections();
-      for (const g of this.#greenlets) g.kill(new GreenletExit('http.Server closed'), { block: false });
+      for (const g of HandlerGreenlet.toArray(this.#greenlets)) {
+        g.kill(new GreenletExit('http.Server closed'), { block: false });
+      }
       this.#waitFor(done, timeout);
     } finally {
       this.#aborting = false;
