@@ -396,7 +396,9 @@ void OwnerFactory::Run() {
       continue;
     }
     made_.fetch_add(1, std::memory_order_relaxed);
-    if (stack_size != stack_size_) {
+    // While it was being made, the isolate's thread may have changed the size
+    // or filled the reserve itself (TakeSurplus): then it is one too many.
+    if (stack_size != stack_size_ || (fill_ == 0 && ready_.size() + lent_ >= keep_)) {
       ending_.push_back(owner);
       continue;
     }
