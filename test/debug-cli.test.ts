@@ -4,12 +4,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeProject, runCli } from './cli-helpers.js';
 
+// Each step follows the one before, not a timer (a late signal raced a timed exit): a greenlet
+// that runs once 'stuck' has parked sends the signal, and a listener added after the dump's (when
+// the flag made one) exits once the dump is written. The timer only keeps the loop alive.
 const stuck = `
 const { spawn, Event } = require('greenloop');
 const never = new Event();
 spawn(function waitsForTheSignal() { never.wait(); }).name = 'stuck';
-setTimeout(() => process.kill(process.pid, process.argv[2]), 100);
-setTimeout(() => process.exit(0), 400);
+const signal = process.argv[2];
+if (process.listenerCount(signal) > 0) process.on(signal, () => process.exit(0));
+setTimeout(() => { console.error('the signal never came'); process.exit(1); }, 50_000);
+spawn(() => process.kill(process.pid, signal));
 `;
 
 describe('greenloop --dump-on-signal', () => {
