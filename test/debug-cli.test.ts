@@ -46,9 +46,16 @@ describe('greenloop --dump-on-signal', () => {
   });
 });
 
+// It spins for CPU time, not wall time: a busy machine gives a wall-clock spin little CPU, and
+// the profile as few samples (hitCount 10 or fewer seen under load).
 const hot = `
 const { Greenlet, sleep } = require('greenloop');
-function spinFor(ms) { const until = Date.now() + ms; while (Date.now() < until); }
+function spinFor(ms) {
+  const until = process.cpuUsage().user + ms * 1000;
+  let x = 0;
+  while (process.cpuUsage().user < until) for (let i = 0; i < 100000; i++) x++;
+  return x;
+}
 function burnInAGreenlet() { for (let i = 0; i < 5; i++) { spinFor(40); sleep(1); } }
 new Greenlet(burnInAGreenlet, { name: 'burner' }).start();
 `;
