@@ -47,7 +47,7 @@ describe('greenloop --dump-on-signal', () => {
 });
 
 // It spins for CPU time, not wall time: a busy machine gives a wall-clock spin little CPU, and
-// the profile as few samples (hitCount 10 or fewer seen under load).
+// the profile few samples (under load one had none in the greenlet at all).
 const hot = `
 const { Greenlet, sleep } = require('greenloop');
 function spinFor(ms) {
