@@ -8,7 +8,7 @@
 //
 // Two bots chat for a moment to show it working; then join with
 // `nc 127.0.0.1 7001` from a few terminals. Ctrl-C stops it.
-const { spawn, sleep, Queue, StopIteration } = require('greenloop');
+const { spawn, sleep, Event, Queue, StopIteration } = require('greenloop');
 const { StreamServer, connect } = require('greenloop/net');
 
 const PORT = Number(process.argv[2] ?? 7001);
@@ -51,27 +51,34 @@ const server = new StreamServer(session, {
   onError: (error) => console.error(`session ended: ${error.message}`),
 });
 
-function bot(port, name, lines) {
+// A bot says its lines a beat apart; with `stayFor` it stays until it has seen that line
+// (a timed exit could leave before the other bot's last line, however slow the machine).
+function bot(port, name, lines, stayFor) {
   const sock = connect(port, '127.0.0.1');
   sock.readRaw = () => sock.recv().toString();
   sock.readRaw(); // the welcome prompt
   sock.sendall(`${name}\n`);
   sock.readLine(); // the greeting
+  const seen = new Event();
   spawn(() => {
-    for (const line of sock) console.log(`  ${name} sees: ${line}`);
+    for (const line of sock) {
+      console.log(`  ${name} sees: ${line}`);
+      if (line === stayFor) seen.set();
+    }
   });
   for (const line of lines) {
     sleep(100);
     sock.sendall(`${line}\n`);
   }
   sleep(100);
+  if (stayFor !== undefined) seen.wait();
   sock.sendall('/quit\n');
 }
 
 spawn(() => {
   const { port } = server.start();
   console.log(`chat server on 127.0.0.1:${port}`);
-  const alice = spawn(bot, port, 'alice', ['hello bob', 'greenlets make this easy']);
+  const alice = spawn(bot, port, 'alice', ['hello bob', 'greenlets make this easy'], '<bob> no callbacks anywhere');
   sleep(50);
   const bob = spawn(bot, port, 'bob', ['hi alice', 'no callbacks anywhere']);
   alice.join();

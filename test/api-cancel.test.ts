@@ -297,13 +297,22 @@ describe('interrupting a parked greenlet', () => {
   }
 
   it('idle() is interrupted too', async () => {
-    // idle() wakes on the next loop turn by itself, so only a kill that lands first can interrupt it.
-    const g = spawn(() => idle());
-    await runAsync(() => {
-      sleep(0);
-      g.kill();
-    });
-    expect(g.value).toBeInstanceOf(GreenletExit);
+    // idle() wakes on the next loop turn by itself, so only a kill that lands first can interrupt it:
+    // all in one pass, with a budget no stall uses up (a pass out of time ends at sleep(0), and the
+    // next loop turn woke g before the kill; seen under load, threads backend).
+    const hub = getHub();
+    const interval = hub.switchInterval;
+    hub.switchInterval = 60_000;
+    try {
+      const g = spawn(() => idle());
+      await runAsync(() => {
+        sleep(0);
+        g.kill();
+      });
+      expect(g.value).toBeInstanceOf(GreenletExit);
+    } finally {
+      hub.switchInterval = interval;
+    }
   });
 });
 

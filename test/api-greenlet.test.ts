@@ -208,10 +208,17 @@ describe('kill', () => {
   });
 
   it('kill(block) on the hub throws GreenletError for a started greenlet and does nothing', async () => {
-    const g = spawn(() => sleep(30));
+    // It parks on an Event set only after the kill, so it is still alive then however slow the
+    // machine (a 30 ms sleep could end first and the kill of a finished greenlet throws nothing).
+    const released = new Event();
+    const g = spawn(() => {
+      released.wait();
+      return 'not killed';
+    });
     await runAsync(() => sleep(0));
     expect(() => g.kill()).toThrow(GreenletError);
-    expect(await g.promise()).toBeUndefined(); // it was not killed
+    released.set();
+    expect(await g.promise()).toBe('not killed');
     const h = spawn(() => sleep(60_000));
     await runAsync(() => sleep(0));
     h.kill(undefined, { block: false });

@@ -212,6 +212,9 @@ describe('wait(objects) and iwait(objects)', () => {
     const out = await runAsync(() => {
       const fast = spawn(() => sleep(2));
       const slow = spawn(() => sleep(60_000));
+      // fast's 2 ms sleep starts before the 40 ms timeout does, so its timer comes first however
+      // late the loop runs them (started after the timeout, a stall could let the timeout win).
+      sleep(0);
       const never = new Event();
       const ready = wait([fast, slow, never], { timeout: 40 });
       const first = wait([slow, fast], { count: 1 });
@@ -410,7 +413,7 @@ describe('Queue.peek({ block: true })', () => {
 describe('BlockingOnHubError', () => {
   it('is what every blocking call throws on the hub: a GreenletError with its own code, built in one place', async () => {
     const started = spawn(() => sleep(1000));
-    await later(5); // it has started and parks: a blocking kill would have to wait
+    await runAsync(() => undefined); // queued after it, so it has started and parks: a blocking kill would have to wait
     const calls: [string, () => unknown][] = [
       ['sleep(1)', () => sleep(1)],
       ['Event.wait()', () => new Event().wait()],

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packageRoot } from './cli-helpers.js';
+import { HEAVY_TEST_TIMEOUT_MS } from './helpers.js';
 
 interface Series {
   label: string;
@@ -157,7 +158,8 @@ describe('scripts/plot-bench.js', () => {
   });
 });
 
-describe('bench/figures.js --quick', () => {
+// Each quick run may take up to 240 s (its child limit) on a busy machine: past vitest's 60 s.
+describe('bench/figures.js --quick', { timeout: HEAVY_TEST_TIMEOUT_MS }, () => {
   it('refuses a figure it does not know, naming it and the known ones', () => {
     const r = node(['bench/figures.js', '--quick', '--only', 'tcp-echo-100,echo-typo']);
     expect(r.status).toBe(2);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Greenlet, configure, coreStats, getBackend, getcurrent } from '../lib/greenlet.js';
-import { lastJson, runFixture } from './helpers.js';
+import { HEAVY_CHILD_TIMEOUT_MS, HEAVY_TEST_TIMEOUT_MS, lastJson, runFixture } from './helpers.js';
 
 describe('owner thread pool', () => {
   it('greenlets started one after another reuse one pooled thread', () => {
@@ -95,9 +95,9 @@ describe('backends', () => {
   });
 });
 
-describe('signals', () => {
+describe('signals', { timeout: HEAVY_TEST_TIMEOUT_MS }, () => {
   it('owner threads block all signals, and a signal storm during switches is handled', () => {
-    const run = runFixture('signals.js');
+    const run = runFixture('signals.js', [], [], HEAVY_CHILD_TIMEOUT_MS);
     expect(run.signal, run.stderr).toBeNull();
     const s = lastJson(run);
     // 20 parked greenlets, plus any spare threads made in the same batches.

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { lastJson, runFixture } from './helpers.js';
+import { HEAVY_CHILD_TIMEOUT_MS, HEAVY_TEST_TIMEOUT_MS, lastJson, runFixture } from './helpers.js';
 
-describe('Workers', () => {
+describe('Workers', { timeout: HEAVY_TEST_TIMEOUT_MS }, () => {
   it('each Worker has its own root and greenlets, and ending one with 1,000 parked greenlets leaks no thread', () => {
-    const run = runFixture('worker-teardown.js', [], ['1000']);
+    const run = runFixture('worker-teardown.js', [], ['1000'], HEAVY_CHILD_TIMEOUT_MS);
     expect(run.signal, run.stderr).toBeNull();
     expect(run.status, run.stderr).toBe(0);
     const summary = lastJson(run);
@@ -25,14 +25,19 @@ describe('Workers', () => {
   });
 });
 
-describe('memory of Workers that end with parked greenlets', () => {
+describe('memory of Workers that end with parked greenlets', { timeout: HEAVY_TEST_TIMEOUT_MS }, () => {
   // A parked greenlet's V8 thread state (handle blocks) used to stay behind:
   // ~5.9 KiB per parked greenlet (user-space backend), ~7.5 KiB (threads).
   const rounds = 16;
   const parked = 1000;
   for (const mode of ['terminate', 'natural']) {
     it(`${rounds} Workers, each ending with ${parked} parked greenlets (${mode}), leave resident memory flat`, () => {
-      const run = runFixture('worker-memory.js', ['--expose-gc'], [String(rounds), String(parked), mode]);
+      const run = runFixture(
+        'worker-memory.js',
+        ['--expose-gc'],
+        [String(rounds), String(parked), mode],
+        HEAVY_CHILD_TIMEOUT_MS,
+      );
       expect(run.signal, run.stderr).toBeNull();
       expect(run.status, run.stderr).toBe(0);
       expect(run.stdout).not.toMatch(/block ran/);

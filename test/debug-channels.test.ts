@@ -3,7 +3,7 @@
 // per-greenlet counters of trackTime().
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
-import { Event, getcurrent, getHub, Greenlet, sleep, spawn } from '../lib/index.js';
+import { Event, getcurrent, getHub, Greenlet, runAsync, sleep, spawn } from '../lib/index.js';
 import { gettrace, settrace, type TraceFunction } from '../lib/greenlet.js';
 import { channels, counters, loopDelay, trackTime } from '../lib/debug/index.js';
 
@@ -43,7 +43,7 @@ describe('diagnostics channels', () => {
         },
         { name: 'watched' },
       ).start();
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await runAsync(() => undefined); // queued after it: it is parked in go.wait() now (a 10 ms timer could fire first)
       go.set();
       await g.promise();
     } finally {

@@ -4,12 +4,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeProject, runCli } from './cli-helpers.js';
 
+// Each step follows the one before, not a timer (a late signal raced a timed exit): a greenlet
+// that runs once 'stuck' has parked sends the signal, and a listener added after the dump's (when
+// the flag made one) exits once the dump is written. The timer only keeps the loop alive.
 const stuck = `
 const { spawn, Event } = require('greenloop');
 const never = new Event();
 spawn(function waitsForTheSignal() { never.wait(); }).name = 'stuck';
-setTimeout(() => process.kill(process.pid, process.argv[2]), 100);
-setTimeout(() => process.exit(0), 400);
+const signal = process.argv[2];
+if (process.listenerCount(signal) > 0) process.on(signal, () => process.exit(0));
+setTimeout(() => { console.error('the signal never came'); process.exit(1); }, 50_000);
+spawn(() => process.kill(process.pid, signal));
 `;
 
 describe('greenloop --dump-on-signal', () => {
@@ -41,9 +46,16 @@ describe('greenloop --dump-on-signal', () => {
   });
 });
 
+// It spins for CPU time, not wall time: a busy machine gives a wall-clock spin little CPU, and
+// the profile few samples (under load one had none in the greenlet at all).
 const hot = `
 const { Greenlet, sleep } = require('greenloop');
-function spinFor(ms) { const until = Date.now() + ms; while (Date.now() < until); }
+function spinFor(ms) {
+  const until = process.cpuUsage().user + ms * 1000;
+  let x = 0;
+  while (process.cpuUsage().user < until) for (let i = 0; i < 100000; i++) x++;
+  return x;
+}
 function burnInAGreenlet() { for (let i = 0; i < 5; i++) { spinFor(40); sleep(1); } }
 new Greenlet(burnInAGreenlet, { name: 'burner' }).start();
 `;

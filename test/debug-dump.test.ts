@@ -7,9 +7,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Event, Group, Pool, sleep, spawn } from '../lib/index.js';
+import { Event, Group, Pool, runAsync, sleep, spawn } from '../lib/index.js';
 import { dump, dumpOnSignal, trackSpawnSites, type ThreadDump } from '../lib/debug/index.js';
 import { lastJson, runFixture } from './helpers.js';
+
+/**
+ * Resolves once every greenlet spawned so far has run to its first park: this one is queued
+ * after them (a 20 ms timer could fire first when the test resumed late in a loop turn).
+ */
+const allParked = () => runAsync(() => undefined);
 
 describe('dump()', () => {
   const run = runFixture('debug-dump.js');
@@ -63,7 +69,8 @@ describe('dump()', () => {
     expect(run.stdout).toMatch(
       /greenloop dump of thread 0 at .*: 12 greenlets \(1 running, 0 ready, 10 parked, 0 switched out, 1 dead\)/,
     );
-    expect(run.stdout).toMatch(/\n {2}#\d+ "sleeper" parked in sleep\(60000\) for [\d.]+ ms \([\d.]+ s left\)/);
+    // "for 812.5 ms", or "for 1.02 s" once a busy machine has kept it parked for a second.
+    expect(run.stdout).toMatch(/\n {2}#\d+ "sleeper" parked in sleep\(60000\) for [\d.]+ m?s \([\d.]+ s left\)/);
     expect(run.stdout).toMatch(/\n {4}#\d+ "child-a" parked in sleep\(50000\)/);
     expect(run.stdout).toMatch(/\n {6}at (Greenlet\.)?waitForTheSignal .*debug-dump\.js/);
   });
@@ -80,7 +87,7 @@ describe('dump()', () => {
       gate.wait();
     });
     parked.name = 'holder';
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await allParked();
     const ready = spawn(() => sleep(0));
     ready.name = 'starter';
     const d = dump({ format: 'json' });
@@ -90,7 +97,7 @@ describe('dump()', () => {
     expect(holder.spawnedAt).toContain('debug-dump.test.ts');
     expect(d.greenlets.find((g) => g.name === 'starter')!.state).toBe('ready');
     expect(d.greenlets.find((g) => g.state === 'running')!.name).toBe('hub');
-    expect(dump({ stacks: false })).toMatch(/"holder" parked in Event\.wait\(\) for [\d.]+ ms\n/);
+    expect(dump({ stacks: false })).toMatch(/"holder" parked in Event\.wait\(\) for [\d.]+ m?s\n/);
     gate.set();
     trackSpawnSites(was);
     // Both still run to the end after the dump switched into the parked one.
@@ -108,7 +115,7 @@ describe('dump()', () => {
     group.spawn(() => gate.wait()).name = 'grouped';
     const loner = spawn(() => gate.wait());
     loner.name = 'loner';
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await allParked();
     const d = dump({ format: 'json' });
     const groupOf = (name: string) => d.greenlets.find((g) => g.name === name)!.group;
     expect(groupOf('pool-a')).toMatch(/^Pool\(size=4\)#\d+$/);
@@ -140,7 +147,7 @@ describe('dump()', () => {
     group.spawn(() => gate.wait()).name = 'greeter';
     const unnamed = new Pool(3);
     unnamed.spawn(() => gate.wait()).name = 'anonymous';
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await allParked();
     const d = dump({ format: 'json', stacks: false });
     const info = (name: string) => d.greenlets.find((g) => g.name === name)!;
     expect(info('fetch-1').group).toMatch(/^Pool\(size=2\)#\d+ "fetchers"$/);
@@ -194,9 +201,13 @@ describe('dumpOnSignal()', () => {
         spawn(function waitsForever() { never.wait(); }).name = 'stuck';
         debug.dumpOnSignal('SIGUSR2', { file: process.argv[1] });
         const toStderr = debug.dumpOnSignal('SIGUSR1');
-        setTimeout(() => process.kill(process.pid, 'SIGUSR2'), 50);
-        setTimeout(() => process.kill(process.pid, 'SIGUSR1'), 100);
-        setTimeout(() => { toStderr.stop(); process.exit(0); }, 300);`;
+        // Each step follows the one before, not a timer (a late signal raced the exit): these
+        // listeners come after the dumps' and so run after them, and the first signal is sent by
+        // a greenlet that runs once 'stuck' has parked. The timer only keeps the loop alive.
+        process.on('SIGUSR2', () => process.kill(process.pid, 'SIGUSR1'));
+        process.on('SIGUSR1', () => { toStderr.stop(); process.exit(0); });
+        setTimeout(() => { console.error('a signal never came'); process.exit(1); }, 50_000);
+        spawn(() => process.kill(process.pid, 'SIGUSR2'));`;
       const child = spawnSync(process.execPath, ['-e', script, file], { encoding: 'utf8', timeout: 60_000 });
       expect(child.status, child.stderr).toBe(0);
       const written = readFileSync(file, 'utf8');

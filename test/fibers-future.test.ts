@@ -197,12 +197,16 @@ describe('Future: waiting in fibers', () => {
 
   it('waiting fibers are independent: each resumes when its own future resolves', async () => {
     const order: string[] = [];
+    // The futures' timers start here, the shorter first, so it fires first however late the
+    // fibers start (the slow fiber starts first: started in it, a stall could reorder them).
+    const fastFuture = later(5);
+    const slowFuture = later(25);
     const slow = inFiber(() => {
-      later(25).wait();
+      slowFuture.wait();
       order.push('slow');
     });
     const fast = inFiber(() => {
-      later(5).wait();
+      fastFuture.wait();
       order.push('fast');
     });
     await Promise.all([slow, fast]);

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 // The primitive is the `greenloop/greenlet` entry point (lib/greenlet.ts); the
 // package root's `Greenlet` is the hub-level greenlet.
 import { Greenlet, GreenletError, GreenletExit, coreStats, getBackend, getcurrent } from '../lib/greenlet.js';
-import { fixtureSummary } from './helpers.js';
+import { fixtureSummary, HEAVY_TEST_TIMEOUT_MS } from './helpers.js';
 
 const root = getcurrent();
 
@@ -201,45 +201,53 @@ describe('nested and direct switches', () => {
     expect(b.dead).toBe(true);
   });
 
-  it('a 100,000-switch ping-pong with the root delivers every value in order', () => {
-    const g = new Greenlet((v: number) => {
-      for (;;) v = root.switch(v + 1) as number;
-    });
-    let v = 0;
-    let bad = 0;
-    for (let i = 0; i < 50_000; i++) {
-      const r = g.switch(v) as number;
-      if (r !== v + 1) bad++;
-      v = r + 1;
-    }
-    expect(bad).toBe(0);
-    expect(v).toBe(100_000);
-    finish(g);
-    expect(g.dead).toBe(true);
-  });
-
-  it('a 100,000-switch ping-pong between two greenlets delivers every value in order', () => {
-    const N = 100_000;
-    const seenByA: number[] = [];
-    let b!: Greenlet;
-    const a = new Greenlet(() => {
-      let v = b.switch(0) as number;
-      while (v < N) {
-        seenByA.push(v);
-        v = b.switch(v + 1) as number;
+  it(
+    'a 100,000-switch ping-pong with the root delivers every value in order',
+    { timeout: HEAVY_TEST_TIMEOUT_MS },
+    () => {
+      const g = new Greenlet((v: number) => {
+        for (;;) v = root.switch(v + 1) as number;
+      });
+      let v = 0;
+      let bad = 0;
+      for (let i = 0; i < 50_000; i++) {
+        const r = g.switch(v) as number;
+        if (r !== v + 1) bad++;
+        v = r + 1;
       }
-      return v;
-    });
-    b = new Greenlet((v: number) => {
-      for (;;) v = a.switch(v + 1) as number;
-    });
-    // a sees the odd numbers below N, then N + 1, which it returns.
-    expect(a.switch()).toBe(N + 1);
-    expect(seenByA.length).toBe(N / 2);
-    expect(seenByA.every((v, i) => v === 2 * i + 1)).toBe(true);
-    finish(b);
-    expect(b.dead).toBe(true);
-  });
+      expect(bad).toBe(0);
+      expect(v).toBe(100_000);
+      finish(g);
+      expect(g.dead).toBe(true);
+    },
+  );
+
+  it(
+    'a 100,000-switch ping-pong between two greenlets delivers every value in order',
+    { timeout: HEAVY_TEST_TIMEOUT_MS },
+    () => {
+      const N = 100_000;
+      const seenByA: number[] = [];
+      let b!: Greenlet;
+      const a = new Greenlet(() => {
+        let v = b.switch(0) as number;
+        while (v < N) {
+          seenByA.push(v);
+          v = b.switch(v + 1) as number;
+        }
+        return v;
+      });
+      b = new Greenlet((v: number) => {
+        for (;;) v = a.switch(v + 1) as number;
+      });
+      // a sees the odd numbers below N, then N + 1, which it returns.
+      expect(a.switch()).toBe(N + 1);
+      expect(seenByA.length).toBe(N / 2);
+      expect(seenByA.every((v, i) => v === 2 * i + 1)).toBe(true);
+      finish(b);
+      expect(b.dead).toBe(true);
+    },
+  );
 });
 
 describe('getcurrent and the root', () => {
@@ -864,30 +872,34 @@ describe('stack size and deep recursion', () => {
 });
 
 describe('many greenlets', () => {
-  it('10,000 simultaneously parked greenlets are all resumed and finish with the right values', () => {
-    const N = 10_000;
-    const before = coreStats().live;
-    const parked: Greenlet[] = [];
-    let wrong = 0;
-    for (let i = 0; i < N; i++) {
-      const g = new Greenlet((x: number) => {
-        const y = root.switch(x * 2) as number;
-        return x + y;
-      });
-      if (g.switch(i) !== i * 2) wrong++;
-      parked.push(g);
-    }
-    expect(wrong).toBe(0);
-    expect(coreStats().live).toBe(before + N);
-    expect(parked.every((g) => g.active)).toBe(true);
-    // Resume in reverse order so that no greenlet depends on its neighbours.
-    for (let i = N - 1; i >= 0; i--) {
-      if (parked[i].switch(1_000_000) !== i + 1_000_000) wrong++;
-    }
-    expect(wrong).toBe(0);
-    expect(parked.every((g) => g.dead)).toBe(true);
-    expect(coreStats().live).toBe(before);
-  });
+  it(
+    '10,000 simultaneously parked greenlets are all resumed and finish with the right values',
+    { timeout: HEAVY_TEST_TIMEOUT_MS },
+    () => {
+      const N = 10_000;
+      const before = coreStats().live;
+      const parked: Greenlet[] = [];
+      let wrong = 0;
+      for (let i = 0; i < N; i++) {
+        const g = new Greenlet((x: number) => {
+          const y = root.switch(x * 2) as number;
+          return x + y;
+        });
+        if (g.switch(i) !== i * 2) wrong++;
+        parked.push(g);
+      }
+      expect(wrong).toBe(0);
+      expect(coreStats().live).toBe(before + N);
+      expect(parked.every((g) => g.active)).toBe(true);
+      // Resume in reverse order so that no greenlet depends on its neighbours.
+      for (let i = N - 1; i >= 0; i--) {
+        if (parked[i].switch(1_000_000) !== i + 1_000_000) wrong++;
+      }
+      expect(wrong).toBe(0);
+      expect(parked.every((g) => g.dead)).toBe(true);
+      expect(coreStats().live).toBe(before);
+    },
+  );
 
   it('coreStats().live is 0 once every greenlet of a fresh process has finished', () => {
     const r = fixtureSummary('greenlet-many.js');

@@ -57,3 +57,13 @@ export function fixtureSummary<T = any>(
   expect(run.status, diagnosis).toBe(0);
   return lastJson<T>(run);
 }
+
+/**
+ * The vitest timeout of a test that does many seconds of real work (thousands of owner threads,
+ * stress GCs, benchmark children): on CI's busy 2-core machine, threads backend, such tests took
+ * 40-110 s, past vitest's 60 s. A test that hangs still fails, only later.
+ */
+export const HEAVY_TEST_TIMEOUT_MS = 300_000;
+
+/** The child-process limit of such a test: below the test's, so that a hang fails with the child's output. */
+export const HEAVY_CHILD_TIMEOUT_MS = 240_000;

@@ -96,10 +96,11 @@ describe('the ready queue', () => {
 
   it('a greenlet that keeps calling sleep(0) does not starve timers and IO', async () => {
     let stop = false;
-    setTimeout(() => {
-      stop = true;
-    }, 5);
     const spins = await runAsync(() => {
+      // Set here, not before runAsync(): that timer could fire before this greenlet first ran.
+      setTimeout(() => {
+        stop = true;
+      }, 5);
       let n = 0;
       while (!stop) {
         sleep(0);

@@ -6,7 +6,7 @@
 // a process with sleep(1) at the edge exited with work pending).
 // Each case runs test/fixtures/hub-stack-edge.js in a child process.
 import { describe, expect, it } from 'vitest';
-import { runFixture, lastJson } from './helpers.js';
+import { HEAVY_CHILD_TIMEOUT_MS, HEAVY_TEST_TIMEOUT_MS, runFixture, lastJson } from './helpers.js';
 
 interface EdgeSummary {
   finished: boolean;
@@ -20,7 +20,7 @@ interface EdgeSummary {
 }
 
 function edgeRun(mode: string): EdgeSummary {
-  const run = runFixture('hub-stack-edge.js', [], [mode, '24'], 120_000);
+  const run = runFixture('hub-stack-edge.js', [], [mode, '24'], HEAVY_CHILD_TIMEOUT_MS);
   const diagnosis = `status ${run.status}, signal ${run.signal}\nstderr:\n${run.stderr}\nstdout:\n${run.stdout}`;
   expect(run.signal, diagnosis).toBeNull();
   expect(run.status, diagnosis).toBe(0);
@@ -36,7 +36,7 @@ function edgeRun(mode: string): EdgeSummary {
   return s;
 }
 
-describe('a stack overflow inside a blocking call', () => {
+describe('a stack overflow inside a blocking call', { timeout: HEAVY_TEST_TIMEOUT_MS }, () => {
   it('sleep(0) at the edge of the stack: the greenlet beside it keeps running and both finish', () => {
     edgeRun('sleep0');
   });

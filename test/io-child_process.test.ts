@@ -152,17 +152,17 @@ describe('child process kill signals', () => {
     }
     expect(out.number.error.message).toMatch(/killSignal .* got number 12345$/);
     expect(out.number.spawned).toBe(false);
-    // A valid name in any case is Node's: the child is killed at the timeout.
-    expect(out.validName).toEqual({
-      error: expect.objectContaining({ code: 'ETIMEDOUT' }),
-      spawned: true,
+    // A valid name in any case is Node's: the child is killed with it at the timeout (the error
+    // says so; its pid file may not exist yet when a busy machine starts it slowly).
+    expect(out.validName).toMatchObject({
+      error: expect.objectContaining({ code: 'ETIMEDOUT', signal: 'SIGKILL' }),
       childAlive: false,
     });
   });
 
   it('an interrupted run() ends its child even if the child ignores killSignal', () => {
     const out = killSignalRun();
-    expect(out.stubborn).toEqual({ interrupted: 'TimeoutError', childAlive: false });
+    expect(out.stubborn).toEqual({ interrupted: 'by the kill', childAlive: false });
   });
 
   it('Process.kill() with an unknown signal names it', async () => {

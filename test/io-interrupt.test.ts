@@ -7,7 +7,7 @@ import { spawn, TimeoutError, withTimeout } from '../lib/index.js';
 import * as cp from '../lib/io/child_process.js';
 import * as http from '../lib/io/http.js';
 import { connect, listen } from '../lib/io/net.js';
-import { runFixture, lastJson } from './helpers.js';
+import { HEAVY_CHILD_TIMEOUT_MS, HEAVY_TEST_TIMEOUT_MS, runFixture, lastJson } from './helpers.js';
 import { green, greenError, tempDir, until } from './io-helpers.js';
 
 describe('green IO interrupted by Timeout and kill()', () => {
@@ -75,9 +75,9 @@ describe('green IO interrupted by Timeout and kill()', () => {
   });
 });
 
-describe('WebAssembly with parked greenlets', () => {
+describe('WebAssembly with parked greenlets', { timeout: HEAVY_TEST_TIMEOUT_MS }, () => {
   it('undici (llhttp in wasm) survives wasm code GC while greenlets are parked', () => {
-    const run = runFixture('io-http-wasm.js', [], ['20', '1500']);
+    const run = runFixture('io-http-wasm.js', [], ['20', '1500'], HEAVY_CHILD_TIMEOUT_MS);
     expect(run.stderr).not.toContain('archived threads');
     expect(lastJson(run)).toEqual({ ok: true, requests: 30000 });
   });

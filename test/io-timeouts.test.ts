@@ -134,18 +134,20 @@ describe('timeouts of 2^31 ms or more are honoured, not fired at once', () => {
   });
 
   it('http.request() with timeout 2**31 waits for the headers and the body', async () => {
-    let release: (() => void) | undefined;
+    let arrived!: (release: () => void) => void;
+    const requestArrived = new Promise<() => void>((resolve) => (arrived = resolve));
     const server = nodeHttp.createServer((_req, res) => {
       res.write('first,');
-      release = () => res.end('last');
+      arrived(() => res.end('last'));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
       const call = track(green(() => http.request(url, { timeout: LONG }).text()));
+      const release = await requestArrived; // however slow the machine: the server has it now
       await pause(100);
       expect(call.settled()).toBe(false);
-      release!();
+      release();
       expect(await call.promise).toBe('first,last');
     } finally {
       server.closeAllConnections();
@@ -154,16 +156,26 @@ describe('timeouts of 2^31 ms or more are honoured, not fired at once', () => {
   });
 
   it('StreamServer.stop() and http Server.close() with timeout 2**31 wait for their handlers', async () => {
+    // Both handlers say when they are busy: stopping before that (a 50 ms pause raced the
+    // connections on a busy machine) would have nothing to wait for.
+    let streamBusy!: () => void;
+    let httpBusy!: () => void;
+    const bothBusy = Promise.all([
+      new Promise<void>((resolve) => (streamBusy = resolve)),
+      new Promise<void>((resolve) => (httpBusy = resolve)),
+    ]);
     let finishStream = false;
     const stream = new StreamServer(
       (sock) => {
         sock.recv();
+        streamBusy();
         while (!finishStream) sleep(5);
       },
       { port: 0, host: '127.0.0.1' },
     );
     let finishHttp = false;
     const web = http.createServer((_req, res) => {
+      httpBusy();
       while (!finishHttp) sleep(5);
       res.end('ok');
     });
@@ -178,7 +190,7 @@ describe('timeouts of 2^31 ms or more are honoured, not fired at once', () => {
         })
         .on('error', reject),
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await bothBusy;
     const stopping = track(green(() => stream.stop({ timeout: LONG })));
     const closing = track(green(() => web.close({ timeout: LONG })));
     await pause(100);
