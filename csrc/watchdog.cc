@@ -110,6 +110,9 @@ void OnInterrupt(v8::Isolate* isolate, void* data) {
     if (request.reason == kReasonBlock) w->deferred_block_ns = request.blocked_ns;
     return;
   }
+  // A Worker being terminated: every JS operation from here on fails, and
+  // there is no one left to report to.
+  if (isolate->IsExecutionTerminating()) return;
   v8::HandleScope scope(isolate);
   v8::Local<v8::Context> context = w->context.Get(isolate);
   v8::Context::Scope context_scope(context);
@@ -120,23 +123,43 @@ void OnInterrupt(v8::Isolate* isolate, void* data) {
     v8::Local<v8::StackFrame> frame = trace->GetFrame(isolate, i);
     v8::Local<v8::Value> name = frame->GetFunctionName();
     v8::Local<v8::Value> script = frame->GetScriptName();
-    frames->Set(context, i * 5, name.IsEmpty() ? v8::String::Empty(isolate).As<v8::Value>() : name).Check();
-    frames->Set(context, i * 5 + 1, script.IsEmpty() ? v8::String::Empty(isolate).As<v8::Value>() : script).Check();
-    frames->Set(context, i * 5 + 2, v8::Integer::New(isolate, frame->GetLineNumber())).Check();
-    frames->Set(context, i * 5 + 3, v8::Integer::New(isolate, frame->GetColumn())).Check();
-    frames->Set(context, i * 5 + 4, v8::Integer::New(isolate, frame->GetScriptId())).Check();
+    v8::Local<v8::Value> fields[] = {
+        name.IsEmpty() ? v8::String::Empty(isolate).As<v8::Value>() : name,
+        script.IsEmpty() ? v8::String::Empty(isolate).As<v8::Value>() : script,
+        v8::Integer::New(isolate, frame->GetLineNumber()),
+        v8::Integer::New(isolate, frame->GetColumn()),
+        v8::Integer::New(isolate, frame->GetScriptId()),
+    };
+    // A Set fails only once execution is terminating (a termination that
+    // arrived meanwhile): the sample is dropped.
+    for (int f = 0; f < 5; f++) {
+      if (frames->Set(context, i * 5 + f, fields[f]).IsNothing()) return;
+    }
   }
   v8::Local<v8::Value> argv[] = {
       v8::Integer::New(isolate, request.reason),
       frames,
       v8::Number::New(isolate, static_cast<double>(request.blocked_ns) / 1e6),
   };
-  v8::TryCatch try_catch(isolate);
-  w->in_callback = true;
-  // An error the callback throws is dropped: JS catches its own (lib/debug/watchdog.ts).
-  v8::MaybeLocal<v8::Value> result = w->callback.Get(isolate)->Call(context, v8::Undefined(isolate), 3, argv);
-  w->in_callback = false;
-  if (result.IsEmpty()) try_catch.Reset();
+  bool terminated = false;
+  {
+    v8::TryCatch try_catch(isolate);
+    w->in_callback = true;
+    // An error the callback throws is dropped: JS catches its own (lib/debug/watchdog.ts).
+    v8::MaybeLocal<v8::Value> result = w->callback.Get(isolate)->Call(context, v8::Undefined(isolate), 3, argv);
+    w->in_callback = false;
+    terminated = result.IsEmpty() && try_catch.HasTerminated();
+    if (result.IsEmpty() && !terminated) try_catch.Reset();
+  }
+  if (terminated) {
+    // A termination (Worker#terminate()) that arrived inside the callback was
+    // caught here, and an interrupt has no API boundary where V8 would throw
+    // it again: the JS this interrupt stopped would run on, and a Worker
+    // blocked in a loop would never end. Asked for again, it ends at the
+    // loop's next stack check.
+    isolate->TerminateExecution();
+    return;
+  }
   if (w->deferred_block_ns >= 0) {
     Request(w, kReasonBlock, w->deferred_block_ns);
     w->deferred_block_ns = -1;

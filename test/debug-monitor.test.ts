@@ -44,6 +44,22 @@ describe('monitor()', () => {
     expect(summary.terminated).toBe(1);
   });
 
+  it('Workers terminated while they block under profile() or monitor(), on the root or in a greenlet, all end', () => {
+    // A termination that arrived inside the watchdog's callback was swallowed (the Worker
+    // spun on and terminate() never settled); a sample taken while terminating aborted.
+    const run = runFixture('debug-worker-terminate.js', [], ['6'], 60_000);
+    expect(run.signal, run.stderr).toBeNull();
+    expect(run.status, run.stderr).toBe(0);
+    const summary = lastJson(run);
+    expect(summary.ended).toEqual({
+      'profile root': 6,
+      'profile greenlet': 6,
+      'monitor root': 6,
+      'monitor greenlet': 6,
+    });
+    expect(summary.codes).toEqual([1]);
+  });
+
   it('refuses every park inside onBlock with a clear error, in a greenlet and on the hub, and all goes on', () => {
     // It used to park the interrupted greenlet from inside the interrupt: an
     // Event.wait() there left it parked for ever (LoopExit, then a crash).
