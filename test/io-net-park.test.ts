@@ -61,6 +61,7 @@ describe('a socket reuses its park state', () => {
 
   it('after a read timed out, the next read on the socket parks again and gets its data', async () => {
     const { sock, peer, close } = await pair();
+    let timedOut = false;
     const outcome = green(() => {
       sock.setTimeout(30);
       let code: unknown;
@@ -70,9 +71,11 @@ describe('a socket reuses its park state', () => {
         code = (error as NodeJS.ErrnoException).code;
       }
       sock.setTimeout(null);
+      timedOut = true;
       return { code, data: sock.recv().toString() };
     });
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    // Written once the first read has timed out (a fixed pause lost to a greenlet started late).
+    await until(() => timedOut);
     peer.write('after the timeout');
     expect(await outcome).toEqual({ code: 'ETIMEDOUT', data: 'after the timeout' });
     close();
