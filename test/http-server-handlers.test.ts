@@ -1,25 +1,14 @@
 // The green HTTP server's handler greenlets: one per request, counted while
 // they live, and keeping nothing of their request once finished.
 import * as nodeHttp from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Event, getcurrent, local, type Greenlet } from '../lib/index.js';
 import * as http from '../lib/io/http.js';
 import { fixtureSummary } from './helpers.js';
-import { green, until } from './io-helpers.js';
+import { green, httpServerPerTest, until } from './io-helpers.js';
 
-let server: http.Server | null = null;
-afterEach(async () => {
-  const s = server;
-  server = null;
-  if (s !== null) await green(() => s.close({ timeout: 100 }));
-});
-
-async function serve(handler: http.RequestHandler, options?: http.ServerOptions): Promise<string> {
-  const s = http.createServer(handler, options);
-  server = s;
-  const { port } = await green(() => s.listen(0, '127.0.0.1'));
-  return `http://127.0.0.1:${port}`;
-}
+const servers = httpServerPerTest(http.createServer, { timeout: 100 });
+const serve = servers.serve;
 
 describe('green HTTP server: handler greenlets', () => {
   it('each request on one keep-alive connection runs in a greenlet of its own, with its own local()', async () => {
@@ -75,15 +64,14 @@ describe('green HTTP server: handler greenlets', () => {
         () => 'failed',
       ),
     );
-    await until(() => server!.pending === 3, 'three handlers parked');
+    await until(() => servers.current.pending === 3, 'three handlers parked');
     release.get('/b')!.set(); // the one in the middle first
     expect(await answers[1]).toBe('/b');
-    expect(server!.pending).toBe(2);
+    expect(servers.current.pending).toBe(2);
     release.get('/a')!.set();
     expect(await answers[0]).toBe('/a');
-    expect(server!.pending).toBe(1);
-    const s = server!;
-    server = null;
+    expect(servers.current.pending).toBe(1);
+    const s = servers.take();
     await green(() => s.close({ timeout: 50 }));
     expect(await answers[2]).toBe('failed');
     expect(finished).toEqual(['/b', '/a', '/c']);

@@ -1,22 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Event, getcurrent, getHub, sleep, spawn } from '../lib/index.js';
 import * as http from '../lib/io/http.js';
-import { green } from './io-helpers.js';
+import { green, httpServerPerTest } from './io-helpers.js';
 
-let server: http.Server | null = null;
-afterEach(async () => {
-  const s = server;
-  server = null;
-  if (s !== null) await green(() => s.close());
-});
-
-async function serve(handler: http.RequestHandler, options?: http.ServerOptions): Promise<string> {
-  const s = http.createServer(handler, options);
-  server = s;
-  const { port } = await green(() => s.listen(0, '127.0.0.1'));
-  return `http://127.0.0.1:${port}`;
-}
+const servers = httpServerPerTest(http.createServer);
+const serve = servers.serve;
 
 describe('green HTTP server: when a handler starts', () => {
   it("runs the handler inside the request callback, before the request's other listeners", async () => {
@@ -25,7 +14,7 @@ describe('green HTTP server: when a handler starts', () => {
       order.push(`handler ${req.url}`);
       res.send('ok');
     });
-    server!.raw.on('request', (req) => order.push(`listener ${req.url}`));
+    servers.current.raw.on('request', (req) => order.push(`listener ${req.url}`));
     for (const path of ['/a', '/b']) expect(await (await fetch(base + path)).text()).toBe('ok');
     expect(order).toEqual(['handler /a', 'listener /a', 'handler /b', 'listener /b']);
   });
@@ -45,7 +34,7 @@ describe('green HTTP server: when a handler starts', () => {
     expect(await (await fetch(`${base}/fast`)).text()).toBe('/fast');
     expect(await slow).toBe('/slow');
     expect(events).toEqual(['start /slow', 'start /fast', 'end /fast', 'end /slow']);
-    expect(server!.pending).toBe(0);
+    expect(servers.current.pending).toBe(0);
   });
 
   it('the handler sees the async context the request callback has, and runs in a greenlet of the hub', async () => {
@@ -57,7 +46,7 @@ describe('green HTTP server: when a handler starts', () => {
         res.send('ok');
       }),
     );
-    server!.raw.prependListener('request', () => seen.push(als.getStore()));
+    servers.current.raw.prependListener('request', () => seen.push(als.getStore()));
     await fetch(base);
     expect(seen).toEqual(['outer', 'outer', true]);
   });
@@ -74,7 +63,7 @@ describe('green HTTP server: when a handler starts', () => {
     const statuses = await Promise.all(['/a', '/throw', '/b'].map(async (p) => (await fetch(base + p)).status));
     expect(statuses).toEqual([200, 500, 200]);
     expect(errors.map((e) => (e as Error).message)).toEqual(['at once']);
-    expect(server!.pending).toBe(0);
+    expect(servers.current.pending).toBe(0);
   });
 
   it('requests that arrive while greenlets are ready run in order with them, under maxConcurrency too', async () => {
@@ -98,6 +87,6 @@ describe('green HTTP server: when a handler starts', () => {
     await green(() => spinner.join());
     expect(bodies).toEqual(paths);
     expect([...order].sort()).toEqual([...paths].sort());
-    expect(server!.pending).toBe(0);
+    expect(servers.current.pending).toBe(0);
   });
 });

@@ -7,7 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { spawn } from '../lib/index.js';
+import type * as http from '../lib/io/http.js';
 
 /** Runs `fn` in a spawned greenlet; settles with its outcome. */
 export function green<T>(fn: () => T): Promise<T> {
@@ -80,4 +82,43 @@ export async function until(predicate: () => boolean, what = 'condition'): Promi
     if (i > 100_000) throw new Error(`gave up waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, i < 50 ? 0 : 5));
   }
+}
+
+/**
+ * One green HTTP server per test, closed (with `closeOptions`) after each test that
+ * started one: `serve(handler)` creates it, listens on 127.0.0.1 and returns its base
+ * URL; `current` is that server; `take()` returns it and leaves closing it to the test.
+ * `createServer` is passed in so that this module does not load the HTTP server itself.
+ */
+export function httpServerPerTest(
+  createServer: typeof http.createServer,
+  closeOptions: http.CloseOptions = {},
+): {
+  serve(handler: http.RequestHandler, options?: http.ServerOptions): Promise<string>;
+  readonly current: http.Server;
+  take(): http.Server;
+} {
+  let server: http.Server | null = null;
+  afterEach(async () => {
+    const s = server;
+    server = null;
+    if (s !== null) await green(() => s.close(closeOptions));
+  });
+  return {
+    async serve(handler, options) {
+      const s = createServer(handler, options);
+      server = s;
+      const { port } = await green(() => s.listen(0, '127.0.0.1'));
+      return `http://127.0.0.1:${port}`;
+    },
+    get current() {
+      if (server === null) throw new Error('no server: serve() was not called in this test');
+      return server;
+    },
+    take() {
+      const s = this.current;
+      server = null;
+      return s;
+    },
+  };
 }
