@@ -9,6 +9,7 @@
  * @module
  */
 import { constants as osConstants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
 
 /** An errno name Node knows (`'ETIMEDOUT'`, `'EPIPE'`, ...). */
 export type ErrnoCode = keyof typeof osConstants.errno;
@@ -24,6 +25,16 @@ export function systemError(code: ErrnoCode, syscall: string, detail?: string): 
   error.errno = -osConstants.errno[code];
   error.syscall = syscall;
   return error;
+}
+
+/**
+ * The system error for a status a libuv handle reported (a negative errno),
+ * as Node's own `net` builds it: e.g. `uvError(-32, 'write')` is `write EPIPE`
+ * with that `errno`.
+ */
+export function uvError(status: number, syscall: string): NodeJS.ErrnoException {
+  const code = status < 0 ? getSystemErrorName(status) : `E${status}`;
+  return Object.assign(new Error(`${syscall} ${code}`), { errno: status, code, syscall });
 }
 
 /** Node's error for an operation on a socket that was closed locally. */

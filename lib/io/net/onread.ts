@@ -12,8 +12,8 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import * as net from 'node:net';
-import { getSystemErrorName } from 'node:util';
 import { StreamReader } from '../_stream.js';
+import { uvError } from '../errors.js';
 
 /** Where a socket made here keeps its reader (the green `Socket` takes it from there). */
 const kReader = Symbol('greenloop.reader');
@@ -98,7 +98,7 @@ export function takeOverAccept(server: net.Server): boolean {
   if (handle === null || typeof handle !== 'object' || typeof handle.onconnection !== 'function') return false;
   handle.onconnection = (status, client) => {
     if (status !== 0 || client === undefined) {
-      server.emit('error', acceptError(status));
+      server.emit('error', uvError(status, 'accept'));
       return;
     }
     const limit = server.maxConnections;
@@ -121,11 +121,6 @@ export function takeOverAccept(server: net.Server): boolean {
     if (serverSocketChannel.hasSubscribers) serverSocketChannel.publish({ socket: raw });
   };
   return true;
-}
-
-function acceptError(status: number): NodeJS.ErrnoException {
-  const code = status < 0 ? getSystemErrorName(status) : `E${status}`;
-  return Object.assign(new Error(`accept ${code}`), { errno: status, code, syscall: 'accept' });
 }
 
 /** The 'drop' event's argument, as Node builds it. */

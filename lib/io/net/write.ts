@@ -15,7 +15,7 @@
  */
 import type * as net from 'node:net';
 import type { Writable } from 'node:stream';
-import { getSystemErrorName } from 'node:util';
+import { uvError } from '../errors.js';
 
 /**
  * The two calling conventions of Node's stream handles, told apart by the
@@ -159,7 +159,5 @@ function onDirectWriteComplete(this: WriteRequest, status: number): void {
 
 /** Destroys `socket` with Node's write error for `errno` (what Node's own write path does). */
 function failWrite(socket: net.Socket, errno: number): void {
-  if (socket.destroyed) return;
-  const code = getSystemErrorName(errno);
-  socket.destroy(Object.assign(new Error(`write ${code}`), { errno, code, syscall: 'write' }));
+  if (!socket.destroyed) socket.destroy(uvError(errno, 'write'));
 }
