@@ -63,6 +63,11 @@ struct Env {
 
   // Bytes of stack the root's thread has (see ClaimCentralStack in handoff.cc).
   size_t root_stack_extent = 0;
+  // The stack extent V8 14+ takes for the "central stack" since the last
+  // SetStackLimit (the stack top of the thread that called it minus the
+  // limit): switches skip setting a limit when this already covers the
+  // greenlet that resumes (see ClaimCentralStack).
+  size_t central_stack_extent = 0;
 
   uint64_t switches = 0;
 };

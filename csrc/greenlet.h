@@ -33,6 +33,9 @@ enum GreenletFlag : uint32_t {
   kFinished = 1u << 2,  // its entry returned; the owner went back to the pool
   kLaunched = 1u << 3,  // control has entered it at least once
   kOrphaned = 1u << 4,  // its JS handle was collected while it was parked
+  // Its archived V8 stack limit is the low one LeaveCentralStackToRoot set
+  // (handoff.cc), not its own: it must claim its own when it resumes.
+  kLimitLowered = 1u << 5,
 };
 
 struct Greenlet {
@@ -53,6 +56,7 @@ struct Greenlet {
 
   bool has(GreenletFlag f) const { return (flags & f) != 0; }
   void set(GreenletFlag f) { flags |= f; }
+  void clear(GreenletFlag f) { flags &= ~static_cast<uint32_t>(f); }
   bool parked_or_running() const { return has(kStarted) && !has(kFinished); }
 };
 

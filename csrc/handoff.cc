@@ -42,30 +42,42 @@ void UnlinkLive(Env* env, Greenlet* g) {
 // IsOnCentralStack()"; so did a 984 KiB greenlet overflowing after a smaller
 // one had started.
 //
-// So the size is claimed on every resume: a greenlet calls SetStackLimit with
-// its own limit each time it gets the isolate back (its real limit is the same
-// value V8 restored from the archive). The root's real limit is V8's or
-// Node's (Workers set one) and cannot be read back, so a greenlet that hands
-// control away leaves a size that covers the root's whole stack: it sets its
-// own limit (archived with it, reset on its next resume) so far below its
-// stack top that GetStackStart() - limit is the root thread's stack extent.
-// The root's own limit is never touched. WebAssembly JSPI records the central
-// stack once, on first use, so JSPI after greenlets have run is unsupported
+// So each greenlet claims the size when it resumes: it calls SetStackLimit
+// with its own limit (the same value V8 restored from the archive, unless it
+// was lowered as below). The root's real limit is V8's or Node's (Workers set
+// one) and cannot be read back, so a greenlet that hands control to the root
+// leaves a size that covers the root's whole stack: it sets its own limit
+// (archived with it, claimed back on its next resume) so far below its stack
+// top that GetStackStart() - limit is the root thread's stack extent. The
+// root's own limit is never touched. A hand-off between two greenlets needs
+// neither call when the size already covers the one that resumes, which is
+// the rule when they have the same stack size (a busy hub hands off from one
+// ready greenlet to the next): each call takes V8's stack-guard lock, about
+// 7% of a switch on Node 26. WebAssembly JSPI records the central stack once,
+// on first use, so JSPI after greenlets have run is unsupported
 // (docs/node-lines.md).
 void ClaimCentralStack(Env* env, Greenlet* g) {
 #if V8_MAJOR_VERSION >= 14
-  if (g->owner != nullptr) env->isolate->SetStackLimit(g->owner->js_limit);
+  if (g->owner == nullptr) return;
+  size_t extent = g->owner->stack_high - g->owner->js_limit;
+  if (!g->has(kLimitLowered) && env->central_stack_extent >= extent) return;
+  env->isolate->SetStackLimit(g->owner->js_limit);
+  env->central_stack_extent = extent;
+  g->clear(kLimitLowered);
 #else
   (void)env, (void)g;
 #endif
 }
 
+// Called by a greenlet that hands control to the root.
 void LeaveCentralStackToRoot(Env* env, Greenlet* g) {
 #if V8_MAJOR_VERSION >= 14
   if (g->owner == nullptr) return;
   uintptr_t high = g->owner->stack_high;
   uintptr_t limit = high > env->root_stack_extent + 4096 ? high - env->root_stack_extent : 4096;
   env->isolate->SetStackLimit(limit);
+  env->central_stack_extent = high - limit;
+  g->set(kLimitLowered);
 #else
   (void)env, (void)g;
 #endif
@@ -116,6 +128,7 @@ Greenlet* RunEntry(Greenlet* self) {
     // V8 would assume ~1 MB below the current stack pointer; give it the
     // owner's real bound so deep recursion throws RangeError.
     isolate->SetStackLimit(g->owner->js_limit);
+    env->central_stack_extent = g->owner->stack_high - g->owner->js_limit;
     v8::HandleScope handle_scope(isolate);
     v8::Local<v8::Context> context = env->context.Get(isolate);
     v8::Context::Scope context_scope(context);
@@ -149,7 +162,7 @@ Greenlet* RunEntry(Greenlet* self) {
         next = &env->root;
       }
     }
-    LeaveCentralStackToRoot(env, g);
+    if (next == &env->root) LeaveCentralStackToRoot(env, g);
   }  // ~Locker frees this thread's V8 state and unlocks the isolate
   g->set(kFinished);
   UnlinkLive(env, g);
@@ -194,7 +207,7 @@ void SwitchTo(Env* env, Greenlet* from, Greenlet* to) {
     if (!(data->IsValue() && data.As<v8::Value>()->IsUndefined())) parked->continuation_data.Reset(isolate, data);
   }
 #endif
-  if (from != &env->root) LeaveCentralStackToRoot(env, from);
+  if (from != &env->root && to == &env->root) LeaveCentralStackToRoot(env, from);
   // Leave the isolate completely: V8 keeps one isolate-wide stack of entries,
   // which only stays consistent if a parked greenlet holds none of them.
   int depth = 0;

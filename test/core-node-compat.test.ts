@@ -64,6 +64,9 @@ describe('stack limits across greenlets of different stack sizes', () => {
     bigAfterSmall: 'RangeError@deep',
     smallAfterBig: 'RangeError@deep',
     greenletToGreenlet: 'RangeError@deep',
+    bigResumedBySmall: 'RangeError@deep',
+    smallResumedByRoot: 'RangeError@deep',
+    smallResumedByBig: 'RangeError@deep',
     rootOverflowAfterAll: 'RangeError@deep',
     rootThrowAfterAll: 'plain',
   };
