@@ -148,8 +148,16 @@ class OwnerPool {
 // and the headroom kept below the V8 stack limit for native code that runs
 // when JS is at its limit.
 // (The owner's sleeping frame is OwnerMain's own: the futex helpers inline,
-// and the reserve is measured from its stack pointer.)
-constexpr size_t kOwnerReserve = 256;
+// and the reserve is measured from its stack pointer.) None is needed: from
+// the moment it reads its stack pointer, an owner under the user-space
+// backend makes no call (only inline syscalls and pause; `objdump -d` of
+// OwnerMain shows it), it is not a leaf function, so it keeps nothing in the
+// red zone, and its signals are blocked. Every byte counts here: a parked
+// greenlet's stack is the owner's TCB, static TLS and frame (about 4.7 KiB
+// from the top of the mapping) and then the greenlet's frames, which have
+// about 3.4 KiB before they touch a third page; hub parks need about that
+// much (docs/greenlet.md, "What a parked greenlet costs").
+constexpr size_t kOwnerReserve = 0;
 constexpr size_t kNativeHeadroom = 128 * 1024;
 
 }  // namespace greenloop

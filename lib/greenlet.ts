@@ -410,30 +410,54 @@ function createHandle(state: GreenletState): NativeHandle {
   return handle;
 }
 
+const NO_ARGS: unknown[] = [];
+/** The arguments of `run` for the greenlet that {@link begin} is starting, read once by {@link entry}. */
+let startArgs: unknown[] = NO_ARGS;
+
 /**
  * The first frame of every greenlet: the native core calls it on the new stack
  * and switches to the greenlet it returns once it returns.
+ *
+ * Its frame stays on the greenlet's stack for the greenlet's whole life, under
+ * every frame of every park, so it does only the call of `run`: each byte
+ * of it decides whether deeper park points still fit in two stack pages,
+ * and every scavenge visits its slots (see "What a parked greenlet costs" in
+ * docs/greenlet.md). What comes before and after the call is in
+ * {@link begin} and {@link end}, which are not on the stack while it runs.
  */
 function entry(handle: NativeHandle): NativeHandle {
-  const state = handle.state as GreenletState;
   arrivals.count++;
-  let result: Transfer;
+  let outcome: Transfer;
   try {
-    const start = pending!;
-    pending = undefined;
-    state.started = true;
-    state.asyncMark = asyncMark();
-    let run = state.run;
-    state.run = null;
-    if (run === null) {
-      const self = publicOf(state) as Greenlet & { run?: RunFunction };
-      if (typeof self.run !== 'function') throw new GreenletError('greenlet has no run function');
-      run = self.run.bind(self);
-    }
-    result = { throws: false, value: run(...(start.args ?? [])) };
+    const run = begin(handle.state as GreenletState);
+    const args = startArgs;
+    startArgs = NO_ARGS;
+    outcome = { throws: false, value: run(...args) };
   } catch (error) {
-    result = outcomeOf(error);
+    outcome = outcomeOf(error);
   }
+  return end(handle.state as GreenletState, outcome);
+}
+
+/** Takes the start's transfer for `state`; returns the function to run (its arguments in {@link startArgs}). */
+function begin(state: GreenletState): RunFunction {
+  const start = pending!;
+  pending = undefined;
+  state.started = true;
+  state.asyncMark = asyncMark();
+  let run = state.run;
+  state.run = null;
+  if (run === null) {
+    const self = publicOf(state) as Greenlet & { run?: RunFunction };
+    if (typeof self.run !== 'function') throw new GreenletError('greenlet has no run function');
+    run = self.run.bind(self);
+  }
+  startArgs = start.args ?? NO_ARGS;
+  return run;
+}
+
+/** Everything after `run` of `state` ended with `result`: routes it on; returns the handle to switch to. */
+function end(state: GreenletState, result: Transfer): NativeHandle {
   state.dead = true;
   try {
     leaveScopes(state.asyncMark!); // scopes left unbalanced (only by a terminated run) go with it
