@@ -209,6 +209,8 @@ int OwnerPool::Acquire(int spin, size_t stack_size, OwnerThread** out) {
     int rc = StartOwners(stack_size, batch, &idle);
     created_ += idle.size() - before;
     if (idle.empty()) return rc;
+    // Handed out from the back: the first made, the likeliest to have run.
+    std::reverse(idle.begin() + before, idle.end());
     idle_count_ += idle.size() - before;
     idle_count_--;
     owner = idle.back();
@@ -406,6 +408,8 @@ void OwnerFactory::Run() {
       // refusal when it needs one, and report it; making more is pointless.
       fill_ = keep_ = 0;
     }
+    // Take() hands out from the back: the first made, the likeliest to have run.
+    std::reverse(made.begin(), made.end());
     for (OwnerThread* owner : made) {
       // While they were being made, the isolate's thread may have changed the
       // size or filled the reserve itself (TakeSurplus): then they are too many.
