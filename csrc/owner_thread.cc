@@ -36,19 +36,34 @@ uintptr_t CurrentStackPointer() {
 #endif
 }
 
-// glibc reports a stack it could not map as EAGAIN, like a thread limit;
-// mapping the same size the same way tells the two apart.
-bool StackReservable(size_t bytes) {
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (p == MAP_FAILED) return false;
-  munmap(p, bytes);
-  return true;
+size_t PageSize() {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return page;
 }
 
-size_t PageRound(size_t n) {
-  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  return (n + page - 1) / page * page;
+size_t PageRound(size_t n) { return (n + PageSize() - 1) / PageSize() * PageSize(); }
+
+// Linux 6.13+ marks guard pages inside a mapping without splitting it, so a
+// batch of stacks stays one mapping (vm.max_map_count counted every
+// mprotect'ed guard as one more); older kernels refuse the advice (EINVAL).
+constexpr int kMadvGuardInstall = 102;  // MADV_GUARD_INSTALL
+std::atomic<bool> guard_advice_refused{false};
+
+// Makes the page at `page` fault on any access; 0 or an errno.
+int InstallGuard(uintptr_t page) {
+  void* p = reinterpret_cast<void*>(page);
+  if (!guard_advice_refused.load(std::memory_order_relaxed)) {
+    if (madvise(p, PageSize(), kMadvGuardInstall) == 0) return 0;
+    if (errno != EINVAL) return errno;
+    guard_advice_refused.store(true, std::memory_order_relaxed);
+  }
+  return mprotect(p, PageSize(), PROT_NONE) == 0 ? 0 : errno;
 }
+
+// Stacks of one batch of owners share a mapping of at most this many bytes
+// (one stack may exceed it): mapping them one by one cost a system call each,
+// and a large mapping is harder to reserve under vm.overcommit_memory.
+constexpr size_t kMaxBatchMapping = size_t{64} << 20;
 
 // A new thread is usually ready within microseconds: polling for that (and
 // yielding the CPU to it) spares a futex wake-up per thread, whose cost grows
@@ -57,23 +72,13 @@ constexpr int kReadySpin = 200;
 
 void* OwnerMain(void* arg) {
   auto* owner = static_cast<OwnerThread*>(arg);
-
-  pthread_attr_t attr;
-  void* stack_addr = nullptr;
-  size_t stack_len = 0;
-  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-    pthread_attr_getstack(&attr, &stack_addr, &stack_len);
-    pthread_attr_destroy(&attr);
-  }
+  // Its stack's bounds were set by whoever mapped it. Nothing here may use
+  // TLS (errno, malloc): a greenlet may be running on it already.
   owner->fs_base = ReadFsBase();
-  owner->stack_low = reinterpret_cast<uintptr_t>(stack_addr);
-  owner->stack_high = owner->stack_low + stack_len;
   // Greenlets start just below this frame: while it sleeps (the futex loop
   // below makes no calls under the user-space backend) the owner uses nothing
   // beneath its stack pointer, so their frames share its last stack page.
   owner->stack_top = (CurrentStackPointer() - kOwnerReserve) & ~static_cast<uintptr_t>(15);
-  // glibc may hand out a larger cached stack than asked for: JS gets the size
-  // that was asked for, and never less than the headroom native code needs.
   owner->js_limit = std::max(owner->stack_low + kNativeHeadroom, owner->stack_top - owner->stack_size);
   Signal(&owner->ready);
 
@@ -137,46 +142,55 @@ class SignalsBlocked {
   sigset_t previous_;
 };
 
-// Sets `attr` up for owners of `stack_size`, with every signal blocked while
-// they start; Start() returns 0 or an errno.
-class OwnerAttributes {
- public:
-  explicit OwnerAttributes(size_t stack_size) : thread_stack_(PageRound(stack_size + kNativeHeadroom + kOwnerReserve)) {
-    pthread_attr_init(&attr_);
-    if (pthread_attr_setstacksize(&attr_, thread_stack_) != 0) status_ = ENOMEM;
-  }
-  ~OwnerAttributes() { pthread_attr_destroy(&attr_); }
-  int status() const { return status_; }
-  // Starts one owner (not yet ready); returns 0 or an errno.
-  int Start(size_t stack_size, OwnerThread** out) {
+// Starts up to `count` owner threads for greenlets of `stack_size` into
+// `into`, without waiting for them to run (OwnerPool::Acquire does, once per
+// owner). Their stacks are mapped here, one mapping per batch with a guard
+// page below each stack, so their bounds are known before they run. Returns
+// 0, or the negative errno of the first refusal (those started before it are
+// kept): -ENOMEM when the stacks cannot be mapped, else pthread_create's (a
+// guard the kernel cannot mark, past vm.max_map_count, counts as -EAGAIN).
+int StartOwners(size_t stack_size, size_t count, std::vector<OwnerThread*>* into) {
+  const size_t usable = PageRound(stack_size + kNativeHeadroom + kOwnerReserve);
+  const size_t slot = PageSize() + usable;
+  count = std::min(count, std::max<size_t>(1, kMaxBatchMapping / slot));
+  void* mapping = mmap(nullptr, slot * count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (mapping == MAP_FAILED) return -ENOMEM;
+  const auto base = reinterpret_cast<uintptr_t>(mapping);
+  SignalsBlocked signals_blocked;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  int rc = 0;
+  size_t started = 0;
+  for (; started < count; started++) {
+    const uintptr_t guard = base + started * slot;
+    if ((rc = InstallGuard(guard)) != 0) {
+      if (rc == ENOMEM) rc = EAGAIN;
+      break;
+    }
     auto* owner = new OwnerThread();
     owner->stack_size = stack_size;
-    int rc = pthread_create(&owner->thread, &attr_, OwnerMain, owner);
-    if (rc != 0) {
+    owner->stack_low = guard + PageSize();
+    owner->stack_high = guard + slot;
+    pthread_attr_setstack(&attr, reinterpret_cast<void*>(owner->stack_low), usable);
+    if ((rc = pthread_create(&owner->thread, &attr, OwnerMain, owner)) != 0) {
       delete owner;
-      return rc == EAGAIN && !StackReservable(thread_stack_) ? ENOMEM : rc;
+      break;
     }
-    GrowFutexHash(owner_threads.fetch_add(1, std::memory_order_relaxed) + 1);
-    *out = owner;
-    return 0;
+    owner->mapping = guard;
+    owner->mapping_bytes = slot;
+    into->push_back(owner);
   }
-
- private:
-  SignalsBlocked signals_blocked_;
-  size_t thread_stack_;
-  pthread_attr_t attr_;
-  int status_ = 0;
-};
+  pthread_attr_destroy(&attr);
+  if (started < count) munmap(reinterpret_cast<void*>(base + started * slot), (count - started) * slot);
+  if (started > 0) GrowFutexHash(owner_threads.fetch_add(started, std::memory_order_relaxed) + started);
+  return -rc;
+}
 
 }  // namespace
 
-int StartOwner(size_t stack_size, OwnerThread** out) {
-  OwnerAttributes attributes(stack_size);
-  if (attributes.status() != 0) return -attributes.status();
-  int rc = attributes.Start(stack_size, out);
-  if (rc != 0) return -rc;
-  WaitFor(&(*out)->ready, kReadySpin);
-  return 0;
+OwnerThread::~OwnerThread() {
+  // Only after pthread_join: glibc keeps its TCB at the top of this stack.
+  if (mapping_bytes != 0) munmap(reinterpret_cast<void*>(mapping), mapping_bytes);
 }
 
 int OwnerPool::Acquire(int spin, size_t stack_size, OwnerThread** out) {
@@ -187,37 +201,32 @@ int OwnerPool::Acquire(int spin, size_t stack_size, OwnerThread** out) {
     owner = idle.back();
     idle.pop_back();
   } else if ((owner = factory_.Take(stack_size)) == nullptr) {
-    // Threads are made in batches that grow with use: a new thread must be
-    // scheduled once before it can serve, and waiting for that once per batch
-    // instead of once per thread matters on a busy machine.
+    // Threads are made in batches that grow with use, and not waited for
+    // here: by the time the last of a batch is handed out, the first ones
+    // have long run.
     size_t batch = std::clamp<size_t>(created() / 4, 1, kMaxBatch);
-    int rc = CreateBatch(stack_size, batch, &idle);
+    size_t before = idle.size();
+    int rc = StartOwners(stack_size, batch, &idle);
+    created_ += idle.size() - before;
     if (idle.empty()) return rc;
+    // Handed out from the back: the first made, the likeliest to have run.
+    std::reverse(idle.begin() + before, idle.end());
+    idle_count_ += idle.size() - before;
+    idle_count_--;
     owner = idle.back();
     idle.pop_back();
+  }
+  // Until a new thread has run, nothing may run on its stack: it records what
+  // only it can see (its FS base, where its own frames end), and glibc's
+  // start_thread writes TLS that a greenlet's native code reads (the ctype
+  // tables, the resolver state).
+  if (!owner->has_run) {
+    WaitFor(&owner->ready, kReadySpin);
+    owner->has_run = true;
   }
   owner->spin.store(spin, std::memory_order_relaxed);
   *out = owner;
   return 0;
-}
-
-int OwnerPool::CreateBatch(size_t stack_size, size_t count, std::vector<OwnerThread*>* into) {
-  OwnerAttributes attributes(stack_size);
-  int rc = attributes.status();
-  std::vector<OwnerThread*> started;
-  for (size_t i = 0; rc == 0 && i < count; i++) {
-    OwnerThread* owner = nullptr;
-    rc = attributes.Start(stack_size, &owner);
-    if (rc == 0) started.push_back(owner);
-  }
-  for (OwnerThread* owner : started) {
-    WaitFor(&owner->ready, kReadySpin);
-    into->push_back(owner);
-  }
-  created_ += started.size();
-  // All but the one about to be handed out count as idle.
-  if (!started.empty()) idle_count_ += started.size() - 1;
-  return rc == 0 ? 0 : -rc;
 }
 
 size_t OwnerPool::idle(size_t stack_size) const {
@@ -260,6 +269,9 @@ void OwnerPool::Trim() {
 
 namespace {
 constexpr size_t kMaxEndingBacklog = 256;
+// Spares are made in batches of this many (a mapping each), and handed over
+// as each batch is done.
+constexpr size_t kFactoryBatch = 8;
 }  // namespace
 
 int OwnerFactory::SetSpares(size_t stack_size, size_t fill, size_t keep) {
@@ -385,26 +397,30 @@ void OwnerFactory::Run() {
       continue;
     }
     size_t stack_size = stack_size_;
+    size_t wanted = fill_ > 0 ? fill_ : keep_ - (ready_.size() + lent_);
     lock.unlock();
-    OwnerThread* owner = nullptr;
-    int rc = StartOwner(stack_size, &owner);
+    std::vector<OwnerThread*> made;
+    int rc = StartOwners(stack_size, std::min(wanted, kFactoryBatch), &made);
     lock.lock();
+    made_.fetch_add(made.size(), std::memory_order_relaxed);
     if (rc < 0) {
       // The system refuses threads: the isolate's thread will meet the same
       // refusal when it needs one, and report it; making more is pointless.
       fill_ = keep_ = 0;
-      continue;
     }
-    made_.fetch_add(1, std::memory_order_relaxed);
-    // While it was being made, the isolate's thread may have changed the size
-    // or filled the reserve itself (TakeSurplus): then it is one too many.
-    if (stack_size != stack_size_ || (fill_ == 0 && ready_.size() + lent_ >= keep_)) {
-      ending_.push_back(owner);
-      continue;
+    // Take() hands out from the back: the first made, the likeliest to have run.
+    std::reverse(made.begin(), made.end());
+    for (OwnerThread* owner : made) {
+      // While they were being made, the isolate's thread may have changed the
+      // size or filled the reserve itself (TakeSurplus): then they are too many.
+      if (stack_size != stack_size_ || (fill_ == 0 && ready_.size() + lent_ >= keep_)) {
+        ending_.push_back(owner);
+        continue;
+      }
+      ready_.push_back(owner);
+      if (fill_ > 0) fill_--;
     }
-    ready_.push_back(owner);
     ready_count_.store(ready_.size(), std::memory_order_relaxed);
-    if (fill_ > 0) fill_--;
   }
 }
 

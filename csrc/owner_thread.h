@@ -1,7 +1,8 @@
 // Owner threads: the pthreads whose stack and thread identity greenlets use.
 //
-// An owner thread is created with all signals blocked. Under the user-space
-// backend it records its FS base and stack bounds and sleeps until it is
+// An owner thread is created with all signals blocked, on a stack the pool
+// maps (in batches, a guard page below each). Under the user-space backend it
+// records its FS base and where its own frame ends, and sleeps until it is
 // released; greenlets run on the part of its stack below its own frame. Under
 // the threads backend it runs one greenlet after another, sleeping between
 // them. Idle owners are pooled per stack size and reused. A factory thread
@@ -32,18 +33,23 @@ struct OwnerJob {
 };
 
 struct OwnerThread {
+  ~OwnerThread();  // unmaps its stack: only once its thread has been joined
+
   pthread_t thread{};
   // How long it polls for its next job before sleeping: > 0 only under the
   // threads backend (set while it sits in the pool, read by its own loop).
   std::atomic<int> spin{0};
-  size_t stack_size = 0;     // the JS stack size it was made for (pool key)
-  uintptr_t fs_base = 0;     // its TCB, loaded into FS by the user-space switch
+  size_t stack_size = 0;  // the JS stack size it was made for (pool key)
+  uintptr_t fs_base = 0;  // its TCB, loaded into FS by the user-space switch
+  uintptr_t mapping = 0;  // its stack and guard page, mapped by the pool
+  size_t mapping_bytes = 0;
   uintptr_t stack_low = 0;   // lowest usable address of its stack
   uintptr_t stack_high = 0;  // its stack's upper end (what V8 takes as the stack start)
   uintptr_t stack_top = 0;   // where greenlet frames may begin (below its own)
   uintptr_t js_limit = 0;    // what SetStackLimit gets for greenlets on it
 
-  std::atomic<uint32_t> ready{0};  // signalled once it has recorded the above
+  std::atomic<uint32_t> ready{0};  // signalled once it has run and recorded the above
+  bool has_run = false;            // the pool has seen `ready` (it is signalled once)
   std::atomic<uint32_t> wake_word{0};
   // Written before wake_word is signalled; read by the owner after waking.
   OwnerJob job;          // threads backend: what to run next
@@ -98,10 +104,6 @@ class OwnerFactory {
   std::atomic<size_t> made_{0};
 };
 
-// Starts one owner thread for `stack_size` and waits until it sleeps, ready
-// to serve; 0 or a negative errno (see OwnerPool::Acquire).
-int StartOwner(size_t stack_size, OwnerThread** out);
-
 class OwnerPool {
  public:
   // Returns 0 and an owner for a greenlet with `stack_size` bytes of JS stack,
@@ -132,9 +134,6 @@ class OwnerPool {
   size_t spares(size_t stack_size) { return factory_.ready(stack_size); }
 
  private:
-  // Starts up to `count` owner threads into `into`; returns 0, or the negative
-  // errno of the first refusal (those started before it are kept).
-  int CreateBatch(size_t stack_size, size_t count, std::vector<OwnerThread*>* into);
   static constexpr size_t kMaxBatch = 32;
 
   std::map<size_t, std::vector<OwnerThread*>> idle_;
