@@ -11,7 +11,7 @@ import { Greenlet, configure, coreStats, getcurrent } from '../lib/greenlet.js';
 
 const page = 4096;
 const nativeHeadroom = 128 * 1024;
-const ownerReserve = 256;
+const ownerReserve = 0; // kOwnerReserve (csrc/owner_thread.h)
 const roundToPage = (n: number) => Math.ceil(n / page) * page;
 /** Bytes of one owner's share of a batch mapping: its guard page and its stack. */
 const slotBytes = (stackSize: number) => page + roundToPage(stackSize + nativeHeadroom + ownerReserve);
