@@ -51,6 +51,17 @@ describe('green HTTP server: when a handler starts', () => {
     expect(seen).toEqual(['outer', 'outer', true]);
   });
 
+  it('a handler that keeps yielding with sleep(0) still lets a timer fire (its pass ends after switchInterval)', async () => {
+    const base = await serve((req, res) => {
+      let fired = false;
+      setTimeout(() => (fired = true), 1);
+      const start = Date.now();
+      while (!fired && Date.now() - start < 2000) sleep(0);
+      res.send(fired ? 'fired' : 'starved');
+    });
+    expect(await (await fetch(base)).text()).toBe('fired');
+  }, 20_000);
+
   it('a handler that ends without parking leaves nothing pending, and errors still answer 500', async () => {
     const errors: unknown[] = [];
     const base = await serve(

@@ -135,6 +135,23 @@ describe('AsyncLocalStorage in greenlets', () => {
     expect(seen).toBeUndefined();
     expect(await runAsync(() => als.getStore())).toBeUndefined();
   });
+
+  it('a store a hub callback enters ends with its pass: the next pass starts without it', async () => {
+    const seen: unknown[] = [];
+    await new Promise<void>((resolve) => {
+      getHub().runCallback(() => {
+        als.enterWith('entered on the hub');
+        seen.push(als.getStore());
+        setTimeout(() =>
+          getHub().runCallback(() => {
+            seen.push(als.getStore());
+            resolve();
+          }),
+        );
+      });
+    });
+    expect(seen).toEqual(['entered on the hub', undefined]);
+  });
 });
 
 describe('nested async scopes', () => {
