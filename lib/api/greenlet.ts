@@ -72,6 +72,14 @@ interface Link {
 export const kRawlink: unique symbol = Symbol('greenloop.rawlink');
 /** See {@link startNow}. @internal */
 const kStartNow: unique symbol = Symbol('greenloop.startNow');
+/**
+ * Internal: a method a subclass may define, called synchronously where the
+ * greenlet finishes, before its links (a {@link kRawlink} link the class
+ * itself has, for what every instance does at death, without allocating one
+ * per instance). It must not block; an error it throws is reported.
+ * @internal
+ */
+export const kOnFinish: unique symbol = Symbol('greenloop.onFinish');
 /** Internal: removes a link added with {@link kRawlink}. @internal */
 export const kUnlink: unique symbol = Symbol('greenloop.unlink');
 /** Internal: marks a greenlet's outcome as handled (no unjoined-error report). @internal */
@@ -498,6 +506,14 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
     this.#value = value;
     this.#exception = error;
     this.#failed = failed;
+    const onFinish = (this as { [kOnFinish]?: () => void })[kOnFinish];
+    if (onFinish !== undefined) {
+      try {
+        onFinish.call(this);
+      } catch (hookError) {
+        getHub().reportError(hookError, this, 'had a link that threw');
+      }
+    }
     const links = this.#links;
     this.#links = null;
     if (links !== null) for (const link of links) this.#runLink(link);
