@@ -154,6 +154,20 @@ describe('AsyncLocalStorage in greenlets', () => {
   });
 });
 
+describe('AsyncLocalStorage enabled early or late (in a child process: a fresh thread)', () => {
+  it('a storage enabled before greenloop loaded reaches the greenlets spawned in its scope', () => {
+    const run = runFixture('hub-context-stores.js', [], ['early']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(lastJson(run).seen).toEqual(['entered before greenloop loaded']);
+  });
+
+  it('a storage first used after greenlets ran without any reaches the greenlets spawned in its run()', () => {
+    const run = runFixture('hub-context-stores.js', [], ['late']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(lastJson(run).seen).toEqual([null, 'first run after greenlets ran']); // JSON: undefined is null
+  });
+});
+
 describe('nested async scopes', () => {
   it('a greenlet parks inside AsyncResource#runInAsyncScope and resumes in the same scope', async () => {
     const r = await runAsync(() => {

@@ -87,10 +87,41 @@ function noteWrite(): void {
   if (current === spare) spareWritten = true;
 }
 
+/**
+ * Resource mode: whether an AsyncLocalStorage has been enabled in this thread
+ * (by its first `run()` or `enterWith()`, here or before greenloop loaded).
+ * Until one has, no resource carries a store, and {@link captureStores} skips
+ * `executionAsyncResource()` (whose first call also makes Node route every
+ * native callback through its JS trampoline from then on) and the scan of the
+ * resource's symbols, which a server pays for at every request.
+ */
+let storesInUse = false;
+
 const resource = new AsyncResource('greenloop.Hub', { requireManualDestroy: true });
 for (const key of Object.getOwnPropertySymbols(resource)) {
-  // Stores inherited from whatever code loaded greenloop: not the hub's.
-  if (key.description === STORE_KEY || key.description === SHARED_STORE_KEY) delete (resource as any)[key];
+  // Stores inherited from whatever code loaded greenloop: not the hub's. An
+  // enabled AsyncLocalStorage gives every new resource its key, even without
+  // a store: one was enabled before greenloop loaded.
+  if (key.description === STORE_KEY || key.description === SHARED_STORE_KEY) {
+    storesInUse = true;
+    delete (resource as any)[key];
+  }
+}
+
+if (contextMode === 'resource') {
+  // Node's AsyncLocalStorage enables itself through `_enable()` in every
+  // `run()` and `enterWith()` (Node 20 to 26): noted here, once per thread.
+  // A Node without it gets the scan at every capture.
+  const prototype = AsyncLocalStorage.prototype as unknown as { _enable?: (this: unknown) => void };
+  const enable = prototype._enable;
+  if (typeof enable === 'function') {
+    prototype._enable = function _enable(this: unknown): void {
+      storesInUse = true;
+      enable.call(this);
+    };
+  } else {
+    storesInUse = true;
+  }
 }
 
 /** Every key `in` the resource (own, or inherited from AsyncResource.prototype and up). */
@@ -160,8 +191,9 @@ export function copyCurrentContext(): Context {
  * when that is not {@link hubScope} (a spawn from a callback or top-level code).
  */
 export function captureStores(): Context {
-  const res = executionAsyncResource() as any;
   const ctx = newContext();
+  if (!storesInUse) return ctx;
+  const res = executionAsyncResource() as any;
   for (const key of Object.getOwnPropertySymbols(res)) {
     if (key.description === STORE_KEY || key.description === SHARED_STORE_KEY) ctx[key] = copyValue(key, res[key]);
   }
