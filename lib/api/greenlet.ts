@@ -87,6 +87,9 @@ export const kObserve: unique symbol = Symbol('greenloop.observe');
 
 let counter = 0;
 
+/** The arguments of a greenlet started without any, and of one that has started: one array for all. */
+const NO_ARGS: readonly unknown[] = Object.freeze([]);
+
 const enum Phase {
   New,
   Scheduled,
@@ -125,7 +128,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
   /** @internal */
   readonly [kTask]: Task;
   #fn: ((...args: any[]) => T) | null;
-  #args: unknown[] = [];
+  #args: readonly unknown[] = NO_ARGS;
   /** Null until first read for a default name: spelling it out at every spawn cost more than the rest of the name's uses. */
   #name: string | null;
   /** The default name's number, taken at creation (0 with a given name). */
@@ -234,7 +237,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
 
   /** start() that runs it at once where the hub allows (see {@link startNow}). @internal */
   [kStartNow](): this {
-    return this.#schedule([] as unknown as A, true);
+    return this.#schedule(NO_ARGS as unknown as A, true);
   }
 
   /** start() and startNow(): `atOnce` runs it in this callback where the hub allows (Hub.runNow). */
@@ -487,8 +490,8 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
       const fn = this.#fn ?? ((this as unknown as { run: (...args: unknown[]) => T }).run as (...args: unknown[]) => T);
       this.#fn = null;
       const args = this.#args;
-      this.#args = [];
-      value = fn.apply(this, args);
+      this.#args = NO_ARGS;
+      value = fn.apply(this, args as unknown[]);
       if (isThenable(value)) value = parkOnThenable(value, null, undefined) as T;
     } catch (e) {
       if (e instanceof GreenletExit) value = e as T;
