@@ -16,7 +16,7 @@
  */
 import { executionAsyncId } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
-import { asyncScopesFollowGreenlets } from '../async-stack.js';
+import { asyncScopesFollowGreenlets, trimAsyncResources } from '../async-stack.js';
 import { BlockingOnHubError, GreenletError, GreenletExit } from '../errors.js';
 import {
   arrivals,
@@ -565,6 +565,7 @@ export class Hub {
     try {
       runInHubScope(body, this, arg);
     } finally {
+      trimAsyncResources();
       this.#inPass = false;
       if (this.#queue.length !== 0) this.#schedulePass();
     }
