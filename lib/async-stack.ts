@@ -215,3 +215,21 @@ export function reenterScopes(saved: SavedScopes | null): void {
     n.push(saved[i] as number, saved[i + 1] as number, saved[i + 2]);
   }
 }
+
+/**
+ * Drops the empty slots at the end of Node's JS list of scope resources. A
+ * scope pushed from JS inside a native callback's (the hub's pass, in a
+ * request callback) leaves that list one slot longer than the native stack
+ * once it is popped, a hole where the native side keeps its own resource;
+ * Node then truncates it when the native scope closes, through the slow C++
+ * `Object::Set('length')`, at every request. An empty slot reads as no entry
+ * (`executionAsyncResource()` asks the native side for both), and Node
+ * writes entries by index, so dropping it here changes nothing it reads.
+ */
+export function trimAsyncResources(): void {
+  const resources = internals?.resources;
+  if (resources === undefined) return;
+  let length = resources.length;
+  while (length > 0 && resources[length - 1] === undefined) length--;
+  if (length !== resources.length) resources.length = length;
+}

@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, executionAsyncId, executionAsyncResource } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import { Event, getcurrent, getHub, sleep, spawn } from '../lib/index.js';
 import * as http from '../lib/io/http.js';
@@ -50,6 +50,38 @@ describe('green HTTP server: when a handler starts', () => {
     await fetch(base);
     expect(seen).toEqual(['outer', 'outer', true]);
   });
+
+  it("the request callback's async resource and id are the same after the handler ran as before it", async () => {
+    const als = new AsyncLocalStorage<string>();
+    const seen: unknown[][] = [];
+    const look = () => seen.push([executionAsyncResource(), executionAsyncId(), als.getStore()]);
+    const base = await als.run('outer', () =>
+      serve((req, res) => {
+        als.enterWith('inside the handler');
+        res.send('ok');
+      }),
+    );
+    servers.current.raw.prependListener('request', look);
+    servers.current.raw.on('request', look);
+    for (let i = 0; i < 2; i++) await fetch(base);
+    expect(seen).toHaveLength(4);
+    for (const [before, after] of [seen.slice(0, 2), seen.slice(2)]) {
+      expect(after![0]).toBe(before![0]);
+      expect(after![1]).toBe(before![1]);
+      expect(after![2]).toBe('outer');
+    }
+  });
+
+  it('a handler that keeps yielding with sleep(0) still lets a timer fire (its pass ends after switchInterval)', async () => {
+    const base = await serve((req, res) => {
+      let fired = false;
+      setTimeout(() => (fired = true), 1);
+      const start = Date.now();
+      while (!fired && Date.now() - start < 2000) sleep(0);
+      res.send(fired ? 'fired' : 'starved');
+    });
+    expect(await (await fetch(base)).text()).toBe('fired');
+  }, 20_000);
 
   it('a handler that ends without parking leaves nothing pending, and errors still answer 500', async () => {
     const errors: unknown[] = [];

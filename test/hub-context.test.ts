@@ -135,6 +135,37 @@ describe('AsyncLocalStorage in greenlets', () => {
     expect(seen).toBeUndefined();
     expect(await runAsync(() => als.getStore())).toBeUndefined();
   });
+
+  it('a store a hub callback enters ends with its pass: the next pass starts without it', async () => {
+    const seen: unknown[] = [];
+    await new Promise<void>((resolve) => {
+      getHub().runCallback(() => {
+        als.enterWith('entered on the hub');
+        seen.push(als.getStore());
+        setTimeout(() =>
+          getHub().runCallback(() => {
+            seen.push(als.getStore());
+            resolve();
+          }),
+        );
+      });
+    });
+    expect(seen).toEqual(['entered on the hub', undefined]);
+  });
+});
+
+describe('AsyncLocalStorage enabled early or late (in a child process: a fresh thread)', () => {
+  it('a storage enabled before greenloop loaded reaches the greenlets spawned in its scope', () => {
+    const run = runFixture('hub-context-stores.js', [], ['early']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(lastJson(run).seen).toEqual(['entered before greenloop loaded']);
+  });
+
+  it('a storage first used after greenlets ran without any reaches the greenlets spawned in its run()', () => {
+    const run = runFixture('hub-context-stores.js', [], ['late']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(lastJson(run).seen).toEqual([null, 'first run after greenlets ran']); // JSON: undefined is null
+  });
 });
 
 describe('nested async scopes', () => {

@@ -72,12 +72,23 @@ interface Link {
 export const kRawlink: unique symbol = Symbol('greenloop.rawlink');
 /** See {@link startNow}. @internal */
 const kStartNow: unique symbol = Symbol('greenloop.startNow');
+/**
+ * Internal: a method a subclass may define, called synchronously where the
+ * greenlet finishes, before its links (a {@link kRawlink} link the class
+ * itself has, for what every instance does at death, without allocating one
+ * per instance). It must not block; an error it throws is reported.
+ * @internal
+ */
+export const kOnFinish: unique symbol = Symbol('greenloop.onFinish');
 /** Internal: removes a link added with {@link kRawlink}. @internal */
 export const kUnlink: unique symbol = Symbol('greenloop.unlink');
 /** Internal: marks a greenlet's outcome as handled (no unjoined-error report). @internal */
 export const kObserve: unique symbol = Symbol('greenloop.observe');
 
 let counter = 0;
+
+/** The arguments of a greenlet started without any, and of one that has started: one array for all. */
+const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
 const enum Phase {
   New,
@@ -117,7 +128,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
   /** @internal */
   readonly [kTask]: Task;
   #fn: ((...args: any[]) => T) | null;
-  #args: unknown[] = [];
+  #args: readonly unknown[] = NO_ARGS;
   /** Null until first read for a default name: spelling it out at every spawn cost more than the rest of the name's uses. */
   #name: string | null;
   /** The default name's number, taken at creation (0 with a given name). */
@@ -226,7 +237,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
 
   /** start() that runs it at once where the hub allows (see {@link startNow}). @internal */
   [kStartNow](): this {
-    return this.#schedule([] as unknown as A, true);
+    return this.#schedule(NO_ARGS as unknown as A, true);
   }
 
   /** start() and startNow(): `atOnce` runs it in this callback where the hub allows (Hub.runNow). */
@@ -479,8 +490,8 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
       const fn = this.#fn ?? ((this as unknown as { run: (...args: unknown[]) => T }).run as (...args: unknown[]) => T);
       this.#fn = null;
       const args = this.#args;
-      this.#args = [];
-      value = fn.apply(this, args);
+      this.#args = NO_ARGS;
+      value = fn.apply(this, args as unknown[]);
       if (isThenable(value)) value = parkOnThenable(value, null, undefined) as T;
     } catch (e) {
       if (e instanceof GreenletExit) value = e as T;
@@ -498,6 +509,14 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
     this.#value = value;
     this.#exception = error;
     this.#failed = failed;
+    const onFinish = (this as { [kOnFinish]?: () => void })[kOnFinish];
+    if (onFinish !== undefined) {
+      try {
+        onFinish.call(this);
+      } catch (hookError) {
+        getHub().reportError(hookError, this, 'had a link that threw');
+      }
+    }
     const links = this.#links;
     this.#links = null;
     if (links !== null) for (const link of links) this.#runLink(link);

@@ -61,10 +61,67 @@ export function newContext(): Context {
 /** The context {@link hubScope} shows now: the running greenlet's (or the hub's). */
 let current: Context = newContext();
 
+/**
+ * The context {@link emptyHubContext} hands out while nothing has been
+ * written to it, and whether something has (each write through
+ * {@link hubScope} checks).
+ */
+let spare: Context = newContext();
+let spareWritten = false;
+
+/**
+ * Resource mode: an empty context for the hub's code in a pass. It is the
+ * previous pass's when nothing wrote to that one (a hub pass runs at least
+ * once a loop turn, and per request on a server: most leave theirs empty),
+ * else a new one.
+ */
+export function emptyHubContext(): Context {
+  if (spareWritten) {
+    spare = newContext();
+    spareWritten = false;
+  }
+  return spare;
+}
+
+function noteWrite(): void {
+  if (current === spare) spareWritten = true;
+}
+
+/**
+ * Resource mode: whether an AsyncLocalStorage has been enabled in this thread
+ * (by its first `run()` or `enterWith()`, here or before greenloop loaded).
+ * Until one has, no resource carries a store, and {@link captureStores} skips
+ * `executionAsyncResource()` (whose first call also makes Node route every
+ * native callback through its JS trampoline from then on) and the scan of the
+ * resource's symbols, which a server pays for at every request.
+ */
+let storesInUse = false;
+
 const resource = new AsyncResource('greenloop.Hub', { requireManualDestroy: true });
 for (const key of Object.getOwnPropertySymbols(resource)) {
-  // Stores inherited from whatever code loaded greenloop: not the hub's.
-  if (key.description === STORE_KEY || key.description === SHARED_STORE_KEY) delete (resource as any)[key];
+  // Stores inherited from whatever code loaded greenloop: not the hub's. An
+  // enabled AsyncLocalStorage gives every new resource its key, even without
+  // a store: one was enabled before greenloop loaded.
+  if (key.description === STORE_KEY || key.description === SHARED_STORE_KEY) {
+    storesInUse = true;
+    delete (resource as any)[key];
+  }
+}
+
+if (contextMode === 'resource') {
+  // Node's AsyncLocalStorage enables itself through `_enable()` in every
+  // `run()` and `enterWith()` (Node 20 to 26): noted here, once per thread.
+  // A Node without it gets the scan at every capture.
+  const prototype = AsyncLocalStorage.prototype as unknown as { _enable?: (this: unknown) => void };
+  const enable = prototype._enable;
+  if (typeof enable === 'function') {
+    prototype._enable = function _enable(this: unknown): void {
+      storesInUse = true;
+      enable.call(this);
+    };
+  } else {
+    storesInUse = true;
+  }
 }
 
 /** Every key `in` the resource (own, or inherited from AsyncResource.prototype and up). */
@@ -82,12 +139,14 @@ export const hubScope: AsyncResource = new Proxy(resource, {
   get: (target, key, receiver) => (resourceKeys.has(key) ? Reflect.get(target, key, receiver) : current[key]),
   set: (target, key, value) => {
     if (resourceKeys.has(key)) return Reflect.set(target, key, value);
+    noteWrite();
     current[key] = value;
     return true;
   },
   has: (_target, key) => resourceKeys.has(key) || key in current,
   deleteProperty: (target, key) => {
     if (Object.prototype.hasOwnProperty.call(target, key)) return Reflect.deleteProperty(target, key);
+    noteWrite();
     delete current[key];
     return true;
   },
@@ -98,11 +157,22 @@ export const hubScope: AsyncResource = new Proxy(resource, {
     if (d) d.configurable = true; // it is not on the target: must be reported configurable
     return d;
   },
-  defineProperty: (target, key, d) =>
-    resourceKeys.has(key)
-      ? Reflect.defineProperty(target, key, d)
-      : Reflect.defineProperty(current, key, { ...d, configurable: true }),
+  defineProperty: (target, key, d) => {
+    if (resourceKeys.has(key)) return Reflect.defineProperty(target, key, d);
+    noteWrite();
+    return Reflect.defineProperty(current, key, { ...d, configurable: true });
+  },
 });
+
+const runInAsyncScope = AsyncResource.prototype.runInAsyncScope;
+
+/**
+ * `hubScope.runInAsyncScope(body, thisArg, arg)`, without looking the method
+ * up through the Proxy at every pass.
+ */
+export function runInHubScope<T, A>(body: (this: T, arg: A) => void, thisArg: T, arg: A): void {
+  runInAsyncScope.call(hubScope, body as (this: unknown, arg: A) => void, thisArg, arg);
+}
 
 /** Resource mode: makes {@link hubScope} show `ctx`. */
 export function enterContext(ctx: Context): void {
@@ -121,8 +191,9 @@ export function copyCurrentContext(): Context {
  * when that is not {@link hubScope} (a spawn from a callback or top-level code).
  */
 export function captureStores(): Context {
-  const res = executionAsyncResource() as any;
   const ctx = newContext();
+  if (!storesInUse) return ctx;
+  const res = executionAsyncResource() as any;
   for (const key of Object.getOwnPropertySymbols(res)) {
     if (key.description === STORE_KEY || key.description === SHARED_STORE_KEY) ctx[key] = copyValue(key, res[key]);
   }

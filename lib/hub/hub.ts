@@ -16,7 +16,7 @@
  */
 import { executionAsyncId } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
-import { asyncScopesFollowGreenlets } from '../async-stack.js';
+import { asyncScopesFollowGreenlets, trimAsyncResources } from '../async-stack.js';
 import { BlockingOnHubError, GreenletError, GreenletExit } from '../errors.js';
 import {
   arrivals,
@@ -32,9 +32,10 @@ import {
   captureStores,
   contextMode,
   copyCurrentContext,
+  emptyHubContext,
   enterContext,
-  hubScope,
   newContext,
+  runInHubScope,
   type Context,
 } from './context.js';
 import { parkChannel, resumeChannel } from './channels.js';
@@ -46,6 +47,8 @@ import { checkDelay, checkFunction } from './validate.js';
 /** No pending error (a unique value: `undefined` may be thrown too). */
 const NONE: unique symbol = Symbol('greenloop.none');
 const frameMode = contextMode === 'frame';
+/** A pass's deadline before its first check has read the clock (a pass {@link Hub.runNow} runs). */
+const CLOCK_UNREAD = -1;
 
 /**
  * What a greenlet parks on: the hub delivers a kill or a {@link Timeout} through it.
@@ -179,6 +182,7 @@ export class Hub {
   #passScheduled = false;
   #inPass = false;
   #scopeId = -1;
+  /** When the pass's time is up (`Date.now()` ms), or {@link CLOCK_UNREAD} until its first check. */
   #deadline = 0;
   #parks = 0;
   #reportedAtParks = -1;
@@ -289,7 +293,9 @@ export class Hub {
    */
   runNow(task: Task): boolean {
     if (this.#inPass || task.scheduled || getcurrent() !== this.greenlet) return false;
-    this.#asPass(this.#runOne, task);
+    // The clock is read at the pass's first hand-off, not here: a request
+    // greenlet that ends without one (most do) then reads it never.
+    this.#asPass(this.#runOne, task, CLOCK_UNREAD);
     return true;
   }
 
@@ -543,21 +549,23 @@ export class Hub {
   #pass(): void {
     this.#passScheduled = false;
     if (this.#inPass) return; // a raw switch re-entered the loop from a greenlet
-    this.#asPass(this.#passBody, undefined);
+    this.#asPass(this.#passBody, undefined, Date.now() + this.#switchInterval);
   }
 
   /**
-   * Runs `body(arg)` as a pass: with the pass's time budget, in the hub's
-   * async scope and context, and schedules the next pass if greenlets are
-   * left ready. Both the loop turn's pass and {@link runNow} run in one.
+   * Runs `body(arg)` as a pass: until `deadline` (see `#deadline`), in
+   * the hub's async scope and context, and schedules the next pass if
+   * greenlets are left ready. Both the loop turn's pass and {@link runNow}
+   * run in one.
    */
-  #asPass<A>(body: (this: Hub, arg: A) => void, arg: A): void {
+  #asPass<A>(body: (this: Hub, arg: A) => void, arg: A, deadline: number): void {
     this.#inPass = true;
-    this.#deadline = Date.now() + this.#switchInterval;
-    if (!frameMode) enterContext((this.#hubCtx = newContext()));
+    this.#deadline = deadline;
+    if (!frameMode) enterContext((this.#hubCtx = emptyHubContext()));
     try {
-      hubScope.runInAsyncScope(body, this, arg);
+      runInHubScope(body, this, arg);
     } finally {
+      trimAsyncResources();
       this.#inPass = false;
       if (this.#queue.length !== 0) this.#schedulePass();
     }
@@ -644,10 +652,15 @@ export class Hub {
 
   /**
    * Whether the pass has used up its time. Reads the clock every time:
-   * Date.now() costs ~50 ns beside a switch's ~1-3 µs, and the limit stays exact.
+   * Date.now() costs ~50-100 ns beside a switch's ~1-3 µs, and the limit stays
+   * exact. A pass {@link runNow} runs starts its budget here, at its first
+   * hand-off: the greenlet it started ran in an IO callback, as a plain
+   * callback would, and most end without handing off at all.
    */
   #outOfTime(): boolean {
-    return Date.now() > this.#deadline;
+    const now = Date.now();
+    if (this.#deadline === CLOCK_UNREAD) this.#deadline = now + this.#switchInterval;
+    return now > this.#deadline;
   }
 
   /**

@@ -10,7 +10,7 @@
  */
 import * as http from 'node:http';
 import { GreenletExit, PayloadTooLargeError } from '../errors.js';
-import { Greenlet, kRawlink, startNow } from '../api/greenlet.js';
+import { Greenlet, kOnFinish, startNow } from '../api/greenlet.js';
 import { wait } from '../api/wait.js';
 import {
   assertMayBlock,
@@ -237,13 +237,45 @@ export interface CloseOptions {
 export type ServerAddress = SocketAddress;
 export type { ServerListenOptions } from './_server.js';
 
+/** What a server's handler greenlets call back into: one object per server. */
+interface HandlerHooks {
+  /** Serves the greenlet's request, then queued ones. */
+  work(req: IncomingRequest, res: OutgoingResponse): void;
+  /** The greenlet finished (or was killed before it started). */
+  died(g: HandlerGreenlet): void;
+}
+
 /**
  * A request's handler greenlet: a Greenlet that is also its own node in its
- * server's {@link HandlerList}.
+ * server's {@link HandlerList}. It carries its request as fields and its
+ * death hook as a method, not as a closure and a link: these are made for
+ * every request.
  */
 class HandlerGreenlet extends Greenlet<void, []> {
   #prev: HandlerGreenlet | null = null;
   #next: HandlerGreenlet | null = null;
+  readonly #hooks: HandlerHooks;
+  #req: IncomingRequest | null;
+  #res: OutgoingResponse | null;
+
+  constructor(hooks: HandlerHooks, req: IncomingRequest, res: OutgoingResponse) {
+    super();
+    this.#hooks = hooks;
+    this.#req = req;
+    this.#res = res;
+  }
+
+  run(): void {
+    const req = this.#req!;
+    const res = this.#res!;
+    this.#req = this.#res = null;
+    this.#hooks.work(req, res);
+  }
+
+  [kOnFinish](): void {
+    this.#req = this.#res = null;
+    this.#hooks.died(this);
+  }
 
   static link(list: HandlerList, g: HandlerGreenlet): void {
     g.#next = list.first;
@@ -307,12 +339,15 @@ export class Server {
   readonly #queue: [IncomingRequest, OutgoingResponse][] = [];
   /** Live handler greenlets (each one leaves the list when it dies, started or not). */
   readonly #greenlets: HandlerList = { first: null, size: 0 };
-  readonly #onHandlerDeath = (g: Greenlet<any>): void => {
-    HandlerGreenlet.unlink(this.#greenlets, g as HandlerGreenlet);
-    // Killed with requests still queued: a fresh greenlet takes them.
-    const next = this.#queue.shift();
-    if (next !== undefined) this.#onRequest(next[0], next[1]);
-    this.#wakeClose();
+  readonly #hooks: HandlerHooks = {
+    work: (req, res) => this.#work(req, res),
+    died: (g) => {
+      HandlerGreenlet.unlink(this.#greenlets, g);
+      // Killed with requests still queued: a fresh greenlet takes them.
+      const next = this.#queue.shift();
+      if (next !== undefined) this.#onRequest(next[0], next[1]);
+      this.#wakeClose();
+    },
   };
   /** Set once `close()` gave up waiting: queued requests are dropped, not served. */
   #aborting = false;
@@ -351,9 +386,8 @@ export class Server {
       this.#queue.push([req, res]);
       return;
     }
-    const g = new HandlerGreenlet(() => this.#work(req, res));
+    const g = new HandlerGreenlet(this.#hooks, req, res);
     HandlerGreenlet.link(this.#greenlets, g);
-    g[kRawlink](this.#onHandlerDeath);
     // At once, in this callback, as node:http runs a handler (not one loop
     // turn later): it runs until it first parks or ends.
     startNow(g);
