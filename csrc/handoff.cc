@@ -28,6 +28,17 @@ void UnlinkLive(Env* env, Greenlet* g) {
   env->live_count--;
 }
 
+// The central-stack size V8 14 takes when `g` sets its own limit.
+size_t OwnStackExtent(const Greenlet* g) { return g->owner->stack_high - g->owner->js_limit; }
+
+// Gives V8 the stack limit of `g`'s owner (on V8 14+ that also sets the
+// central-stack size: `env` notes it).
+void SetOwnStackLimit(Env* env, Greenlet* g) {
+  env->isolate->SetStackLimit(g->owner->js_limit);
+  env->central_stack_extent = OwnStackExtent(g);
+  g->clear(kLimitLowered);
+}
+
 // V8 14 (Node 26) keeps, per isolate and not per thread, the size of the
 // thread's "central stack" (the one WebAssembly stack switching returns to):
 // Isolate::SetStackLimit(limit) stores GetStackStart() - limit, where
@@ -59,11 +70,8 @@ void UnlinkLive(Env* env, Greenlet* g) {
 void ClaimCentralStack(Env* env, Greenlet* g) {
 #if V8_MAJOR_VERSION >= 14
   if (g->owner == nullptr) return;
-  size_t extent = g->owner->stack_high - g->owner->js_limit;
-  if (!g->has(kLimitLowered) && env->central_stack_extent >= extent) return;
-  env->isolate->SetStackLimit(g->owner->js_limit);
-  env->central_stack_extent = extent;
-  g->clear(kLimitLowered);
+  if (!g->has(kLimitLowered) && env->central_stack_extent >= OwnStackExtent(g)) return;
+  SetOwnStackLimit(env, g);
 #else
   (void)env, (void)g;
 #endif
@@ -127,8 +135,7 @@ Greenlet* RunEntry(Greenlet* self) {
     v8::Isolate::Scope isolate_scope(isolate);
     // V8 would assume ~1 MB below the current stack pointer; give it the
     // owner's real bound so deep recursion throws RangeError.
-    isolate->SetStackLimit(g->owner->js_limit);
-    env->central_stack_extent = g->owner->stack_high - g->owner->js_limit;
+    SetOwnStackLimit(env, g);
     v8::HandleScope handle_scope(isolate);
     v8::Local<v8::Context> context = env->context.Get(isolate);
     v8::Context::Scope context_scope(context);
