@@ -6,7 +6,12 @@
  */
 import { AsyncResource } from 'node:async_hooks';
 import { BlockingOnHubError, GreenletError, GreenletExit, TimeoutError } from '../errors.js';
-import { Greenlet as RawGreenlet, getcurrent, type GreenletOptions as RawGreenletOptions } from '../greenlet.js';
+import {
+  Greenlet as RawGreenlet,
+  NO_ARGS,
+  getcurrent,
+  type GreenletOptions as RawGreenletOptions,
+} from '../greenlet.js';
 import { errorChannel, finishChannel, spawnChannel } from '../hub/channels.js';
 import { getHub, kStartRefused, kTask, Task } from '../hub/hub.js';
 import { clearTimer, setTimer, type Timer } from '../hub/timer.js';
@@ -86,9 +91,6 @@ export const kUnlink: unique symbol = Symbol('greenloop.unlink');
 export const kObserve: unique symbol = Symbol('greenloop.observe');
 
 let counter = 0;
-
-/** The arguments of a greenlet started without any, and of one that has started: one array for all. */
-const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
 const enum Phase {
   New,
@@ -472,8 +474,17 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
       getHub().runCallback(runUserLink, link.fn, this);
       return;
     }
+    this.#callAtDeath(link.fn, link);
+  }
+
+  /**
+   * Calls `fn` (on `receiver`) with this greenlet where it finishes, as
+   * internal links and {@link kOnFinish} run: an error it throws is reported,
+   * and the other links still run.
+   */
+  #callAtDeath(fn: (g: Greenlet<any>) => void, receiver: unknown): void {
     try {
-      link.fn(this);
+      fn.call(receiver, this);
     } catch (error) {
       getHub().reportError(error, this, 'had a link that threw');
     }
@@ -510,13 +521,7 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
     this.#exception = error;
     this.#failed = failed;
     const onFinish = (this as { [kOnFinish]?: () => void })[kOnFinish];
-    if (onFinish !== undefined) {
-      try {
-        onFinish.call(this);
-      } catch (hookError) {
-        getHub().reportError(hookError, this, 'had a link that threw');
-      }
-    }
+    if (onFinish !== undefined) this.#callAtDeath(onFinish, this);
     const links = this.#links;
     this.#links = null;
     if (links !== null) for (const link of links) this.#runLink(link);
