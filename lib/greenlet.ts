@@ -410,9 +410,10 @@ function createHandle(state: GreenletState): NativeHandle {
   return handle;
 }
 
-const NO_ARGS: unknown[] = [];
+/** No arguments: one frozen array for every call that has none. @internal */
+export const NO_ARGS: readonly unknown[] = Object.freeze([]);
 /** The arguments of `run` for the greenlet that {@link begin} is starting, read once by {@link entry}. */
-let startArgs: unknown[] = NO_ARGS;
+let startArgs: readonly unknown[] = NO_ARGS;
 
 /**
  * The first frame of every greenlet: the native core calls it on the new stack
