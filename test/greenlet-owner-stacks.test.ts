@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Greenlet, configure, coreStats, getcurrent } from '../lib/greenlet.js';
+import { pollUntil } from './helpers.js';
 
 // Owner threads run on stacks the pool maps itself (csrc/owner_thread.cc,
 // StartOwners): one mapping per batch, a guard page below each stack. These
@@ -104,14 +105,6 @@ function parkMany(n: number, stackSize: number): Greenlet[] {
   return parked;
 }
 
-async function until(done: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(coreStats())}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 const defaultPoolSize = coreStats().poolSize;
 afterEach(() => configure({ poolSize: defaultPoolSize }));
 
@@ -138,7 +131,7 @@ describe('owner thread stacks', () => {
     expect(ownerGuards(stackSize).length).toBeGreaterThanOrEqual(40);
     for (const g of parked) g.switch();
     configure({ poolSize: 0 });
-    await until(() => ownerGuards(stackSize).length === 0, 'the stacks to be unmapped');
+    await pollUntil(() => ownerGuards(stackSize).length === 0, 'the stacks to be unmapped', 30_000, coreStats);
   });
 
   it("a Worker's owner stacks, idle and under parked greenlets, are unmapped when it exits", async () => {

@@ -67,3 +67,15 @@ export const HEAVY_TEST_TIMEOUT_MS = 300_000;
 
 /** The child-process limit of such a test: below the test's, so that a hang fails with the child's output. */
 export const HEAVY_CHILD_TIMEOUT_MS = 240_000;
+
+/**
+ * Resolves once `done()` holds, polling every 5 ms; rejects after `ms` with
+ * `what` and, as JSON, what `state()` returns then (e.g. the core's stats).
+ */
+export async function pollUntil(done: () => boolean, what: string, ms: number, state: () => unknown): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(state())}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

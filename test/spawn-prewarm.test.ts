@@ -1,16 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Greenlet, configure, coreStats, getcurrent, prewarm } from '../lib/greenlet.js';
-import { fixtureSummary } from './helpers.js';
+import { fixtureSummary, pollUntil } from './helpers.js';
 
-/** Resolves once `done()` holds, polling; rejects with `what` after `ms`. */
-async function until(done: () => boolean, what: string, ms = 45_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(coreStats())}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Resolves once `done()` holds; rejects with `what` and the core's stats after 45 s. */
+const until = (done: () => boolean, what: string) => pollUntil(done, what, 45_000, coreStats);
 
 const threads = () => readdirSync('/proc/self/task').length;
 
