@@ -246,6 +246,7 @@ function depart(
   target: GreenletState,
   t: Transfer,
   event: 'switch' | 'throw' | null,
+  targetFace: Greenlet | null = null,
 ): SavedScopes | null | typeof NO_SWITCH {
   if (origin.isRoot) prepareAsyncStack();
   if (event !== null) trace(event, origin, target);
@@ -254,7 +255,7 @@ function depart(
   if (target.handle === null) target.handle = createHandle(target);
   if (origin.self !== null && !origin.isRoot) holdWeakly(origin, origin.self);
   pending = t;
-  setCurrent(target);
+  setCurrent(target, targetFace);
   return scopes;
 }
 
@@ -364,11 +365,12 @@ export function setSwitchCheck(check: ((target: Greenlet, operation: 'switch' | 
 
 /** `g.switch(value)` without the hub's check: how the hub resumes greenlets. @internal */
 export function resume(g: Greenlet, value?: unknown): unknown {
-  const target = liveAncestor(stateOf(g));
+  const own = stateOf(g);
+  const target = liveAncestor(own);
   const t: Transfer = target.started ? { throws: false, value } : { throws: false, value: undefined, args: [] };
   // transferTo(target, t, 'switch') without its frame: see depart().
   const origin = current;
-  const scopes = depart(origin, target, t, 'switch');
+  const scopes = depart(origin, target, t, 'switch', target === own ? g : null);
   if (scopes === NO_SWITCH) return deliver(t);
   try {
     native.switchTo(target.handle!);
@@ -585,11 +587,12 @@ export class Greenlet {
    */
   switch(...args: unknown[]): unknown {
     if (switchCheck !== null) switchCheck(this, 'switch');
-    const target = liveAncestor(stateOf(this));
+    const own = stateOf(this);
+    const target = liveAncestor(own);
     const t: Transfer = target.started ? { throws: false, value: args[0] } : { throws: false, value: undefined, args };
     // transferTo(target, t, 'switch') without its frame: see depart().
     const origin = current;
-    const scopes = depart(origin, target, t, 'switch');
+    const scopes = depart(origin, target, t, 'switch', target === own ? this : null);
     if (scopes === NO_SWITCH) return deliver(t);
     try {
       native.switchTo(target.handle!);
@@ -685,12 +688,17 @@ rootState.started = true;
 rootState.handle = init.root;
 init.root.state = rootState;
 let current: GreenletState = rootState;
-/** getcurrent()'s answer for `current`, once asked; dropped on every switch. */
+/**
+ * getcurrent()'s answer for `current`: the object a switch was made through
+ * when the switcher had it, else found when first asked. Handing it over saves
+ * a `WeakRef.deref()` per switch, and with it an entry in V8's set of objects
+ * kept alive until the current job ends (which a long batch of switches grows).
+ */
 let currentFace: Greenlet | null = null;
 
-function setCurrent(state: GreenletState): void {
+function setCurrent(state: GreenletState, face: Greenlet | null = null): void {
   current = state;
-  currentFace = null;
+  currentFace = face;
 }
 rootState.isRoot = true;
 publicOf(rootState);

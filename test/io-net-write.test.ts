@@ -97,6 +97,42 @@ describe('sockets that write through their handle', () => {
     listener.close();
   });
 
+  it('once libuv has finished a partial direct write, small writes skip socket.write() again', async () => {
+    const listener = await green(() => listen(0, '127.0.0.1'));
+    const peer = await plainConnect(listener.port);
+    peer.pause();
+    const chunk = 8000; // under the high-water mark on every line: direct while nothing is queued
+    let sock: Socket | undefined;
+    let sent = 0;
+    const heldByLibuv = () => (sock!.raw as unknown as { _handle: { writeQueueSize: number } })._handle.writeQueueSize;
+    const sending = green(() => {
+      sock = listener.accept();
+      // Fill the socket until libuv holds the rest of a write: that one was direct.
+      while (sock.raw.writableLength === 0 && heldByLibuv() === 0) {
+        sock.sendall(numbered(sent, chunk));
+        sent += chunk;
+      }
+    });
+    await sending;
+    const received = readToEnd(peer);
+    peer.resume();
+    await until(() => heldByLibuv() === 0 && sock!.raw.writableLength === 0, 'libuv to finish the held write');
+    const streamWrites = await green(() => {
+      const counter = countStreamWrites(sock!.raw);
+      for (let i = 0; i < 20; i++) {
+        sock!.sendall(numbered(sent, 400));
+        sent += 400;
+      }
+      sock!.close();
+      return counter.count;
+    });
+    expect(streamWrites).toBe(0);
+    const bytes = await received;
+    expect(bytes.length).toBe(sent);
+    expect(bytes.equals(numbered(0, sent))).toBe(true);
+    listener.close();
+  });
+
   it('shutdown() after direct writes sends them all before the FIN, and reading goes on', async () => {
     const listener = await green(() => listen(0, '127.0.0.1'));
     const peer = await new Promise<nodeNet.Socket>((resolve, reject) => {

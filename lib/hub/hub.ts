@@ -182,8 +182,14 @@ export class Hub {
   #passScheduled = false;
   #inPass = false;
   #scopeId = -1;
-  /** When the pass's time is up (`Date.now()` ms), or {@link CLOCK_UNREAD} until its first check. */
+  /** When the pass's time is up (`performance.now()` ms), or {@link CLOCK_UNREAD} until its first check. */
   #deadline = 0;
+  /**
+   * The clock as a parking greenlet read it for its `parkedAt`, for the
+   * pass's time check that the same park makes next (one clock read per park
+   * instead of two); {@link CLOCK_UNREAD} once used or stale.
+   */
+  #parkClock = CLOCK_UNREAD;
   #parks = 0;
   #reportedAtParks = -1;
   #unjoinedHandler: UnjoinedErrorHandler | null = null;
@@ -350,7 +356,7 @@ export class Hub {
    * @internal
    */
   park(task: Task, site: ParkSite, yielding = false): void {
-    task.parkedAt = performance.now(); // first: an overflow here leaves nothing half-done
+    task.parkedAt = this.#parkClock = performance.now(); // first: an overflow here leaves nothing half-done
     // A running greenlet is in the ready queue only if a switch out of it
     // failed at the very edge of the stack after sleep(0) had queued it.
     if (task.scheduled && this.#queue.remove(task)) task.scheduled = false;
@@ -379,6 +385,7 @@ export class Hub {
       const switches = arrivals.count;
       for (;;) {
         const next = this.#peekHandOff();
+        this.#parkClock = CLOCK_UNREAD;
         if (next === task) {
           // It was the next ready one itself (sleep(0) with nothing else ready).
           this.#queue.shift();
@@ -411,6 +418,7 @@ export class Hub {
         back = resume(this.#describer ?? this.greenlet);
       }
     } finally {
+      this.#parkClock = CLOCK_UNREAD; // unused if the park failed before its time check
       task.site = null;
       task.parkedPrev!.parkedNext = task.parkedNext;
       task.parkedNext!.parkedPrev = task.parkedPrev;
@@ -549,7 +557,7 @@ export class Hub {
   #pass(): void {
     this.#passScheduled = false;
     if (this.#inPass) return; // a raw switch re-entered the loop from a greenlet
-    this.#asPass(this.#passBody, undefined, Date.now() + this.#switchInterval);
+    this.#asPass(this.#passBody, undefined, performance.now() + this.#switchInterval);
   }
 
   /**
@@ -651,14 +659,16 @@ export class Hub {
   }
 
   /**
-   * Whether the pass has used up its time. Reads the clock every time:
-   * Date.now() costs ~50-100 ns beside a switch's ~1-3 µs, and the limit stays
-   * exact. A pass {@link runNow} runs starts its budget here, at its first
+   * Whether the pass has used up its time. Reads the clock every time
+   * (~50-100 ns beside a switch's ~1-3 µs, and the limit stays exact), or
+   * takes the reading the parking greenlet just made. A pass {@link runNow} runs starts its budget here, at its first
    * hand-off: the greenlet it started ran in an IO callback, as a plain
    * callback would, and most end without handing off at all.
    */
   #outOfTime(): boolean {
-    const now = Date.now();
+    let now = this.#parkClock;
+    if (now === CLOCK_UNREAD) now = performance.now();
+    else this.#parkClock = CLOCK_UNREAD;
     if (this.#deadline === CLOCK_UNREAD) this.#deadline = now + this.#switchInterval;
     return now > this.#deadline;
   }
