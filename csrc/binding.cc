@@ -262,6 +262,23 @@ void JS_switchTo(const v8::FunctionCallbackInfo<v8::Value>& info) {
   ThrowLeftForResume(env);
 }
 
+// releaseStack(handle) -> bytes: gives back the stack pages below where the
+// greenlet is parked (user-space backend; 0 when there is nothing to give:
+// another backend, the root, the running greenlet, or one not started or
+// finished). When to do it is lib/'s choice (hub/stack-release.ts).
+void JS_releaseStack(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Env* env = EnvOf(info);
+  JsGreenlet* g = Unwrap(info[0]);
+  if (g == nullptr) return ThrowTypeError(env, "releaseStack expects a greenlet handle");
+  long released = 0;
+  if (env->backend == Backend::kUserSpace && g->env == env && g != env->current && g->parked_or_running() &&
+      g->owner != nullptr) {
+    released = g->owner->ReleaseBelow(reinterpret_cast<uintptr_t>(g->saved_sp));
+    if (released < 0) return ThrowGreenletError(env, "releasing a parked stack failed: " + ErrnoName(-released));
+  }
+  info.GetReturnValue().Set(static_cast<double>(released));
+}
+
 // setPoolSize(n): the most idle owner threads kept (lib/greenlet.ts's
 // configure({ poolSize }) checks n first).
 void JS_setPoolSize(const v8::FunctionCallbackInfo<v8::Value>& info) {
@@ -394,6 +411,7 @@ void Initialize(v8::Local<v8::Object> exports, v8::Local<v8::Context> context) {
   SetMethod(env, exports, "setPoolSize", JS_setPoolSize);
   SetMethod(env, exports, "setSpareThreads", JS_setSpareThreads);
   SetMethod(env, exports, "stats", JS_stats);
+  SetMethod(env, exports, "releaseStack", JS_releaseStack);
   InitWatchdog(isolate, exports, context);
 }
 

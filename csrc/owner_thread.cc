@@ -188,6 +188,17 @@ int StartOwners(size_t stack_size, size_t count, std::vector<OwnerThread*>* into
 
 }  // namespace
 
+long OwnerThread::ReleaseBelow(uintptr_t sp) const {
+  // A parked greenlet's stack pointer is the one gl_swap saved: it pushed the
+  // whole context at and above it, and no frame of a call in progress keeps
+  // data in the red zone under it, so the page holding `sp` is the lowest live one.
+  if (sp <= stack_low || sp > stack_high) return 0;
+  const uintptr_t end = sp & ~(static_cast<uintptr_t>(PageSize()) - 1);
+  if (end <= stack_low) return 0;
+  if (madvise(reinterpret_cast<void*>(stack_low), end - stack_low, MADV_DONTNEED) != 0) return -errno;
+  return static_cast<long>(end - stack_low);
+}
+
 OwnerThread::~OwnerThread() {
   // Only after pthread_join: glibc keeps its TCB at the top of this stack.
   if (mapping_bytes != 0) munmap(reinterpret_cast<void*>(mapping), mapping_bytes);

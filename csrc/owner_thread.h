@@ -35,6 +35,12 @@ struct OwnerJob {
 struct OwnerThread {
   ~OwnerThread();  // unmaps its stack: only once its thread has been joined
 
+  // Gives the kernel back the pages of its stack below `sp`, the stack
+  // pointer of a greenlet parked on it (nothing there is live: its frames
+  // are all above). They read as zeros when touched again. Returns the bytes
+  // advised (0 if none), or a negative errno.
+  long ReleaseBelow(uintptr_t sp) const;
+
   pthread_t thread{};
   // How long it polls for its next job before sleeping: > 0 only under the
   // threads backend (set while it sits in the pool, read by its own loop).

@@ -382,6 +382,18 @@ export function resume(g: Greenlet, value?: unknown): unknown {
   return arrive(origin, scopes);
 }
 
+/**
+ * Gives the kernel back the pages of parked `g`'s stack below its park point
+ * (they read as zeros if it goes that deep again) and returns their bytes:
+ * what a greenlet touched while deep in calls stays resident otherwise, for as
+ * long as it lives. 0 under the threads backend, and for a greenlet that is
+ * running, not started or finished. @internal
+ */
+export function releaseParkedStack(g: Greenlet): number {
+  const handle = stateOf(g).handle;
+  return handle === null ? 0 : native.releaseStack(handle);
+}
+
 /** Raises `error` in the started, live greenlet `g` where it stands, without the hub's check. @internal */
 export function resumeThrowing(g: Greenlet, error: unknown): unknown {
   return transferTo(stateOf(g), { throws: true, value: error }, 'throw');

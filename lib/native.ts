@@ -33,6 +33,11 @@ export interface NativeCore {
   setSpareThreads(stackSize: number | undefined, total: number, keep: number): void;
   stats(): CoreStats;
   /**
+   * Gives back the stack pages below where the greenlet of `handle` is parked
+   * and returns their bytes (0 unless it is parked under the user-space backend).
+   */
+  releaseStack(handle: NativeHandle): number;
+  /**
    * The watchdog thread (csrc/watchdog.cc): with `thresholdMs` > 0, calls
    * `callback(0, frames, blockedMs)` from an interrupt when the event loop has
    * not ticked for that long (once per block); with `intervalUs` > 0, calls

@@ -20,8 +20,10 @@ import { asyncScopesFollowGreenlets, trimAsyncResources } from '../async-stack.j
 import { BlockingOnHubError, GreenletError, GreenletExit } from '../errors.js';
 import {
   arrivals,
+  getBackend,
   type Greenlet as RawGreenlet,
   getcurrent,
+  releaseParkedStack,
   resume,
   resumeThrowing,
   setDeathTarget,
@@ -42,7 +44,7 @@ import { parkChannel, resumeChannel } from './channels.js';
 import { Deque } from './deque.js';
 import { assertStackHeadroom } from './headroom.js';
 import { captureParkStack, DESCRIBE, greenletLabel, printUnjoinedError, reportParked } from './report.js';
-import { checkDelay, checkFunction } from './validate.js';
+import { checkDelay, checkFunction, checkTimeout } from './validate.js';
 
 /** No pending error (a unique value: `undefined` may be thrown too). */
 const NONE: unique symbol = Symbol('greenloop.none');
@@ -86,6 +88,8 @@ export class Task {
   startScope: import('node:async_hooks').AsyncResource | null = null;
   /** The stack of its park point, recorded for the exit report. */
   stack: string | null = null;
+  /** Its stack below the park point has been given back since it last parked. */
+  stackReleased = false;
   /** Links of the hub's list of parked tasks. */
   parkedPrev: Task | null = null;
   parkedNext: Task | null = null;
@@ -94,6 +98,9 @@ export class Task {
 }
 
 let taskCount = 0;
+
+/** Parked stacks can give pages back: the user-space backend's (see {@link Hub.releaseStacksAfter}). */
+let releasesStacks = getBackend() === 'user-space';
 
 /** A function the hub runs at its next pass. */
 class Callback {
@@ -172,6 +179,11 @@ export class Hub {
   /** The root greenlet of this thread: where the event loop and the hub's passes run. */
   readonly greenlet: RawGreenlet;
   #switchInterval = 5;
+  #releaseStacksAfter: number | null = 1000;
+  /** The timer of the next {@link Hub.releaseStacksAfter} sweep, while one is due. */
+  #releaseTimer: ReturnType<typeof setTimeout> | null = null;
+  #stackReleases = 0;
+  readonly #releaseSweep = (): void => this.#releaseIdleStacks();
 
   readonly #queue = new Deque<Task | Callback>();
   /** Sentinel of the circular list of parked tasks. */
@@ -250,6 +262,42 @@ export class Hub {
 
   set switchInterval(ms: number) {
     this.#switchInterval = checkDelay('switchInterval', ms);
+  }
+
+  /**
+   * How long a greenlet stays parked, in ms, before the hub gives the kernel
+   * back the pages of its stack below its park point; `null` (or `Infinity`):
+   * never. A greenlet keeps every stack page it ever touched, so one that went
+   * deep once (a big parse, a long chain of calls) and then waits, a server's
+   * handler waiting for the next request, would hold them for as long as it
+   * waits; a released page costs a page fault if it goes that deep again. Each
+   * release is one system call, made by a timer of the hub's once per park
+   * that lasts this long. The user-space backend only (the threads backend's
+   * parked greenlets keep their pages).
+   * @default 1000
+   * @throws TypeError (setting it) unless a number >= 0, `Infinity` or `null`.
+   * @example
+   * ```ts
+   * import { getHub } from 'greenloop';
+   * getHub().releaseStacksAfter = 200; // servers with many idle connections
+   * ```
+   */
+  get releaseStacksAfter(): number | null {
+    return this.#releaseStacksAfter;
+  }
+
+  set releaseStacksAfter(ms: number | null) {
+    this.#releaseStacksAfter = checkTimeout('releaseStacksAfter', ms);
+    if (this.#releaseTimer !== null) {
+      clearTimeout(this.#releaseTimer);
+      this.#releaseTimer = null;
+    }
+    if (this.#parkedCount !== 0) this.#armStackRelease(this.#releaseStacksAfter ?? 0);
+  }
+
+  /** How many parked stacks the hub has given pages back from (see {@link releaseStacksAfter}). */
+  get stackReleases(): number {
+    return this.#stackReleases;
   }
 
   /** How many greenlets and callbacks wait in the ready queue. */
@@ -368,6 +416,9 @@ export class Hub {
     head.parkedPrev = task;
     this.#parkedCount++;
     this.#parks++;
+    task.stackReleased = false;
+    if (this.#releaseTimer === null && this.#releaseStacksAfter !== null)
+      this.#armStackRelease(this.#releaseStacksAfter);
     try {
       if (parkChannel.hasSubscribers) parkChannel.publish({ greenlet: task.greenlet, label: site.label });
       if (yielding) this.wake(task);
@@ -545,6 +596,46 @@ export class Hub {
       return;
     }
     printUnjoinedError(error, greenlet, what);
+  }
+
+  #armStackRelease(ms: number): void {
+    if (this.#releaseStacksAfter === null || !releasesStacks) return;
+    const timer = setTimeout(this.#releaseSweep, ms);
+    timer.unref(); // parked greenlets alone do not keep the process alive
+    this.#releaseTimer = timer;
+  }
+
+  /**
+   * Gives back the stack pages of the greenlets parked for at least
+   * {@link releaseStacksAfter} (once per park), then waits for the next one
+   * to be. The parked list is in the order they parked.
+   */
+  #releaseIdleStacks(): void {
+    this.#releaseTimer = null;
+    const after = this.#releaseStacksAfter;
+    if (after === null) return;
+    const cutoff = performance.now() - after;
+    const head = this.#parked;
+    for (let task = head.parkedNext!; task !== head; task = task.parkedNext!) {
+      if (task.parkedAt > cutoff) {
+        this.#armStackRelease(task.parkedAt - cutoff);
+        return;
+      }
+      if (task.stackReleased) continue;
+      task.stackReleased = true;
+      try {
+        releaseParkedStack(task.greenlet);
+        this.#stackReleases++;
+      } catch (error) {
+        // Never expected (madvise on the thread's own stack mapping); keep the
+        // pages and say so once rather than fail a timer callback.
+        releasesStacks = false;
+        process.emitWarning(`greenloop stops giving back parked stacks' pages: ${(error as Error).message}`, {
+          code: 'GREENLOOP_STACK_RELEASE',
+        });
+        return;
+      }
+    }
   }
 
   #schedulePass(): void {
