@@ -4,7 +4,7 @@
 // python-greenlet beside where they have a counterpart.
 //
 //   npm run build:ts && node bench/figures.js [--quick] [--only id,id,...] [--json PATH]
-//        [--trials 3] [--seconds 3] [--idle 10000] [--park 10000]
+//        [--trials 3] [--seconds 3] [--idle 10000] [--idle-settle 1500] [--park 10000]
 //
 // It writes JSON to --json (default bench/results/figures-<YYYY-MM-DD>.json,
 // with --quick bench/results/figures-<YYYY-MM-DD>-quick.json): per figure the
@@ -31,6 +31,10 @@ const TRIALS = Number(args.trials ?? (QUICK ? 1 : 3));
 const SECONDS = Number(args.seconds ?? (QUICK ? 1 : 3));
 const WARMUP_S = QUICK ? 0.5 : 1;
 const IDLE = Number(args.idle ?? (QUICK ? 200 : 10_000));
+// How long the idle connections stay idle before the server's RSS is read for the RSS row: past
+// greenloop's default releaseStacksAfter (1 s), so the row shows a parked connection's steady
+// state; the JSON keeps the figure read at once too (`atOnce`).
+const IDLE_SETTLE_MS = Number(args['idle-settle'] ?? (QUICK ? 1200 : 1500));
 // Quick: enough parked flows that plain Node's parked async functions (a few hundred bytes each
 // at this count) show in the RSS, which grows by whole pages.
 const PARK = Number(args.park ?? (QUICK ? 2000 : 10_000));
@@ -249,6 +253,7 @@ async function echoTrial(name, clients, idle) {
     await sleepMs(200); // let the server finish starting before its RSS is read
     const rssStart = server.rss();
     let rssIdle = NaN;
+    let rssSettled = NaN;
     const load = await io.runLoad(
       process.execPath,
       [
@@ -265,12 +270,19 @@ async function echoTrial(name, clients, idle) {
         String(idle),
         '--idle-mode',
         'parked',
+        '--idle-settle',
+        String(idle > 0 ? IDLE_SETTLE_MS : 0),
       ],
       (line) => {
         if (line === 'IDLE_READY') rssIdle = server.rss();
+        if (line === 'IDLE_SETTLED') rssSettled = server.rss();
       },
     );
-    return { rps: load.rps, rssPerConnection: idle > 0 ? (rssIdle - rssStart) / idle : NaN };
+    return {
+      rps: load.rps,
+      rssPerConnection: idle > 0 ? (rssSettled - rssStart) / idle : NaN,
+      rssPerConnectionAtOnce: idle > 0 ? (rssIdle - rssStart) / idle : NaN,
+    };
   } catch (error) {
     return { error: `${what}: ${error.message}` };
   } finally {
@@ -317,11 +329,21 @@ async function measureParked(wanted, out, notes) {
   };
   out['rss-parked-conn'] = {
     loadavg,
-    command: `${command}; (server RSS with the idle connections - at start) / ${IDLE}`,
+    command: `${command} --idle-settle ${IDLE_SETTLE_MS}; (server RSS ${IDLE_SETTLE_MS} ms after the idle connections were open - at start) / ${IDLE}`,
     greenloop: series('StreamServer', runs.green, 'rssPerConnection'),
     baseline: series('node:net', runs.node, 'rssPerConnection'),
     beside: runs.gevent ? [series('gevent StreamServer', runs.gevent, 'rssPerConnection')] : [],
+    // The same, read the moment the last idle connection had its echo (before any stack release).
+    atOnce: {
+      greenloop: series('StreamServer', runs.green, 'rssPerConnectionAtOnce'),
+      baseline: series('node:net', runs.node, 'rssPerConnectionAtOnce'),
+    },
   };
+  const atOnce = out['rss-parked-conn'].atOnce;
+  notes.push(
+    `rss-parked-conn is read ${IDLE_SETTLE_MS} ms after the idle connections were open; at once it was ` +
+      `${c.fmtBytes(atOnce.greenloop.median)} (StreamServer) and ${c.fmtBytes(atOnce.baseline.median)} (node:net)`,
+  );
 }
 
 // ==================================================================== HTTP

@@ -1,11 +1,12 @@
 'use strict';
 // Load generator of bench/echo.js, a separate process with plain node:net.
 //   node bench/io/echo-load.js --port P [--clients 100] [--seconds 3] [--warmup 1]
-//        [--size 64] [--idle 0] [--idle-mode silent|parked]
+//        [--size 64] [--idle 0] [--idle-mode silent|parked] [--idle-settle 0]
 // Opens --idle idle connections first (silent: connected, never send;
 // parked: each sends one message, gets it back, then stays quiet, so a green
 // server's handler for it is parked in recv()), prints IDLE_READY, then runs
-// --clients ping-pong clients (one --size message in flight each) for
+// --clients ping-pong clients (after --idle-settle ms more, then IDLE_SETTLED:
+// a server's idle state once it has settled, e.g. parked stacks released), (one --size message in flight each) for
 // --warmup + --seconds, prints MEASURED at the end of the window, then
 // RESULT {"rps":...,"requests":...,"seconds":...}.
 const net = require('node:net');
@@ -19,6 +20,7 @@ const WARMUP = Number(args.warmup ?? 1);
 const SIZE = Number(args.size ?? 64);
 const IDLE = Number(args.idle ?? 0);
 const IDLE_MODE = args['idle-mode'] ?? 'silent';
+const IDLE_SETTLE_MS = Number(args['idle-settle'] ?? 0);
 const HOST = '127.0.0.1';
 
 const message = Buffer.alloc(SIZE, 'x');
@@ -64,6 +66,10 @@ function openIdle(n) {
 async function main() {
   await openIdle(IDLE);
   console.log('IDLE_READY');
+  if (IDLE_SETTLE_MS > 0) {
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
+    console.log('IDLE_SETTLED');
+  }
   let counting = false;
   let stopped = false;
   let requests = 0;

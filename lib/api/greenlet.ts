@@ -157,8 +157,32 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
     }
     let self: Greenlet<T> | undefined;
     const hub = getHub();
+    // The greenlet's whole body, not a call of a method: every frame under a
+    // park point stays on the parked stack, which every scavenge walks and
+    // whose pages the greenlet holds (greenlet.md, what a parked greenlet costs).
     const main = function greenletMain(): void {
-      self!.#main();
+      const g = self!;
+      getHub().arrived(g[kTask]);
+      g.#phase = Phase.Running;
+      let value: T | undefined;
+      let error: unknown;
+      let failed = false;
+      try {
+        const fn = g.#fn ?? ((g as unknown as { run: (...args: unknown[]) => T }).run as (...args: unknown[]) => T);
+        g.#fn = null;
+        const args = g.#args;
+        g.#args = NO_ARGS;
+        value = fn.apply(g, args as unknown[]);
+        if (isThenable(value)) value = parkOnThenable(value, null, undefined) as T;
+      } catch (e) {
+        if (e instanceof GreenletExit) value = e as T;
+        else {
+          error = e;
+          failed = true;
+        }
+      }
+      g.#finish(value, error, failed);
+      getHub().handOffDeath(g[kTask]);
     };
     super(main, hub.greenlet, options?.stackSize === undefined ? undefined : { stackSize: options.stackSize });
     self = this;
@@ -491,30 +515,6 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
   }
 
   /** The greenlet's first frame. */
-  #main(): void {
-    getHub().arrived(this[kTask]);
-    this.#phase = Phase.Running;
-    let value: T | undefined;
-    let error: unknown;
-    let failed = false;
-    try {
-      const fn = this.#fn ?? ((this as unknown as { run: (...args: unknown[]) => T }).run as (...args: unknown[]) => T);
-      this.#fn = null;
-      const args = this.#args;
-      this.#args = NO_ARGS;
-      value = fn.apply(this, args as unknown[]);
-      if (isThenable(value)) value = parkOnThenable(value, null, undefined) as T;
-    } catch (e) {
-      if (e instanceof GreenletExit) value = e as T;
-      else {
-        error = e;
-        failed = true;
-      }
-    }
-    this.#finish(value, error, failed);
-    getHub().handOffDeath(this[kTask]);
-  }
-
   #finish(value: T | undefined, error: unknown, failed: boolean): void {
     this.#phase = Phase.Done;
     this.#value = value;

@@ -265,7 +265,7 @@ export class StreamServer {
   #startHandler(socket: Socket): void {
     if (this.#stopping || !this.#connections.has(socket)) return;
     this.#handlers++;
-    const g = spawn(() => this.#run(socket));
+    const g = spawn(this.#runBound, socket);
     // Counted down at its death, also when killed before it started (its
     // finally block never runs then).
     g[kRawlink](() => {
@@ -278,6 +278,13 @@ export class StreamServer {
     });
     if (this.#connections.has(socket)) this.#connections.set(socket, g as unknown as Handle);
   }
+
+  /**
+   * {@link #run} bound once: calling a bound function adds no frame, where a
+   * closure per handler would add one to every parked handler's stack (every
+   * scavenge walks it, and a deeper park holds one more stack page).
+   */
+  readonly #runBound = this.#run.bind(this);
 
   #run(socket: Socket): void {
     try {
