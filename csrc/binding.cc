@@ -265,7 +265,7 @@ void JS_switchTo(const v8::FunctionCallbackInfo<v8::Value>& info) {
 // releaseStack(handle) -> bytes: gives back the stack pages below where the
 // greenlet is parked (user-space backend; 0 when there is nothing to give:
 // another backend, the root, the running greenlet, or one not started or
-// finished). When to do it is lib/'s choice (hub/stack-release.ts).
+// finished). When to do it is lib/'s choice (lib/hub/hub.ts, releaseStacksAfter).
 void JS_releaseStack(const v8::FunctionCallbackInfo<v8::Value>& info) {
   Env* env = EnvOf(info);
   JsGreenlet* g = Unwrap(info[0]);

@@ -514,7 +514,6 @@ export class Greenlet<T = unknown, A extends unknown[] = any[]> extends RawGreen
     }
   }
 
-  /** The greenlet's first frame. */
   #finish(value: T | undefined, error: unknown, failed: boolean): void {
     this.#phase = Phase.Done;
     this.#value = value;

@@ -88,8 +88,6 @@ export class Task {
   startScope: import('node:async_hooks').AsyncResource | null = null;
   /** The stack of its park point, recorded for the exit report. */
   stack: string | null = null;
-  /** Its stack below the park point has been given back since it last parked. */
-  stackReleased = false;
   /** Links of the hub's list of parked tasks. */
   parkedPrev: Task | null = null;
   parkedNext: Task | null = null;
@@ -183,6 +181,11 @@ export class Hub {
   /** The timer of the next {@link Hub.releaseStacksAfter} sweep, while one is due. */
   #releaseTimer: ReturnType<typeof setTimeout> | null = null;
   #stackReleases = 0;
+  /**
+   * The cutoff of the sweeps so far: every greenlet that parked at or before
+   * it (`parkedAt`) has had its stack released for that park.
+   */
+  #releasedUpTo = -Infinity;
   readonly #releaseSweep = (): void => this.#releaseIdleStacks();
 
   readonly #queue = new Deque<Task | Callback>();
@@ -416,9 +419,7 @@ export class Hub {
     head.parkedPrev = task;
     this.#parkedCount++;
     this.#parks++;
-    task.stackReleased = false;
-    if (this.#releaseTimer === null && this.#releaseStacksAfter !== null)
-      this.#armStackRelease(this.#releaseStacksAfter);
+    if (this.#releaseTimer === null) this.#armStackRelease(this.#releaseStacksAfter ?? 0);
     try {
       if (parkChannel.hasSubscribers) parkChannel.publish({ greenlet: task.greenlet, label: site.label });
       if (yielding) this.wake(task);
@@ -607,22 +608,24 @@ export class Hub {
 
   /**
    * Gives back the stack pages of the greenlets parked for at least
-   * {@link releaseStacksAfter} (once per park), then waits for the next one
-   * to be. The parked list is in the order they parked.
+   * {@link releaseStacksAfter} (once per park: those parked by an earlier
+   * sweep's cutoff had theirs), then waits for the next one to be. The parked
+   * list is in the order they parked.
    */
   #releaseIdleStacks(): void {
     this.#releaseTimer = null;
     const after = this.#releaseStacksAfter;
     if (after === null) return;
     const cutoff = performance.now() - after;
+    const releasedBefore = this.#releasedUpTo;
+    this.#releasedUpTo = Math.max(releasedBefore, cutoff);
     const head = this.#parked;
     for (let task = head.parkedNext!; task !== head; task = task.parkedNext!) {
       if (task.parkedAt > cutoff) {
         this.#armStackRelease(task.parkedAt - cutoff);
         return;
       }
-      if (task.stackReleased) continue;
-      task.stackReleased = true;
+      if (task.parkedAt <= releasedBefore) continue;
       try {
         releaseParkedStack(task.greenlet);
         this.#stackReleases++;
@@ -752,9 +755,10 @@ export class Hub {
   /**
    * Whether the pass has used up its time. Reads the clock every time
    * (~50-100 ns beside a switch's ~1-3 µs, and the limit stays exact), or
-   * takes the reading the parking greenlet just made. A pass {@link runNow} runs starts its budget here, at its first
-   * hand-off: the greenlet it started ran in an IO callback, as a plain
-   * callback would, and most end without handing off at all.
+   * takes the reading the parking greenlet just made. A pass {@link runNow}
+   * runs starts its budget here, at its first hand-off: the greenlet it
+   * started ran in an IO callback, as a plain callback would, and most end
+   * without handing off at all.
    */
   #outOfTime(): boolean {
     let now = this.#parkClock;

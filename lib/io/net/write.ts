@@ -37,7 +37,7 @@ interface WriteRequest {
   buffer: unknown;
   writeStatus?: number | null;
   /** The socket whose write it is (where its completion reports an error). */
-  [kSocket]?: net.Socket;
+  [kSocket]?: HandleSocket;
   /** An async request's id once the handle holds it for a write libuv has not finished; -1 while free. */
   getAsyncId(): number;
 }
@@ -110,9 +110,7 @@ export function writeThroughHandle(stream: Writable, data: string | Uint8Array):
     if (req !== null && req.getAsyncId() !== -1) {
       // libuv holds the rest of a partial write (and this request) until it completes.
       spareRequest = null;
-      req.buffer = data;
-      req[kSocket] = socket;
-      socket[kHeldWrites] = (socket[kHeldWrites] ?? 0) + 1;
+      holdUntilComplete(req, socket, data);
     } else {
       spareRequest = req;
     }
@@ -121,9 +119,7 @@ export function writeThroughHandle(stream: Writable, data: string | Uint8Array):
     // libuv holds the rest of a partial write: it completes later.
     result.handle = handle;
     result.oncomplete = onDirectWriteComplete;
-    result.buffer = data;
-    result[kSocket] = socket;
-    socket[kHeldWrites] = (socket[kHeldWrites] ?? 0) + 1;
+    holdUntilComplete(result, socket, data);
     const status = result.writeStatus;
     if (status != null) {
       result.writeStatus = null;
@@ -162,9 +158,16 @@ function learnConvention(handle: StreamHandle): void {
   };
 }
 
+/** Keeps `data` and `socket` with `req`, whose rest libuv writes later, and counts it as held. */
+function holdUntilComplete(req: WriteRequest, socket: HandleSocket, data: string | Uint8Array): void {
+  req.buffer = data;
+  req[kSocket] = socket;
+  socket[kHeldWrites] = (socket[kHeldWrites] ?? 0) + 1;
+}
+
 /** Called by the handle with the request as `this` once libuv has written the rest. */
 function onDirectWriteComplete(this: WriteRequest, status: number): void {
-  const socket = this[kSocket] as HandleSocket | undefined;
+  const socket = this[kSocket];
   this.buffer = null;
   this[kSocket] = undefined;
   if (socket === undefined) return;
