@@ -356,6 +356,19 @@ export class Hub {
     return true;
   }
 
+  /**
+   * Runs the ready queue now, in a pass of its own, if it holds at least
+   * `batch` entries and this is the hub outside a pass: for IO callbacks
+   * that wake one greenlet each (socket reads), so that a loop turn with many
+   * events runs its greenlets in batches between them instead of all after
+   * the last one. Otherwise a no-op (the pass already scheduled runs them).
+   * @internal
+   */
+  runReadyBatch(batch: number): void {
+    if (this.#inPass || this.#queue.length < batch || getcurrent() !== this.greenlet) return;
+    this.#asPass(this.#passBody, undefined, performance.now() + this.#switchInterval);
+  }
+
   #runOne(task: Task): void {
     this.#scopeId = executionAsyncId();
     this.#dispatch(task);
