@@ -13,6 +13,11 @@
 // (its system call, timed over all of them: they are released again). The
 // same with no recursion (--depth 0, in a child of its own): what a shallow
 // park keeps either way.
+//
+// The sweeps' own cost: --idle greenlets parked for good (released once) and
+// 200 that keep parking for 21-30 ms, with releaseStacksAfter = 20 (a sweep
+// every few ms, each releasing the few that just reached 20 ms) against the
+// same with releases off, in the same run: the process's CPU per second.
 const c = require('./lib/common.js');
 // Internal: what the hub calls per parked greenlet (timed here on its own).
 const { releaseParkedStack } = require(require('node:path').join(c.ROOT, 'dist', 'cjs', 'greenlet.js'));
@@ -21,6 +26,7 @@ const args = c.parseArgs();
 const PARK = Number(args.park ?? 2000);
 const DEPTH = Number(args.depth ?? 2000);
 const RUNS = Number(args.runs ?? 3);
+const IDLE = Number(args.idle ?? 10000);
 
 function deep(n) {
   const frame = [n, n + 1];
@@ -63,8 +69,34 @@ function perGreenlet(depth, { spawn, sleep, Event, getHub }) {
   };
 }
 
+function sweepCost(releaseAfter, { spawn, sleep, Event, getHub }) {
+  const hub = getHub();
+  hub.releaseStacksAfter = releaseAfter;
+  const idle = new Event();
+  for (let i = 0; i < IDLE; i++) spawn(() => idle.wait());
+  for (let i = 0; i < 200; i++)
+    spawn(() => {
+      for (;;) sleep(21 + (i % 10));
+    });
+  sleep(1500); // the idle ones released, the cycling ones in step
+  const cpu0 = process.cpuUsage();
+  const released0 = hub.stackReleases;
+  const t0 = c.now();
+  sleep(3000);
+  const seconds = c.elapsedNs(t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  return { cpuMsPerS: (cpu.user + cpu.system) / 1000 / seconds, releasesPerS: (hub.stackReleases - released0) / seconds };
+}
+
 function child() {
   const gl = require(c.DIST);
+  if (args.sweep !== undefined) {
+    gl.spawn(() => {
+      c.sendResult(sweepCost(args.sweep === 'on' ? 20 : null, gl));
+      process.exit(0);
+    });
+    return;
+  }
   gl.spawn(() => {
     c.sendResult({ backend: gl.getBackend(), ...perGreenlet(DEPTH, gl) });
     process.exit(0);
@@ -105,6 +137,28 @@ function main() {
     ]);
   }
   c.printTable(rows);
+  const sweeps = { on: [], off: [] };
+  for (let i = 0; i < RUNS; i++) {
+    for (const mode of ['off', 'on']) {
+      const r = c.runChild(__filename, ['--child', `--sweep=${mode}`, `--idle=${IDLE}`]);
+      if (r.error) {
+        console.log(r.error);
+        process.exitCode = 1;
+        return;
+      }
+      sweeps[mode].push(r);
+    }
+  }
+  const cpuOn = c.median(sweeps.on.map((r) => r.cpuMsPerS));
+  const cpuOff = c.median(sweeps.off.map((r) => r.cpuMsPerS));
+  const releasesPerS = c.median(sweeps.on.map((r) => r.releasesPerS));
+  json.sweep = { idle: IDLE, cpuMsPerSOn: cpuOn, cpuMsPerSOff: cpuOff, ratio: cpuOn / cpuOff, releasesPerS };
+  console.log(`\n${IDLE} parked for good + 200 parking 21-30 ms at a time, CPU per second (medians):\n`);
+  c.printTable([
+    ['releaseStacksAfter', 'CPU ms/s', 'releases/s', 'ratio'],
+    ['null (baseline)', cpuOff.toFixed(1), '0', '1.00x'],
+    ['20', cpuOn.toFixed(1), releasesPerS.toFixed(0), c.fmtRatio(cpuOn / cpuOff)],
+  ]);
   c.printJsonReport(json, m, t0);
 }
 

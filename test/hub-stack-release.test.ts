@@ -4,7 +4,9 @@
 // runs test/fixtures/hub-stack-release.js in a child process (with
 // --expose-gc), so that its RSS is its own.
 import { describe, expect, it } from 'vitest';
-import { getHub } from '../lib/index.js';
+import { getBackend } from '../lib/greenlet.js';
+import { Event, getHub, spawn } from '../lib/index.js';
+import { until } from './io-helpers.js';
 import { fixtureSummary } from './helpers.js';
 
 interface Summary {
@@ -42,6 +44,43 @@ describe('parked stacks give their pages back', () => {
     expect(r.releases).toBe(0);
     expect(r.shallowOk).toBe(true);
     expect(r.deepOk).toBe(true);
+  });
+
+  it('each park past the delay is released once, also when the last one released wakes and parks again', async () => {
+    const hub = getHub();
+    const saved = hub.releaseStacksAfter;
+    const releasing = getBackend() === 'user-space';
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 120));
+    const events = Array.from({ length: 8 }, () => new Event());
+    const parkOn = (i: number) => spawn(() => events[i].wait());
+    try {
+      hub.releaseStacksAfter = 20;
+      const before = hub.stackReleases;
+      const released = (n: number) => until(() => hub.stackReleases - before >= n, `${n} releases`);
+      const first = [0, 1, 2, 3, 4].map(parkOn);
+      if (releasing) await released(5);
+      await settle();
+      expect(hub.stackReleases - before).toBe(releasing ? 5 : 0);
+      const again = spawn(() => {
+        events[4].wait();
+        events[5].wait();
+      });
+      if (releasing) await released(6);
+      await settle();
+      expect(hub.stackReleases - before).toBe(releasing ? 6 : 0);
+      // The newest released parks end (`again`'s is where the sweeps go on
+      // from) and `again` parks once more; two more greenlets park.
+      events[4].set();
+      [6, 7].map(parkOn);
+      if (releasing) await released(9);
+      await settle();
+      expect(hub.stackReleases - before).toBe(releasing ? 9 : 0);
+      for (const e of events) e.set();
+      await until(() => first.every((g) => g.dead) && again.dead, 'every greenlet done');
+    } finally {
+      for (const e of events) e.set();
+      hub.releaseStacksAfter = saved;
+    }
   });
 
   it('releaseStacksAfter takes ms >= 0, Infinity or null, and names a wrong value', () => {

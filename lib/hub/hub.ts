@@ -182,10 +182,12 @@ export class Hub {
   #releaseTimer: ReturnType<typeof setTimeout> | null = null;
   #stackReleases = 0;
   /**
-   * The cutoff of the sweeps so far: every greenlet that parked at or before
-   * it (`parkedAt`) has had its stack released for that park.
+   * The last parked task the sweeps released (the sentinel {@link #parked}
+   * if none): it and every task before it in the parked list have had their
+   * stacks released for their current park, none after it has. A sweep
+   * starts after it, so it costs the parks it releases, not all parked.
    */
-  #releasedUpTo = -Infinity;
+  #releasedThrough: Task;
   readonly #releaseSweep = (): void => this.#releaseIdleStacks();
 
   readonly #queue = new Deque<Task | Callback>();
@@ -223,6 +225,7 @@ export class Hub {
     this.greenlet = root;
     this.#parked = new Task(root);
     this.#parked.parkedPrev = this.#parked.parkedNext = this.#parked;
+    this.#releasedThrough = this.#parked;
     process.on('beforeExit', () => this.#beforeExit());
   }
 
@@ -485,6 +488,7 @@ export class Hub {
     } finally {
       this.#parkClock = CLOCK_UNREAD; // unused if the park failed before its time check
       task.site = null;
+      if (task === this.#releasedThrough) this.#releasedThrough = task.parkedPrev!;
       task.parkedPrev!.parkedNext = task.parkedNext;
       task.parkedNext!.parkedPrev = task.parkedPrev;
       task.parkedPrev = task.parkedNext = null;
@@ -621,27 +625,27 @@ export class Hub {
 
   /**
    * Gives back the stack pages of the greenlets parked for at least
-   * {@link releaseStacksAfter} (once per park: those parked by an earlier
-   * sweep's cutoff had theirs), then waits for the next one to be. The parked
-   * list is in the order they parked.
+   * {@link releaseStacksAfter} (once per park: each sweep goes on after
+   * the last task an earlier one released), then waits for the next one to
+   * be. The parked list is in the order they parked.
    */
   #releaseIdleStacks(): void {
     this.#releaseTimer = null;
     const after = this.#releaseStacksAfter;
     if (after === null) return;
     const cutoff = performance.now() - after;
-    const releasedBefore = this.#releasedUpTo;
-    this.#releasedUpTo = Math.max(releasedBefore, cutoff);
     const head = this.#parked;
-    for (let task = head.parkedNext!; task !== head; task = task.parkedNext!) {
+    for (let task = this.#releasedThrough.parkedNext!; task !== head; task = task.parkedNext!) {
       if (task.parkedAt > cutoff) {
-        this.#armStackRelease(task.parkedAt - cutoff);
+        // Not before a tenth of the delay: parks spread evenly over time
+        // would otherwise make a sweep of one or two of them every 1 ms.
+        this.#armStackRelease(Math.max(task.parkedAt - cutoff, after / 10));
         return;
       }
-      if (task.parkedAt <= releasedBefore) continue;
       try {
         releaseParkedStack(task.greenlet);
         this.#stackReleases++;
+        this.#releasedThrough = task;
       } catch (error) {
         // Never expected (madvise on the thread's own stack mapping); keep the
         // pages and say so once rather than fail a timer callback.
