@@ -4,8 +4,7 @@
 // runs test/fixtures/hub-stack-release.js in a child process (with
 // --expose-gc), so that its RSS is its own.
 import { describe, expect, it } from 'vitest';
-import { getBackend } from '../lib/greenlet.js';
-import { Event, getHub, spawn } from '../lib/index.js';
+import { Event, getBackend, getHub, spawn } from '../lib/index.js';
 import { until } from './io-helpers.js';
 import { fixtureSummary } from './helpers.js';
 

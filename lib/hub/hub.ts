@@ -369,7 +369,7 @@ export class Hub {
    */
   runReadyBatch(batch: number): void {
     if (this.#inPass || this.#queue.length < batch || getcurrent() !== this.greenlet) return;
-    this.#asPass(this.#passBody, undefined, performance.now() + this.#switchInterval);
+    this.#runQueue();
   }
 
   #runOne(task: Task): void {
@@ -668,6 +668,11 @@ export class Hub {
   #pass(): void {
     this.#passScheduled = false;
     if (this.#inPass) return; // a raw switch re-entered the loop from a greenlet
+    this.#runQueue();
+  }
+
+  /** Runs the ready queue in a pass of its own, for at most {@link switchInterval} ms. */
+  #runQueue(): void {
     this.#asPass(this.#passBody, undefined, performance.now() + this.#switchInterval);
   }
 
