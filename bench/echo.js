@@ -3,7 +3,7 @@
 // with plain node:net callbacks vs gevent's StreamServer.
 //
 //   npm run build:ts && node bench/echo.js [--trials 3] [--seconds 3] [--clients 1,100,1000]
-//        [--servers node,green,gevent] [--idle 10000] [--no-idle] [--compare DIR]
+//        [--servers node,green,gevent] [--idle 10000] [--no-idle] [--compare DIR] [--tls]
 //
 // --compare DIR adds a server "base": the green echo server of another
 // checkout or copy of greenloop (DIR with bench/ and a built dist/), e.g. the
@@ -35,13 +35,37 @@ const COMPARE = typeof args.compare === 'string' ? path.resolve(args.compare) : 
 const wanted = String(args.servers ?? 'node,green,gevent').split(',');
 if (COMPARE !== null && !wanted.includes('base')) wanted.splice(wanted.indexOf('green') + 1 || wanted.length, 0, 'base');
 
+// --tls: the same over TLS (Node's tls on both sides, a self-signed P-256
+// certificate made here with openssl); gevent's server has no TLS here.
+const TLS_DIR = args.tls ? makeCert() : null;
+const tlsArgs = TLS_DIR === null ? [] : ['--tls', TLS_DIR];
+if (TLS_DIR !== null) {
+  const at = wanted.indexOf('gevent');
+  if (at >= 0) wanted.splice(at, 1);
+}
+
+/** Writes key.pem and cert.pem for localhost / 127.0.0.1 into a temp dir (removed at exit); returns it. */
+function makeCert() {
+  const fs = require('node:fs');
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'greenloop-bench-cert-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  require('node:child_process').execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')],
+    { stdio: 'pipe' },
+  );
+  return dir;
+}
+
 const SERVERS = {
-  node: { label: 'node:net callbacks', cmd: process.execPath, args: [path.join(__dirname, 'io', 'echo-node.js')] },
-  green: { label: 'greenloop StreamServer', cmd: process.execPath, args: [path.join(__dirname, 'io', 'echo-green.js'), '--lazy'] }, // lazy, as these tables were measured
+  node: { label: 'node:net callbacks', cmd: process.execPath, args: [path.join(__dirname, 'io', 'echo-node.js'), ...tlsArgs] },
+  green: { label: 'greenloop StreamServer', cmd: process.execPath, args: [path.join(__dirname, 'io', 'echo-green.js'), '--lazy', ...tlsArgs] }, // lazy, as these tables were measured
   gevent: { label: 'gevent StreamServer', cmd: '/usr/bin/python3', args: [path.join(__dirname, 'python', 'echo_gevent.py')] },
 };
 if (COMPARE !== null) {
-  SERVERS.base = { label: `greenloop at ${COMPARE}`, cmd: process.execPath, args: [path.join(COMPARE, 'bench', 'io', 'echo-green.js'), '--lazy'] };
+  SERVERS.base = { label: `greenloop at ${COMPARE}`, cmd: process.execPath, args: [path.join(COMPARE, 'bench', 'io', 'echo-green.js'), '--lazy', ...tlsArgs] };
 }
 const servers = wanted.filter((name) => {
   if (name === 'gevent' && !c.haveGevent()) {
@@ -69,7 +93,7 @@ async function trial(name, clients, idle = 0, idleMode = 'silent') {
       [
         path.join(__dirname, 'io', 'echo-load.js'),
         '--port', String(server.port), '--clients', String(clients), '--seconds', String(SECONDS),
-        '--warmup', '1', '--idle', String(idle), '--idle-mode', idleMode,
+        '--warmup', '1', '--idle', String(idle), '--idle-mode', idleMode, ...tlsArgs,
       ],
       (line) => {
         if (line === 'IDLE_READY') rssIdle = server.rss();
@@ -89,7 +113,7 @@ async function trial(name, clients, idle = 0, idleMode = 'silent') {
 async function main() {
   const limit = c.fileLimit();
   console.log(`echo benchmark: Node ${process.version}, ${require('node:os').cpus().length} CPUs, open-file limit soft ${limit.soft} / hard ${limit.hard}`);
-  console.log(`${TRIALS} trials x ${SECONDS} s per configuration, 64-byte messages, loopback\n`);
+  console.log(`${TRIALS} trials x ${SECONDS} s per configuration, 64-byte messages, loopback${TLS_DIR === null ? '' : ', TLS'}\n`);
   const rows = [['clients', ...servers.map((s) => `${s} rt/s`), ...servers.map((s) => `${s} CPU/rt`), ...ratioNames.map(([n]) => n)]];
   for (const clients of CLIENTS) {
     const samples = Object.fromEntries(servers.map((s) => [s, []]));

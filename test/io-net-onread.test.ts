@@ -2,11 +2,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createHash } from 'node:crypto';
 import * as nodeNet from 'node:net';
+import * as nodeTls from 'node:tls';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getHub, sleep, spawn } from '../lib/index.js';
-import { connect, listen, StreamServer } from '../lib/io/net.js';
-import { green, tempDir, until } from './io-helpers.js';
+import { connect, listen, StreamServer, type StreamServerOptions } from '../lib/io/net.js';
+import { green, makeCert, tempDir, until } from './io-helpers.js';
 
 // Plain TCP and Unix sockets read through Node's `onread` option into one
 // buffer shared by every socket (lib/io/net/onread.ts); accepted ones get
@@ -20,6 +21,51 @@ function plainConnect(port: number): Promise<nodeNet.Socket> {
     const sock = nodeNet.connect(port, '127.0.0.1', () => resolve(sock));
     sock.on('error', reject);
   });
+}
+
+/**
+ * 200 peers write in one tick, so the server's next poll finds every socket
+ * readable. Handlers run (and reply) once 32 of them are ready, not after
+ * the turn's last read: the most a woken handler sees still queued behind
+ * it is 31, where it would be 199. Their async context is kept.
+ */
+async function expectBatchedHandlers(
+  options: StreamServerOptions,
+  connectPeer: (port: number) => Promise<nodeNet.Socket>,
+): Promise<void> {
+  const count = 200;
+  const als = new AsyncLocalStorage<number>();
+  let parked = 0;
+  let mostQueued = 0;
+  const contextKept: boolean[] = [];
+  const server = new StreamServer((sock) => {
+    const id = parked;
+    als.run(id, () => {
+      parked++;
+      const data = sock.recv();
+      mostQueued = Math.max(mostQueued, getHub().readyCount);
+      contextKept.push(als.getStore() === id);
+      sock.sendall(data);
+      sock.recv(); // the peer's end
+    });
+  }, options);
+  await green(() => server.start());
+  const peers = await Promise.all(Array.from({ length: count }, () => connectPeer(server.port)));
+  await until(() => parked === count, 'every handler parked in recv()');
+  const echoes = peers.map(
+    (peer, i) =>
+      new Promise<string>((resolve, reject) => {
+        peer.once('data', (chunk) => resolve(chunk.toString()));
+        peer.on('error', reject);
+        peer.write(`m${i}`);
+      }),
+  );
+  expect(await Promise.all(echoes)).toEqual(peers.map((_, i) => `m${i}`));
+  expect(mostQueued).toBeGreaterThan(0);
+  expect(mostQueued).toBeLessThan(32);
+  expect(contextKept).toEqual(peers.map(() => true));
+  for (const peer of peers) peer.end();
+  await green(() => server.stop());
 }
 
 describe('sockets that read through onread', () => {
@@ -200,46 +246,7 @@ describe('sockets that read through onread', () => {
   });
 
   it('a loop turn that finds 200 sockets readable runs their handlers in batches between the reads', async () => {
-    // All 200 peers write in one tick, so the server's next poll finds every
-    // socket readable. Handlers run (and reply) once 32 of them are ready,
-    // not after the turn's last read: the most a woken handler sees still
-    // queued behind it is 31, where it would be 199.
-    const count = 200;
-    const als = new AsyncLocalStorage<number>();
-    let parked = 0;
-    let mostQueued = 0;
-    const contextKept: boolean[] = [];
-    const server = new StreamServer(
-      (sock) => {
-        const id = parked;
-        als.run(id, () => {
-          parked++;
-          const data = sock.recv();
-          mostQueued = Math.max(mostQueued, getHub().readyCount);
-          contextKept.push(als.getStore() === id);
-          sock.sendall(data);
-          sock.recv(); // the peer's end
-        });
-      },
-      { port: 0, host: '127.0.0.1' },
-    );
-    await green(() => server.start());
-    const peers = await Promise.all(Array.from({ length: count }, () => plainConnect(server.port)));
-    await until(() => parked === count, 'every handler parked in recv()');
-    const echoes = peers.map(
-      (peer, i) =>
-        new Promise<string>((resolve, reject) => {
-          peer.once('data', (chunk) => resolve(chunk.toString()));
-          peer.on('error', reject);
-          peer.write(`m${i}`);
-        }),
-    );
-    expect(await Promise.all(echoes)).toEqual(peers.map((_, i) => `m${i}`));
-    expect(mostQueued).toBeGreaterThan(0);
-    expect(mostQueued).toBeLessThan(32);
-    expect(contextKept).toEqual(peers.map(() => true));
-    for (const peer of peers) peer.end();
-    await green(() => server.stop());
+    await expectBatchedHandlers({ port: 0, host: '127.0.0.1' }, plainConnect);
   });
 
   it('a greenlet parked in recv() on a connect()ed socket wakes for data from a plain server', async () => {
@@ -259,5 +266,19 @@ describe('sockets that read through onread', () => {
     });
     expect(got).toBe('late hello');
     plain.close();
+  });
+});
+
+describe('sockets that read through stream events', () => {
+  it('TLS: a loop turn that finds 200 sockets readable runs their handlers in batches between the reads', async () => {
+    const { key, cert } = makeCert();
+    const tlsConnect = (port: number) =>
+      new Promise<nodeNet.Socket>((resolve, reject) => {
+        const sock = nodeTls.connect({ port, host: '127.0.0.1', ca: cert, servername: 'localhost' }, () =>
+          resolve(sock),
+        );
+        sock.on('error', reject);
+      });
+    await expectBatchedHandlers({ port: 0, host: '127.0.0.1', tls: { key, cert } }, tlsConnect);
   });
 });

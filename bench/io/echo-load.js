@@ -1,7 +1,7 @@
 'use strict';
 // Load generator of bench/echo.js, a separate process with plain node:net.
 //   node bench/io/echo-load.js --port P [--clients 100] [--seconds 3] [--warmup 1]
-//        [--size 64] [--idle 0] [--idle-mode silent|parked] [--idle-settle 0]
+//        [--size 64] [--idle 0] [--idle-mode silent|parked] [--idle-settle 0] [--tls DIR]
 // Opens --idle idle connections first (silent: connected, never send;
 // parked: each sends one message, gets it back, then stays quiet, so a green
 // server's handler for it is parked in recv()), prints IDLE_READY, then runs
@@ -22,18 +22,23 @@ const IDLE = Number(args.idle ?? 0);
 const IDLE_MODE = args['idle-mode'] ?? 'silent';
 const IDLE_SETTLE_MS = Number(args['idle-settle'] ?? 0);
 const HOST = '127.0.0.1';
+// --tls DIR: connect over TLS, trusting DIR's cert.pem.
+const CA = args.tls ? require('node:fs').readFileSync(require('node:path').join(args.tls, 'cert.pem')) : null;
 
 const message = Buffer.alloc(SIZE, 'x');
 message[SIZE - 1] = 10;
 const sockets = [];
 
 function open(onReady) {
-  const sock = net.connect({ port: PORT, host: HOST, noDelay: true });
+  const sock =
+    CA === null
+      ? net.connect({ port: PORT, host: HOST, noDelay: true })
+      : require('node:tls').connect({ port: PORT, host: HOST, noDelay: true, ca: CA, servername: 'localhost' });
   sock.on('error', (error) => {
     console.error(`load: connection error ${error.code ?? error.message}`);
     process.exit(2);
   });
-  sock.once('connect', () => onReady(sock));
+  sock.once(CA === null ? 'connect' : 'secureConnect', () => onReady(sock));
   sockets.push(sock);
   return sock;
 }

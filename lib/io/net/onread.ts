@@ -13,7 +13,7 @@
 import { channel } from 'node:diagnostics_channel';
 import * as net from 'node:net';
 import { getHub } from '../../hub/hub.js';
-import { StreamReader } from '../_stream.js';
+import { READ_BATCH, StreamReader } from '../_stream.js';
 import { uvError } from '../errors.js';
 
 /** Where a socket made here keeps its reader (the green `Socket` takes it from there). */
@@ -36,16 +36,6 @@ const sharedReadBuffer = Buffer.allocUnsafe(65536);
  */
 const SMALL_READ = 4096;
 const smallReadViews: Array<Uint8Array | undefined> = [];
-
-/**
- * How many greenlets reads may wake before the read callback runs them
- * (see `Hub#runReadyBatch`). A loop turn that finds hundreds of sockets
- * readable otherwise reads them all before any handler replies, so each
- * socket's kernel state is cold again by its write: at 1,000 echo clients,
- * batches of 32-64 gave 5-7% more round trips (bench/echo.js), and at 100
- * clients, where a turn rarely holds that many, the same.
- */
-const READ_BATCH = 32;
 
 /** Called by Node with the socket as `this`, so no socket needs a closure of its own. */
 function onSocketRead(this: FedSocket, nread: number, buffer: Uint8Array): boolean {

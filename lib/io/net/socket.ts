@@ -102,7 +102,7 @@ export class Socket extends ReadingEnd implements Iterable<string> {
     let reader = readerOf(raw);
     // The same sockets (plain TCP and Unix, not TLS) write through their handle.
     const writeDirect = reader === undefined ? undefined : writeThroughHandle;
-    if (reader === undefined) reader = new StreamReader(raw, { syscall: 'read' });
+    if (reader === undefined) reader = new StreamReader(raw, { syscall: 'read', batchReads: true });
     if (options.onFirstActivity !== undefined) reader.onFirstActivity = options.onFirstActivity;
     super(reader);
     this.raw = raw;
