@@ -204,7 +204,7 @@ export interface StreamReaderOptions {
    */
   fed?: boolean;
   /**
-   * The stream is a socket or pipe whose 'data' events come straight from
+   * The stream is a socket whose 'data' events come straight from
    * its handle's read callback: after each, the ready queue runs if reads
    * have made {@link READ_BATCH} greenlets ready, as `onread` sockets do.
    * Not for streams whose events come from inside a parser (an HTTP body):

@@ -357,7 +357,7 @@ export class ProcessOutput extends ReadingEnd implements Iterable<string> {
 
   /** @internal */
   constructor(raw: Readable) {
-    const reader = new StreamReader(raw, { batchReads: true });
+    const reader = new StreamReader(raw);
     super(reader);
     this.raw = raw;
     this.#reader = reader;
