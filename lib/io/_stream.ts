@@ -186,7 +186,7 @@ class WaitSlot {
  * clients, batches of 32-64 gave 5-7% more round trips (bench/echo.js), and
  * at 100 clients, where a turn rarely holds that many, the same.
  */
-export const READ_BATCH = 32;
+const READ_BATCH = 32;
 
 /** Options of {@link StreamReader}. */
 export interface StreamReaderOptions {
@@ -204,11 +204,11 @@ export interface StreamReaderOptions {
    */
   fed?: boolean;
   /**
-   * The stream is a socket whose 'data' events come straight from
-   * its handle's read callback: after each, the ready queue runs if reads
-   * have made {@link READ_BATCH} greenlets ready, as `onread` sockets do.
-   * Not for streams whose events come from inside a parser (an HTTP body):
-   * greenlets would run within it.
+   * The stream is a socket whose data (its 'data' events, or what its
+   * `onread` callback feeds) comes straight from its handle's read callback:
+   * after each chunk, the ready queue runs if reads have made
+   * {@link READ_BATCH} greenlets ready. Not for streams whose events come
+   * from inside a parser (an HTTP body): greenlets would run within it.
    * @default false
    */
   batchReads?: boolean;
@@ -223,6 +223,7 @@ export class StreamReader {
   readonly #stream: Readable;
   readonly #highWaterMark: number;
   readonly #syscall: string;
+  readonly #batchReads: boolean;
   #chunks: Buffer[] = [];
   #length = 0;
   /** Bytes at the start of the buffer known to hold no line end. */
@@ -243,14 +244,8 @@ export class StreamReader {
     this.#syscall = options.syscall ?? 'read';
     this.#onFirstActivity = options.onFirstActivity ?? null;
     this.#parked = new WaitSlot(stream, 'from');
-    if (options.batchReads === true) {
-      stream.on('data', (chunk: Buffer | string) => {
-        this.#onData(chunk);
-        getHub().runReadyBatch(READ_BATCH);
-      });
-    } else if (options.fed !== true) {
-      stream.on('data', (chunk: Buffer | string) => this.#onData(chunk));
-    }
+    this.#batchReads = options.batchReads === true;
+    if (options.fed !== true) stream.on('data', (chunk: Buffer | string) => this.#receive(chunk));
     const ended = () => this.#onEnd();
     stream.on('end', ended);
     stream.on('error', (error: Error) => this.#onError(error));
@@ -280,7 +275,7 @@ export class StreamReader {
    * high-water mark.
    */
   feed(chunk: Buffer): void {
-    this.#onData(chunk);
+    this.#receive(chunk);
   }
 
   /** Bytes received and not yet read. */
@@ -408,6 +403,12 @@ export class StreamReader {
       this.#onFirstActivity = null;
       first();
     }
+  }
+
+  /** Every chunk comes in here, whether fed or from a 'data' event. */
+  #receive(data: Buffer | string): void {
+    this.#onData(data);
+    if (this.#batchReads) getHub().runReadyBatch(READ_BATCH);
   }
 
   #onData(data: Buffer | string): void {

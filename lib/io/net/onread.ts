@@ -12,8 +12,7 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import * as net from 'node:net';
-import { getHub } from '../../hub/hub.js';
-import { READ_BATCH, StreamReader } from '../_stream.js';
+import { StreamReader } from '../_stream.js';
 import { uvError } from '../errors.js';
 
 /** Where a socket made here keeps its reader (the green `Socket` takes it from there). */
@@ -47,7 +46,6 @@ function onSocketRead(this: FedSocket, nread: number, buffer: Uint8Array): boole
   else source = buffer.subarray(0, nread);
   chunk.set(source);
   this[kReader]!.feed(chunk);
-  getHub().runReadyBatch(READ_BATCH);
   return true;
 }
 
@@ -56,7 +54,7 @@ export const fedReads: net.OnReadOpts = { buffer: sharedReadBuffer, callback: on
 
 /** Makes the reader of `raw` (made with {@link fedReads}) before any read can arrive. */
 export function attachReader(raw: net.Socket): StreamReader {
-  const reader = new StreamReader(raw, { fed: true, syscall: 'read' });
+  const reader = new StreamReader(raw, { fed: true, syscall: 'read', batchReads: true });
   (raw as FedSocket)[kReader] = reader;
   return reader;
 }
