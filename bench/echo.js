@@ -37,26 +37,11 @@ if (COMPARE !== null && !wanted.includes('base')) wanted.splice(wanted.indexOf('
 
 // --tls: the same over TLS (Node's tls on both sides, a self-signed P-256
 // certificate made here with openssl); gevent's server has no TLS here.
-const TLS_DIR = args.tls ? makeCert() : null;
+const TLS_DIR = args.tls ? c.makeCertDir() : null;
 const tlsArgs = TLS_DIR === null ? [] : ['--tls', TLS_DIR];
 if (TLS_DIR !== null) {
   const at = wanted.indexOf('gevent');
   if (at >= 0) wanted.splice(at, 1);
-}
-
-/** Writes key.pem and cert.pem for localhost / 127.0.0.1 into a temp dir (removed at exit); returns it. */
-function makeCert() {
-  const fs = require('node:fs');
-  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'greenloop-bench-cert-'));
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  require('node:child_process').execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')],
-    { stdio: 'pipe' },
-  );
-  return dir;
 }
 
 const SERVERS = {

@@ -167,4 +167,27 @@ function fileLimit() {
   return { soft: out[0], hard: out[1] };
 }
 
-module.exports = { ROOT, parseArgs, median, startServer, runLoad, rssOf, cpuOf, fmtRate, fmtMiB, fmtRatio, table, haveGevent, fileLimit };
+/**
+ * Writes key.pem and cert.pem (self-signed P-256, for localhost and
+ * 127.0.0.1) into a temp dir removed at exit; returns the dir.
+ */
+function makeCertDir() {
+  const { execFileSync } = require('node:child_process');
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'greenloop-bench-cert-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const subject = ['-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'];
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
+  const out = ['-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')];
+  execFileSync('openssl', ['req', '-x509', ...ec, '-nodes', '-days', '2', ...subject, ...out], { stdio: 'pipe' });
+  return dir;
+}
+
+/** The key and certificate of the `--tls DIR` argument (made by {@link makeCertDir}), or null without one. */
+function tlsFiles(argv = process.argv) {
+  const at = argv.indexOf('--tls');
+  if (at < 0) return null;
+  const read = (name) => fs.readFileSync(path.join(argv[at + 1], name));
+  return { key: read('key.pem'), cert: read('cert.pem') };
+}
+
+module.exports = { ROOT, makeCertDir, tlsFiles, parseArgs, median, startServer, runLoad, rssOf, cpuOf, fmtRate, fmtMiB, fmtRatio, table, haveGevent, fileLimit };

@@ -4,6 +4,7 @@
 //   node bench/io/echo-green.js [--lazy] [--tls DIR]   -> prints "PORT <n>"
 const { spawn } = require('../../dist/cjs/index.js');
 const { StreamServer } = require('../../dist/cjs/io/net.js');
+const { tlsFiles } = require('./common.js');
 
 const server = new StreamServer(
   (sock) => {
@@ -13,18 +14,10 @@ const server = new StreamServer(
       sock.sendall(data);
     }
   },
-  { port: 0, host: '127.0.0.1', backlog: 4096, lazy: process.argv.includes('--lazy'), tls: tlsOptions() },
+  { port: 0, host: '127.0.0.1', backlog: 4096, lazy: process.argv.includes('--lazy'), tls: tlsFiles() ?? undefined },
 );
 spawn(() => {
   const { port } = server.start();
   console.log(`PORT ${port}`);
   server.serveForever();
 });
-
-/** --tls DIR: serve TLS with DIR's key.pem and cert.pem. */
-function tlsOptions() {
-  const at = process.argv.indexOf('--tls');
-  if (at < 0) return undefined;
-  const read = (name) => require('node:fs').readFileSync(require('node:path').join(process.argv[at + 1], name));
-  return { key: read('key.pem'), cert: read('cert.pem') };
-}

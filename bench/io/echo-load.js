@@ -23,7 +23,7 @@ const IDLE_MODE = args['idle-mode'] ?? 'silent';
 const IDLE_SETTLE_MS = Number(args['idle-settle'] ?? 0);
 const HOST = '127.0.0.1';
 // --tls DIR: connect over TLS, trusting DIR's cert.pem.
-const CA = args.tls ? require('node:fs').readFileSync(require('node:path').join(args.tls, 'cert.pem')) : null;
+const CA = require('./common.js').tlsFiles()?.cert ?? null;
 
 const message = Buffer.alloc(SIZE, 'x');
 message[SIZE - 1] = 10;
