@@ -830,6 +830,18 @@ function checkThreadCount(name: string, n: unknown): asserts n is number {
  * without prewarming. Call it at startup, before a server takes load; the
  * threads stay until greenlets use them or the thread (Worker) exits, and
  * then go back to the pool (see {@link CoreOptions.poolSize}).
+ *
+ * With the hub loaded (the `greenloop` entry point), the first call on a
+ * thread also warms the park path: 48 rounds of two greenlets (named
+ * `greenloop.prewarm`) that start, park on an Event, are woken and end, so
+ * that V8 has compiled that path before a burst of greenlets that all park
+ * runs it interpreted (bench/spawn.js, "cold, prewarmed": 21 -> 15 µs per
+ * greenlet). Called on the hub (top-level code, a callback) that runs before
+ * it returns, about 20 ms the first time, which the first greenlets would
+ * otherwise pay; called from a greenlet, at the hub's next pass. Three of
+ * the threads serve those greenlets and wait in the pool afterwards, so
+ * `spareThreads + idleThreads` is what reaches `count`. Tracers and
+ * `greenloop:*` channels see those greenlets.
  * @param count - greenlets to prepare for (an integer from 0 to 1000000).
  * @param options.stackSize - the stack size of the greenlets to prepare for.
  *   @default the default stack size (see {@link configure})
@@ -839,7 +851,8 @@ function checkThreadCount(name: string, n: unknown): asserts n is number {
  * ```js
  * const { prewarm, coreStats } = require('greenloop');
  * prewarm(1000); // before listening: the first 1,000 concurrent requests start warm
- * console.log(coreStats().spareThreads <= 1000); // true: they arrive in the background
+ * const { spareThreads, idleThreads } = coreStats();
+ * console.log(spareThreads + idleThreads <= 1000); // true: they arrive in the background
  * ```
  */
 export function prewarm(count: number, options?: { stackSize?: number }): void {
@@ -850,6 +863,17 @@ export function prewarm(count: number, options?: { stackSize?: number }): void {
   const stackSize = options?.stackSize ?? defaultStackSize;
   if (stackSize !== undefined) checkStackSize(stackSize);
   native.setSpareThreads(stackSize, count, stackSize === defaultStackSize ? spareThreads : 0);
+  if (count > 0) prewarmHook?.();
+}
+
+let prewarmHook: (() => void) | null = null;
+
+/**
+ * What {@link prewarm} runs after asking for threads: the hub's warm-up of
+ * the park path (lib/api/prewarm.ts), where the hub is loaded. @internal
+ */
+export function setPrewarmHook(hook: (() => void) | null): void {
+  prewarmHook = hook;
 }
 
 /**

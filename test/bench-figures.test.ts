@@ -191,8 +191,14 @@ describe('bench/figures.js --quick', { timeout: HEAVY_TEST_TIMEOUT_MS }, () => {
     expect(drawn).toContain('QUICK RUN (not real figures)');
   });
 
-  it('measures the greenlet figures (bench/switch.js and bench/gc.js children) against theirs', () => {
-    const only = ['rss-parked-greenlet', 'scavenge-parked-greenlet', 'cold-spawn-park', 'switch-round-trip'];
+  it('measures the greenlet figures (bench/switch.js, bench/spawn.js and bench/gc.js children) against theirs', () => {
+    const only = [
+      'rss-parked-greenlet',
+      'scavenge-parked-greenlet',
+      'cold-spawn-park',
+      'cold-spawn-prewarmed',
+      'switch-round-trip',
+    ];
     // python-greenlet is the switch figure's baseline: without it that figure is left out, with a note.
     const missing: Record<string, string> = have.greenlet
       ? {}
@@ -205,6 +211,7 @@ describe('bench/figures.js --quick', { timeout: HEAVY_TEST_TIMEOUT_MS }, () => {
       'rss-parked-greenlet': python,
       'scavenge-parked-greenlet': [],
       'cold-spawn-park': python,
+      'cold-spawn-prewarmed': have.gevent ? ['gevent'] : [],
       'switch-round-trip': [],
     });
   });

@@ -44,3 +44,5 @@ export {
   type Iterables,
 } from './pool.js';
 export { local } from './local.js';
+// Installs prewarm()'s warm-up of the park path (lib/greenlet.ts calls it).
+import './prewarm.js';
