@@ -836,9 +836,10 @@ function checkThreadCount(name: string, n: unknown): asserts n is number {
  * `greenloop.prewarm`) that start, park on an Event, are woken and end, so
  * that V8 has compiled that path before a burst of greenlets that all park
  * runs it interpreted (bench/spawn.js, "cold, prewarmed": 21 -> 15 µs per
- * greenlet). Called on the hub (top-level code, a callback) that runs before
- * it returns, about 20 ms the first time, which the first greenlets would
- * otherwise pay; called from a greenlet, at the hub's next pass. Three of
+ * greenlet). Called on the hub (top-level code, a callback) it starts in the
+ * call and, past a pass's `switchInterval`, goes on in the hub's next passes
+ * (about 20 ms in all, which the first greenlets would otherwise pay);
+ * called from a greenlet, it starts at the hub's next pass. Three of
  * the threads serve those greenlets and wait in the pool afterwards, so
  * `spareThreads + idleThreads` is what reaches `count`. Tracers and
  * `greenloop:*` channels see those greenlets.

@@ -22,8 +22,10 @@ import { sleep } from './sleep.js';
 
 /**
  * Rounds of two greenlets that park on an Event and are woken. 5 rounds left
- * the burst where it was (22 µs each), 20-50 brought it to 15-16 µs; each
- * round costs about 20 µs while the path is still interpreted.
+ * the burst where it was (22 µs each), 20-50 brought it to 14-16 µs. The
+ * whole warm-up takes about 20 ms (Node 20), nearly all of it the path's
+ * first runs (compiling, the hub's start-up, three threads): what the first
+ * greenlets would pay without it.
  */
 const WARM_ROUNDS = 48;
 
