@@ -7,8 +7,9 @@
 //   - cold: --n greenlets started with spawn(), each parked on one Event, timed
 //     from the first spawn until all have parked, ns per greenlet;
 //       'on demand'   as configured by default (threads made on demand);
-//       'prewarmed'   prewarm(n) first, timed once its threads are all ready
-//                     (the time prewarm took in the background is shown beside);
+//       'prewarmed'   prewarm(n) first (threads, and its warm-up of the park
+//                     path), timed once its threads are all ready (the time
+//                     prewarm took in the background is shown beside);
 //   - bursts: --rounds rounds of --burst greenlets spawned and parked, then
 //     released and joined, ns per greenlet of each round after the first
 //     (default pool; then with configure({ spareThreads: burst })).
