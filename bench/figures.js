@@ -440,39 +440,52 @@ async function measureHttp(wanted, out, notes) {
 
 // ==================================================================== greenlets: RSS, cold spawn, GC, switch
 
-/** python-greenlet's parked greenlets (bench/figures/greenlet_park.py), or { error }. */
-function pythonPark(n) {
-  const r = c.runPythonBaseline(
-    PYTHON,
-    'greenlet',
-    path.join('..', 'figures', 'greenlet_park.py'),
-    [String(n)],
-    120_000,
-  );
+/** A bench/python/ baseline under Debian's python3 (c.runPythonBaseline), or { error, skipped } without its module. */
+function pythonBaseline(module, scriptPath, scriptArgs) {
+  const r = c.runPythonBaseline(PYTHON, module, scriptPath, scriptArgs, 120_000);
   return r.skipped ? { error: r.skipped, skipped: true } : r;
 }
 
+/** The series of a Python baseline, or null (with a note) when every trial was skipped. */
+function pythonSeries(label, results, notes) {
+  if (results.every((r) => r.skipped)) {
+    notes.push(`${label}: ${results[0].error}`);
+    return null;
+  }
+  return results;
+}
+
 async function measureGreenlets(wanted, out, notes) {
-  if (!wanted.has('rss-parked-greenlet') && !wanted.has('cold-spawn-park')) return;
+  const prewarmed = wanted.has('cold-spawn-prewarmed');
+  if (!wanted.has('rss-parked-greenlet') && !wanted.has('cold-spawn-park') && !prewarmed) return;
   const loadavg = c.machine().loadavg;
-  // A fresh process per sample: the first greenlets of a process are the cold ones.
-  const runs = await alternate(['green', 'async', 'python'], TRIALS, (name) => {
+  // A fresh process per sample: the first greenlets of a process are the cold ones. The async
+  // functions are the baseline of the three figures.
+  const names = ['green', 'async', 'python', ...(prewarmed ? ['prewarmed', 'gevent'] : [])];
+  const runs = await alternate(names, TRIALS, (name) => {
     if (name === 'green') {
       return c.runChild(script('switch.js'), ['--child', 'rss', `--park=${PARK}`], {
         env: c.backendEnv(BACKEND),
         nodeArgs: ['--expose-gc'],
       });
     }
+    if (name === 'prewarmed') {
+      return c.runChild(script('spawn.js'), ['--child', 'cold', '--mode=prewarmed', `--n=${PARK}`], {
+        env: c.backendEnv(BACKEND),
+      });
+    }
     if (name === 'async')
       return c.runChild(script('figures', 'async-baseline.js'), [`--n=${PARK}`], { nodeArgs: ['--expose-gc'] });
-    return pythonPark(PARK);
+    // gevent has no threads to make: its cold figure (spawn + park on an Event, fresh process).
+    if (name === 'gevent') return pythonBaseline('gevent', 'spawn_gevent.py', [String(PARK), '100', '2']);
+    return pythonBaseline('greenlet', path.join('..', 'figures', 'greenlet_park.py'), [String(PARK)]);
   });
   for (const r of runs.green) if (r.failure) r.error = r.failure; // fewer parked than asked: not a sample
-  const python = runs.python.every((r) => r.skipped) ? null : runs.python;
-  if (!python) notes.push(`python-greenlet: ${runs.python[0].error}`);
+  const python = pythonSeries('python-greenlet', runs.python, notes);
+  const asyncCommand = `node --expose-gc bench/figures/async-baseline.js --n=${PARK}`;
   out['rss-parked-greenlet'] = {
     loadavg,
-    command: `node --expose-gc bench/switch.js --child rss --park=${PARK}; node --expose-gc bench/figures/async-baseline.js --n=${PARK}; python3 bench/figures/greenlet_park.py ${PARK}`,
+    command: `node --expose-gc bench/switch.js --child rss --park=${PARK}; ${asyncCommand}; python3 bench/figures/greenlet_park.py ${PARK}`,
     greenloop: series('greenloop', runs.green, 'rssPerGreenlet'),
     baseline: series('async function', runs.async, 'rssPerFunction'),
     beside: python ? [series('python-greenlet', python, 'rssPerGreenlet')] : [],
@@ -484,29 +497,12 @@ async function measureGreenlets(wanted, out, notes) {
     baseline: series('async function', runs.async, 'startAndParkNs'),
     beside: python ? [series('python-greenlet', python, 'spawnAndParkNs')] : [],
   };
-}
-
-async function measureColdPrewarmed(wanted, out, notes) {
-  if (!wanted.has('cold-spawn-prewarmed')) return;
-  const loadavg = c.machine().loadavg;
-  const runs = await alternate(['green', 'async', 'gevent'], TRIALS, (name) => {
-    if (name === 'green') {
-      return c.runChild(script('spawn.js'), ['--child', 'cold', '--mode=prewarmed', `--n=${PARK}`], {
-        env: c.backendEnv(BACKEND),
-      });
-    }
-    if (name === 'async')
-      return c.runChild(script('figures', 'async-baseline.js'), [`--n=${PARK}`], { nodeArgs: ['--expose-gc'] });
-    // gevent has no threads to make: its cold figure (spawn + park on an Event, fresh process).
-    const r = c.runPythonBaseline(PYTHON, 'gevent', 'spawn_gevent.py', [String(PARK), '100', '2'], 120_000);
-    return r.skipped ? { error: r.skipped, skipped: true } : r;
-  });
-  const gevent = runs.gevent.every((r) => r.skipped) ? null : runs.gevent;
-  if (!gevent) notes.push(`gevent: ${runs.gevent[0].error}`);
+  if (!prewarmed) return;
+  const gevent = pythonSeries('gevent', runs.gevent, notes);
   out['cold-spawn-prewarmed'] = {
     loadavg,
-    command: `node bench/spawn.js --child cold --mode=prewarmed --n=${PARK}; node --expose-gc bench/figures/async-baseline.js --n=${PARK}; python3 bench/python/spawn_gevent.py ${PARK} 100 2`,
-    greenloop: series('greenloop', runs.green, 'wallNs'),
+    command: `node bench/spawn.js --child cold --mode=prewarmed --n=${PARK}; ${asyncCommand}; python3 bench/python/spawn_gevent.py ${PARK} 100 2`,
+    greenloop: series('greenloop', runs.prewarmed, 'wallNs'),
     baseline: series('async function', runs.async, 'startAndParkNs'),
     beside: gevent ? [series('gevent', gevent, 'coldNs')] : [],
   };
@@ -719,7 +715,6 @@ async function main() {
     measureHttp,
     measureSwitch,
     measureGreenlets,
-    measureColdPrewarmed,
     measureGc,
   ]) {
     const before = new Set(Object.keys(measured));

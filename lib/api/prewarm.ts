@@ -31,6 +31,9 @@ const WARM_ROUNDS = 48;
 
 let warmed = false;
 
+/** Named, so that they do not take numbers from the user's greenlets' names. */
+const WARM_OPTIONS = { name: 'greenloop.prewarm' };
+
 function waitFor(event: Event): void {
   event.wait();
 }
@@ -38,11 +41,7 @@ function waitFor(event: Event): void {
 function warmRounds(): void {
   for (let round = 0; round < WARM_ROUNDS; round++) {
     const event = new Event();
-    // Named, so that they do not take numbers from the user's greenlets' names.
-    const pair = [
-      new Greenlet(waitFor, { name: 'greenloop.prewarm' }).start(event),
-      new Greenlet(waitFor, { name: 'greenloop.prewarm' }).start(event),
-    ];
+    const pair = [new Greenlet(waitFor, WARM_OPTIONS).start(event), new Greenlet(waitFor, WARM_OPTIONS).start(event)];
     sleep(0); // both start and park in event.wait()
     event.set();
     joinall(pair);
@@ -58,16 +57,13 @@ function warmRounds(): void {
 function warmSwitchPath(): void {
   if (warmed) return;
   warmed = true;
-  const warmer = new Greenlet(
-    () => {
-      try {
-        warmRounds();
-      } catch {
-        // See above: nothing of the caller's depends on the warm-up.
-      }
-    },
-    { name: 'greenloop.prewarm' },
-  );
+  const warmer = new Greenlet(() => {
+    try {
+      warmRounds();
+    } catch {
+      // See above: nothing of the caller's depends on the warm-up.
+    }
+  }, WARM_OPTIONS);
   startNow(warmer);
 }
 
