@@ -130,6 +130,7 @@ Greenlet* RunEntry(Greenlet* self) {
   Env* env = g->env;
   v8::Isolate* isolate = env->isolate;
   Greenlet* next = &env->root;
+  if (g->owner->arena_cushion != nullptr) g->owner->FreeArenaCushion();
   {
     v8::Locker locker(isolate);
     v8::Isolate::Scope isolate_scope(isolate);

@@ -58,9 +58,20 @@ struct OwnerThread {
   bool has_run = false;            // the pool has seen `ready` (it is signalled once)
   std::atomic<uint32_t> wake_word{0};
   // Written before wake_word is signalled; read by the owner after waking.
-  OwnerJob job;          // threads backend: what to run next
-  bool release = false;  // end the thread
-  bool lent = false;     // taken from the factory's spares, not back in the pool yet
+  OwnerJob job;             // threads backend: what to run next
+  bool release = false;     // end the thread
+  bool lent = false;        // taken from the factory's spares, not back in the pool yet
+  bool made_ahead = false;  // by the factory, ahead of demand: it makes an arena cushion
+  // Heap space its first greenlet's V8 state is allocated from (see
+  // FreeArenaCushion); null if it made none or once given back.
+  void* arena_cushion = nullptr;
+
+  // Frees the cushion a thread made ahead of demand allocated when it
+  // started, so that the first greenlet on it, which calls this before V8
+  // sets up its per-thread state, allocates that state from memory its
+  // malloc arena already has.
+  // Call on this owner's thread identity (its greenlet's), or after it ended.
+  void FreeArenaCushion();
 };
 
 // A thread of its own that starts owner threads ahead of demand (spares, of
