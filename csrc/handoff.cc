@@ -326,6 +326,8 @@ void EndParkedGreenlets(Env* env) {
       pthread_join(owner->thread, nullptr);
       delete owner;
     } else {
+      // Its V8 state stays archived: V8 forgets it with the isolate.
+      owner->exit_hook = {};
       OwnerPool::End(owner);
     }
   }

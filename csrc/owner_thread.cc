@@ -100,7 +100,10 @@ void* OwnerMain(void* arg) {
     // Under the threads backend the next job usually follows quickly: poll
     // like a switch does. Under the user-space backend the owner only sleeps.
     WaitFor(&owner->wake_word, owner->spin.load(std::memory_order_relaxed));
-    if (owner->release) break;
+    if (owner->release) {
+      if (owner->exit_hook.run != nullptr) owner->exit_hook.run(owner->exit_hook.arg);
+      break;
+    }
     if (owner->job.run != nullptr) {  // only the threads backend hands out jobs
       OwnerJob job = owner->job;
       owner->job = {};
@@ -158,13 +161,14 @@ class SignalsBlocked {
 
 // Starts up to `count` owner threads for greenlets of `stack_size` into
 // `into`, without waiting for them to run (OwnerPool::Acquire does, once per
-// owner); `ahead`: by the factory, ahead of demand. Their stacks are mapped
+// owner); `ahead`: by the factory, ahead of demand; `exit_hook`: what each
+// runs as it ends. Their stacks are mapped
 // here, one mapping per batch with a guard page below each stack, so their
 // bounds are known before they run. Returns
 // 0, or the negative errno of the first refusal (those started before it are
 // kept): -ENOMEM when the stacks cannot be mapped, else pthread_create's (a
 // guard the kernel cannot mark, past vm.max_map_count, counts as -EAGAIN).
-int StartOwners(size_t stack_size, size_t count, bool ahead, std::vector<OwnerThread*>* into) {
+int StartOwners(size_t stack_size, size_t count, bool ahead, OwnerExitHook exit_hook, std::vector<OwnerThread*>* into) {
   const size_t usable = PageRound(stack_size + kNativeHeadroom + kOwnerReserve);
   const size_t slot = PageSize() + usable;
   count = std::min(count, std::max<size_t>(1, kMaxBatchMapping / slot));
@@ -185,6 +189,7 @@ int StartOwners(size_t stack_size, size_t count, bool ahead, std::vector<OwnerTh
     auto* owner = new OwnerThread();
     owner->stack_size = stack_size;
     owner->made_ahead = ahead;
+    owner->exit_hook = exit_hook;
     owner->stack_low = guard + PageSize();
     owner->stack_high = guard + slot;
     pthread_attr_setstack(&attr, reinterpret_cast<void*>(owner->stack_low), usable);
@@ -239,7 +244,7 @@ int OwnerPool::Acquire(int spin, size_t stack_size, OwnerThread** out) {
     // have long run.
     size_t batch = std::clamp<size_t>(created() / 4, 1, kMaxBatch);
     size_t before = idle.size();
-    int rc = StartOwners(stack_size, batch, false, &idle);
+    int rc = StartOwners(stack_size, batch, false, exit_hook_, &idle);
     created_ += idle.size() - before;
     if (idle.empty()) return rc;
     // Handed out from the back: the first made, the likeliest to have run.
@@ -433,7 +438,7 @@ void OwnerFactory::Run() {
     size_t wanted = fill_ > 0 ? fill_ : keep_ - (ready_.size() + lent_);
     lock.unlock();
     std::vector<OwnerThread*> made;
-    int rc = StartOwners(stack_size, std::min(wanted, kFactoryBatch), true, &made);
+    int rc = StartOwners(stack_size, std::min(wanted, kFactoryBatch), true, exit_hook_, &made);
     lock.lock();
     made_.fetch_add(made.size(), std::memory_order_relaxed);
     if (rc < 0) {

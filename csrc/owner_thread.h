@@ -32,6 +32,13 @@ struct OwnerJob {
   Greenlet* greenlet = nullptr;
 };
 
+// What an owner's own thread runs as it ends, unless it holds a parked
+// greenlet: the V8 layer forgets what it keeps for that thread identity.
+struct OwnerExitHook {
+  void (*run)(void* arg) = nullptr;
+  void* arg = nullptr;
+};
+
 struct OwnerThread {
   ~OwnerThread();  // unmaps its stack: only once its thread has been joined
 
@@ -62,6 +69,7 @@ struct OwnerThread {
   bool release = false;     // end the thread
   bool lent = false;        // taken from the factory's spares, not back in the pool yet
   bool made_ahead = false;  // by the factory, ahead of demand: it makes an arena cushion
+  OwnerExitHook exit_hook;  // cleared by whoever ends it with a parked greenlet on it
   // Heap space its first greenlet's V8 state is allocated from (see
   // FreeArenaCushion); null if it made none or once given back.
   void* arena_cushion = nullptr;
@@ -86,6 +94,8 @@ class OwnerFactory {
   // spares now, once. Spares of another stack size are ended. Starts the
   // factory's thread on first use; 0 or a negative errno.
   int SetSpares(size_t stack_size, size_t fill, size_t keep);
+  // What the threads it makes run as they end; set before any is made.
+  void set_exit_hook(OwnerExitHook hook) { exit_hook_ = hook; }
   // A ready spare for `stack_size`, or null.
   OwnerThread* Take(size_t stack_size);
   // `owner`, which Take() handed out, is back in the pool.
@@ -117,6 +127,7 @@ class OwnerFactory {
   bool stop_ = false;                 // under mu_
   bool running_ = false;              // the isolate's thread only
   pthread_t thread_{};
+  OwnerExitHook exit_hook_;
   std::atomic<size_t> ready_count_{0};
   std::atomic<size_t> made_{0};
 };
@@ -141,6 +152,12 @@ class OwnerPool {
   // See OwnerFactory::SetSpares.
   int SetSpares(size_t stack_size, size_t fill, size_t keep) { return factory_.SetSpares(stack_size, fill, keep); }
 
+  // What every owner thread runs as it ends (see OwnerExitHook); set before
+  // any is made.
+  void set_exit_hook(OwnerExitHook hook) {
+    exit_hook_ = hook;
+    factory_.set_exit_hook(hook);
+  }
   void set_max_idle(size_t n) { max_idle_ = n; }
   size_t max_idle() const { return max_idle_; }
   size_t idle() const { return idle_count_; }
@@ -157,6 +174,7 @@ class OwnerPool {
   size_t idle_count_ = 0;
   size_t max_idle_ = 256;
   size_t created_ = 0;
+  OwnerExitHook exit_hook_;
   OwnerFactory factory_;
 };
 

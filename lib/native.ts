@@ -38,6 +38,11 @@ export interface NativeCore {
    */
   releaseStack(handle: NativeHandle): number;
   /**
+   * Bytes the C allocator has handed out and not had back (glibc's
+   * `mallinfo2()`, all arenas), or -1 where it cannot tell: for leak tests.
+   */
+  mallocInUse(): number;
+  /**
    * The watchdog thread (csrc/watchdog.cc): with `thresholdMs` > 0, calls
    * `callback(0, frames, blockedMs)` from an interrupt when the event loop has
    * not ticked for that long (once per block); with `intervalUs` > 0, calls
