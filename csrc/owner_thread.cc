@@ -82,9 +82,10 @@ constexpr size_t kArenaCushion = 8 * 1024;
 void* OwnerMain(void* arg) {
   auto* owner = static_cast<OwnerThread*>(arg);
   // glibc's arenas for threads grow a page or two at a time, a mprotect()
-  // each: a greenlet's first V8 state took 1.3 of them, on the loop's time. A thread made ahead of demand
-  // grows its arena now, and its first greenlet allocates from what it gives
-  // back. (One made on demand does not: the loop waits for it to be ready.)
+  // each: a greenlet's first V8 state took 1.3 of them, on the loop's time.
+  // A thread made ahead of demand grows its arena now, and its first greenlet
+  // allocates from what it gives back. (One made on demand does not: the loop
+  // waits for it to be ready.)
   if (owner->made_ahead) owner->arena_cushion = malloc(kArenaCushion);
   // Its stack's bounds were set by whoever mapped it. Once it is ready,
   // nothing here may use TLS (errno, malloc): a greenlet may be running on it.
@@ -162,12 +163,11 @@ class SignalsBlocked {
 // Starts up to `count` owner threads for greenlets of `stack_size` into
 // `into`, without waiting for them to run (OwnerPool::Acquire does, once per
 // owner); `ahead`: by the factory, ahead of demand; `exit_hook`: what each
-// runs as it ends. Their stacks are mapped
-// here, one mapping per batch with a guard page below each stack, so their
-// bounds are known before they run. Returns
-// 0, or the negative errno of the first refusal (those started before it are
-// kept): -ENOMEM when the stacks cannot be mapped, else pthread_create's (a
-// guard the kernel cannot mark, past vm.max_map_count, counts as -EAGAIN).
+// runs as it ends. Their stacks are mapped here, one mapping per batch with a
+// guard page below each stack, so their bounds are known before they run.
+// Returns 0, or the negative errno of the first refusal (those started before
+// it are kept): -ENOMEM when the stacks cannot be mapped, else pthread_create's
+// (a guard the kernel cannot mark, past vm.max_map_count, counts as -EAGAIN).
 int StartOwners(size_t stack_size, size_t count, bool ahead, OwnerExitHook exit_hook, std::vector<OwnerThread*>* into) {
   const size_t usable = PageRound(stack_size + kNativeHeadroom + kOwnerReserve);
   const size_t slot = PageSize() + usable;
