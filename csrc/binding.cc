@@ -151,7 +151,7 @@ void OnHandleCollected(const v8::WeakCallbackInfo<JsGreenlet>& info) {
     g->set(kOrphaned);
     return;
   }
-  g->env->all.erase(g);
+  g->env->UntrackObject(g);
   delete g;
 }
 
@@ -228,7 +228,7 @@ void JS_create(const v8::FunctionCallbackInfo<v8::Value>& info) {
   SetHandlePointer(handle, g);
   g->handle.Reset(isolate, handle);
   g->handle.SetWeak(g, OnHandleCollected, v8::WeakCallbackType::kParameter);
-  env->all.insert(g);
+  env->TrackObject(g);
   info.GetReturnValue().Set(handle);
 }
 
@@ -350,11 +350,12 @@ void Cleanup(void* arg) {
   auto* env = static_cast<Env*>(arg);
   UnwindParkedGreenlets(env);
   EndParkedGreenlets(env);
-  for (JsGreenlet* g : env->all) {
+  while (env->objects != nullptr) {
+    JsGreenlet* g = env->objects;
+    env->UntrackObject(g);
     g->handle.Reset();
     delete g;
   }
-  env->all.clear();
   env->root.handle.Reset();
   env->entry.Reset();
   env->error_class.Reset();

@@ -5,8 +5,6 @@
 
 #include <v8.h>
 
-#include <unordered_set>
-
 #include "greenlet.h"
 #include "owner_thread.h"
 
@@ -19,6 +17,10 @@ struct JsGreenlet : Greenlet {
   // so V8's thread archive does not keep it: it is kept here while parked.
   // Node 24 builds AsyncLocalStorage on it (AsyncContextFrame).
   v8::Global<v8::Data> continuation_data;
+  // Intrusive list of every greenlet object of the environment (see
+  // Env::objects): linking one in or out allocates nothing.
+  JsGreenlet* object_prev = nullptr;
+  JsGreenlet* object_next = nullptr;
 };
 
 // A failure the core itself detects while a greenlet finishes, reported by
@@ -50,7 +52,9 @@ struct Env {
   // Sentinel of the list of started, unfinished greenlets.
   Greenlet live;
   size_t live_count = 0;
-  std::unordered_set<JsGreenlet*> all;  // every greenlet object, freed at teardown
+  // Every greenlet object whose handle V8 has not collected, freed at
+  // teardown; threaded through the greenlets (see TrackObject).
+  JsGreenlet* objects = nullptr;
 
   bool tearing_down = false;
   // Set while teardown resumes parked greenlets to unwind them.
@@ -70,6 +74,22 @@ struct Env {
   size_t central_stack_extent = 0;
 
   uint64_t switches = 0;
+
+  // Links `g` into `objects` / takes it out: once each per greenlet object.
+  void TrackObject(JsGreenlet* g) {
+    g->object_next = objects;
+    if (objects != nullptr) objects->object_prev = g;
+    objects = g;
+  }
+  void UntrackObject(JsGreenlet* g) {
+    if (g->object_prev != nullptr) {
+      g->object_prev->object_next = g->object_next;
+    } else {
+      objects = g->object_next;
+    }
+    if (g->object_next != nullptr) g->object_next->object_prev = g->object_prev;
+    g->object_prev = g->object_next = nullptr;
+  }
 };
 
 }  // namespace greenloop
