@@ -1,11 +1,15 @@
-// ESLint for lib/ and test/: rules that catch defects, not style (layout is
-// left to .prettierrc and .editorconfig). Type-aware through tsconfig.test.json,
-// which covers both trees. Run with `npm run lint`.
+// ESLint for lib/ and test/ (type-aware through tsconfig.test.json, which
+// covers both trees) and for the plain JavaScript of bench/, scripts/ and
+// examples/: rules that catch defects, not style (layout is left to Prettier
+// and .editorconfig). Run with `npm run lint`.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+const unusedVars = { args: 'after-used', argsIgnorePattern: '^_', caughtErrors: 'none', varsIgnorePattern: '^_' };
+
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'docs/', 'node_modules/', '.ci/', 'test/fixtures/', 'test/types/', 'bench/', 'examples/', 'scripts/'] },
+  { ignores: ['dist/', 'build/', 'docs/', 'node_modules/', '.ci/', 'test/fixtures/', 'test/types/'] },
   {
     files: ['lib/**/*.ts', 'test/**/*.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommended],
@@ -29,10 +33,7 @@ export default tseslint.config(
       '@typescript-eslint/ban-ts-comment': ['error', { 'ts-ignore': 'allow-with-description' }],
       // `let self; super(() => self...); self = this` cannot be const.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
-      '@typescript-eslint/no-unused-vars': [
-        'error',
-        { args: 'after-used', argsIgnorePattern: '^_', caughtErrors: 'none', varsIgnorePattern: '^_' },
-      ],
+      '@typescript-eslint/no-unused-vars': ['error', unusedVars],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-fallthrough': 'error',
       'no-self-compare': 'error',
@@ -46,6 +47,20 @@ export default tseslint.config(
         'error',
         { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
       ],
+    },
+  },
+  {
+    // Benchmarks, build scripts and examples: CommonJS programs run by Node
+    // as they are (the Python baselines beside them are not linted).
+    files: ['bench/**/*.js', 'scripts/**/*.js', 'examples/**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      'no-unused-vars': ['error', unusedVars],
+      // `try { ... } catch {}` where a missing /proc file or a dead process is expected.
+      'no-empty': ['error', { allowEmptyCatch: true }],
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
   },
 );

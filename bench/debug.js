@@ -68,13 +68,21 @@ const names = Object.values(debug.channels);
 
 /** Each configuration: [label, turn on, turn off]. */
 const CONFIGS = [
-  ['no-op subscriber on every channel', () => names.forEach((n) => dc.subscribe(n, noop)), () => names.forEach((n) => dc.unsubscribe(n, noop))],
+  [
+    'no-op subscriber on every channel',
+    () => names.forEach((n) => dc.subscribe(n, noop)),
+    () => names.forEach((n) => dc.unsubscribe(n, noop)),
+  ],
   ['trackSpawnSites(true)', () => debug.trackSpawnSites(true), () => debug.trackSpawnSites(false)],
   ['trackTime(true)', () => debug.trackTime(true), () => debug.trackTime(false)],
 ];
 if (typeof debug.monitor === 'function') {
   let h;
-  CONFIGS.push(['monitor({ threshold: 100 })', () => (h = debug.monitor({ threshold: 100, onBlock: () => {} })), () => h.stop()]);
+  CONFIGS.push([
+    'monitor({ threshold: 100 })',
+    () => (h = debug.monitor({ threshold: 100, onBlock: () => {} })),
+    () => h.stop(),
+  ]);
 }
 if (typeof debug.profile === 'function') {
   let h;
@@ -87,7 +95,8 @@ function median(xs) {
 
 spawn(() => {
   const result = { backend: getBackend(), n: N, runs: RUNS, baseline: {}, configs: {} };
-  const nowNs = [], readNs = [];
+  const nowNs = [],
+    readNs = [];
   for (let r = 0; r < RUNS; r++) {
     nowNs.push(perCall(() => performance.now(), 1e6));
     readNs.push(perCall(() => (channel.hasSubscribers ? 1 : 0), 1e6));
@@ -118,7 +127,12 @@ spawn(() => {
   const msSpread = (s) => `${s.median.toFixed(1)} ms [${s.min.toFixed(1)}-${s.max.toFixed(1)}]`;
   const rows = [
     ['', 'sleep(0) round trip', 'spawn + join', 'CPU-bound job'],
-    ['baseline (nobody subscribed)', c.fmtSpread(result.baseline.sleep0), c.fmtSpread(result.baseline.spawnJoin), msSpread(result.baseline.cpuWorkMs)],
+    [
+      'baseline (nobody subscribed)',
+      c.fmtSpread(result.baseline.sleep0),
+      c.fmtSpread(result.baseline.spawnJoin),
+      msSpread(result.baseline.cpuWorkMs),
+    ],
   ];
   for (const [label] of CONFIGS) {
     const r = runsOf[label];
@@ -128,7 +142,9 @@ spawn(() => {
   }
   console.log(`greenloop/debug costs (${result.backend} backend, ${RUNS} runs)`);
   console.log(`  performance.now() (taken at every park): ${c.fmtNs(result.performanceNowNs.median)}`);
-  console.log(`  channel.hasSubscribers read (per event, nobody subscribed): ${c.fmtNs(result.hasSubscribersNs.median)}`);
+  console.log(
+    `  channel.hasSubscribers read (per event, nobody subscribed): ${c.fmtNs(result.hasSubscribersNs.median)}`,
+  );
   c.printTable(rows);
   console.log(JSON.stringify(c.roundDeep(result)));
 });

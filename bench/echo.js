@@ -29,11 +29,14 @@ const c = require('./io/common.js');
 const args = c.parseArgs();
 const TRIALS = Number(args.trials ?? 3);
 const SECONDS = Number(args.seconds ?? 3);
-const CLIENTS = String(args.clients ?? '1,100,1000').split(',').map(Number);
+const CLIENTS = String(args.clients ?? '1,100,1000')
+  .split(',')
+  .map(Number);
 const IDLE = Number(args.idle ?? 10000);
 const COMPARE = typeof args.compare === 'string' ? path.resolve(args.compare) : null;
 const wanted = String(args.servers ?? 'node,green,gevent').split(',');
-if (COMPARE !== null && !wanted.includes('base')) wanted.splice(wanted.indexOf('green') + 1 || wanted.length, 0, 'base');
+if (COMPARE !== null && !wanted.includes('base'))
+  wanted.splice(wanted.indexOf('green') + 1 || wanted.length, 0, 'base');
 
 // --tls: the same over TLS (Node's tls on both sides, a self-signed P-256
 // certificate made here with openssl); gevent's server has no TLS here.
@@ -45,12 +48,28 @@ if (TLS_DIR !== null) {
 }
 
 const SERVERS = {
-  node: { label: 'node:net callbacks', cmd: process.execPath, args: [path.join(__dirname, 'io', 'echo-node.js'), ...tlsArgs] },
-  green: { label: 'greenloop StreamServer', cmd: process.execPath, args: [path.join(__dirname, 'io', 'echo-green.js'), '--lazy', ...tlsArgs] }, // lazy, as these tables were measured
-  gevent: { label: 'gevent StreamServer', cmd: '/usr/bin/python3', args: [path.join(__dirname, 'python', 'echo_gevent.py')] },
+  node: {
+    label: 'node:net callbacks',
+    cmd: process.execPath,
+    args: [path.join(__dirname, 'io', 'echo-node.js'), ...tlsArgs],
+  },
+  green: {
+    label: 'greenloop StreamServer',
+    cmd: process.execPath,
+    args: [path.join(__dirname, 'io', 'echo-green.js'), '--lazy', ...tlsArgs],
+  }, // lazy, as these tables were measured
+  gevent: {
+    label: 'gevent StreamServer',
+    cmd: '/usr/bin/python3',
+    args: [path.join(__dirname, 'python', 'echo_gevent.py')],
+  },
 };
 if (COMPARE !== null) {
-  SERVERS.base = { label: `greenloop at ${COMPARE}`, cmd: process.execPath, args: [path.join(COMPARE, 'bench', 'io', 'echo-green.js'), '--lazy', ...tlsArgs] };
+  SERVERS.base = {
+    label: `greenloop at ${COMPARE}`,
+    cmd: process.execPath,
+    args: [path.join(COMPARE, 'bench', 'io', 'echo-green.js'), '--lazy', ...tlsArgs],
+  };
 }
 const servers = wanted.filter((name) => {
   if (name === 'gevent' && !c.haveGevent()) {
@@ -77,8 +96,19 @@ async function trial(name, clients, idle = 0, idleMode = 'silent') {
       process.execPath,
       [
         path.join(__dirname, 'io', 'echo-load.js'),
-        '--port', String(server.port), '--clients', String(clients), '--seconds', String(SECONDS),
-        '--warmup', '1', '--idle', String(idle), '--idle-mode', idleMode, ...tlsArgs,
+        '--port',
+        String(server.port),
+        '--clients',
+        String(clients),
+        '--seconds',
+        String(SECONDS),
+        '--warmup',
+        '1',
+        '--idle',
+        String(idle),
+        '--idle-mode',
+        idleMode,
+        ...tlsArgs,
       ],
       (line) => {
         if (line === 'IDLE_READY') rssIdle = server.rss();
@@ -97,9 +127,20 @@ async function trial(name, clients, idle = 0, idleMode = 'silent') {
 
 async function main() {
   const limit = c.fileLimit();
-  console.log(`echo benchmark: Node ${process.version}, ${require('node:os').cpus().length} CPUs, open-file limit soft ${limit.soft} / hard ${limit.hard}`);
-  console.log(`${TRIALS} trials x ${SECONDS} s per configuration, 64-byte messages, loopback${TLS_DIR === null ? '' : ', TLS'}\n`);
-  const rows = [['clients', ...servers.map((s) => `${s} rt/s`), ...servers.map((s) => `${s} CPU/rt`), ...ratioNames.map(([n]) => n)]];
+  console.log(
+    `echo benchmark: Node ${process.version}, ${require('node:os').cpus().length} CPUs, open-file limit soft ${limit.soft} / hard ${limit.hard}`,
+  );
+  console.log(
+    `${TRIALS} trials x ${SECONDS} s per configuration, 64-byte messages, loopback${TLS_DIR === null ? '' : ', TLS'}\n`,
+  );
+  const rows = [
+    [
+      'clients',
+      ...servers.map((s) => `${s} rt/s`),
+      ...servers.map((s) => `${s} CPU/rt`),
+      ...ratioNames.map(([n]) => n),
+    ],
+  ];
   for (const clients of CLIENTS) {
     const samples = Object.fromEntries(servers.map((s) => [s, []]));
     for (let t = 0; t < TRIALS; t++) for (const s of servers) samples[s].push(await trial(s, clients));
@@ -111,7 +152,9 @@ async function main() {
       ...servers.map((s) => `${cpu[s].toFixed(1)} µs`),
       ...ratioNames.map(([, a, b]) => c.fmtRatio(med[a] / med[b])),
     ]);
-    console.log(`  ${clients} clients: ${servers.map((s) => `${s} [${samples[s].map((x) => c.fmtRate(x.rps)).join(', ')}]`).join('  ')}`);
+    console.log(
+      `  ${clients} clients: ${servers.map((s) => `${s} [${samples[s].map((x) => c.fmtRate(x.rps)).join(', ')}]`).join('  ')}`,
+    );
   }
   console.log('\nThroughput (median round trips/s) and server CPU per round trip');
   c.table(rows);
@@ -128,7 +171,15 @@ async function main() {
       const rss = c.median(samples[s].map((x) => x.rss));
       const rssIdle = c.median(samples[s].map((x) => x.rssIdle));
       if (s === 'node') base[mode] = rps;
-      idleRows.push([SERVERS[s].label, mode, c.fmtRate(rps), c.fmtRatio(rps / base[mode]), c.fmtMiB(rssIdle), c.fmtMiB(rss), '']);
+      idleRows.push([
+        SERVERS[s].label,
+        mode,
+        c.fmtRate(rps),
+        c.fmtRatio(rps / base[mode]),
+        c.fmtMiB(rssIdle),
+        c.fmtMiB(rss),
+        '',
+      ]);
     }
   }
   // Per idle connection: compare with an idle-free server's RSS.

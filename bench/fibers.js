@@ -91,9 +91,13 @@ function main() {
   console.log(`${RUNS} samples of ~${SAMPLE_MS} ms each per figure; medians [min-max]\n`);
   const json = { machine: m, runs: RUNS, churn: CHURN, backends: {} };
   for (const backend of c.BACKENDS) {
-    const r = c.runChild(__filename, ['--child', '--runs', String(RUNS), '--sample-ms', String(SAMPLE_MS), '--churn', String(CHURN)], {
-      env: c.backendEnv(backend),
-    });
+    const r = c.runChild(
+      __filename,
+      ['--child', '--runs', String(RUNS), '--sample-ms', String(SAMPLE_MS), '--churn', String(CHURN)],
+      {
+        env: c.backendEnv(backend),
+      },
+    );
     json.backends[backend] = r;
     console.log(`backend ${backend}${r.error ? '' : ` (${r.backend})`}`);
     if (r.error) {
@@ -103,9 +107,24 @@ function main() {
     const ratio = (a, b) => c.fmtRatio(a.median / b.median);
     c.printTable([
       ['operation', 'greenlet primitive', 'fiber', 'fiber / greenlet'],
-      ['round trip (switch / run+yield)', c.fmtSpread(r.greenletRoundTrip), c.fmtSpread(r.fiberRoundTrip), ratio(r.fiberRoundTrip, r.greenletRoundTrip)],
-      ['round trip, fiber in runInAsyncScope', '', c.fmtSpread(r.scopedRoundTrip), ratio(r.scopedRoundTrip, r.greenletRoundTrip)],
-      ['create + run + finish', c.fmtSpread(r.greenletCreate), c.fmtSpread(r.fiberCreate), ratio(r.fiberCreate, r.greenletCreate)],
+      [
+        'round trip (switch / run+yield)',
+        c.fmtSpread(r.greenletRoundTrip),
+        c.fmtSpread(r.fiberRoundTrip),
+        ratio(r.fiberRoundTrip, r.greenletRoundTrip),
+      ],
+      [
+        'round trip, fiber in runInAsyncScope',
+        '',
+        c.fmtSpread(r.scopedRoundTrip),
+        ratio(r.scopedRoundTrip, r.greenletRoundTrip),
+      ],
+      [
+        'create + run + finish',
+        c.fmtSpread(r.greenletCreate),
+        c.fmtSpread(r.fiberCreate),
+        ratio(r.fiberCreate, r.greenletCreate),
+      ],
     ]);
     console.log(
       `  fiber create + finish before ${CHURN} more fibers: ${c.fmtSpread(r.fiberCreateBeforeChurn)}, after: ` +

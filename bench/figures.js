@@ -177,7 +177,8 @@ const FIGURES = [
     group: 'greenlets',
     unit: 'ns',
     better: 'lower',
-    greenloop: 'spawn() + Event.wait() in a fresh process once prewarm() has made the threads (and warmed the park path)',
+    greenloop:
+      'spawn() + Event.wait() in a fresh process once prewarm() has made the threads (and warmed the park path)',
     baseline: 'plain Node, async functions started and parked in await',
     // The cold-start target, met the way it suggests: a warm-up API.
     target: { value: 15_000 },
@@ -709,14 +710,7 @@ async function main() {
   );
   const measured = {};
   const notes = [];
-  for (const measure of [
-    measureEcho,
-    measureParked,
-    measureHttp,
-    measureSwitch,
-    measureGreenlets,
-    measureGc,
-  ]) {
+  for (const measure of [measureEcho, measureParked, measureHttp, measureSwitch, measureGreenlets, measureGc]) {
     const before = new Set(Object.keys(measured));
     await measure(wanted, measured, notes);
     for (const id of Object.keys(measured).filter((k) => !before.has(k))) printSamples(id, measured[id]);

@@ -128,10 +128,13 @@ async function child() {
     const saved = Error.stackTraceLimit;
     Error.stackTraceLimit = Infinity;
     const probe = new Greenlet(run);
-    settrace((event, origin, target) => {
+    settrace((event, origin) => {
       // The first call is root -> probe; the second is probe parking (probe -> root).
       if (origin === probe && frames === null) {
-        frames = new Error().stack.split('\n').slice(1).filter((l) => l.includes(' at '));
+        frames = new Error().stack
+          .split('\n')
+          .slice(1)
+          .filter((l) => l.includes(' at '));
       }
     });
     try {
@@ -281,7 +284,16 @@ function main() {
     const per = (a, field) => (base && a && a.n > 0 ? (a[field] - base[field]) / a.n : NaN);
 
     console.log(`backend ${b}`);
-    const rows = [['parked', 'JS frames each', 'scavenge µs [min-max]', 'full GC µs [min-max]', 'scav. µs/greenlet', 'full µs/greenlet']];
+    const rows = [
+      [
+        'parked',
+        'JS frames each',
+        'scavenge µs [min-max]',
+        'full GC µs [min-max]',
+        'scav. µs/greenlet',
+        'full µs/greenlet',
+      ],
+    ];
     for (const cf of configs) {
       const a = agg[key(cf)];
       if (!a) {
@@ -374,7 +386,10 @@ function allocationSection(maxN, problems) {
   if (ALLOC_ROUNDS <= 0) return null;
   const settings = [
     { label: 'default young generation', flags: [] },
-    { label: `--min/--max-semi-space-size=${SEMI_MB}`, flags: [`--min-semi-space-size=${SEMI_MB}`, `--max-semi-space-size=${SEMI_MB}`] },
+    {
+      label: `--min/--max-semi-space-size=${SEMI_MB}`,
+      flags: [`--min-semi-space-size=${SEMI_MB}`, `--max-semi-space-size=${SEMI_MB}`],
+    },
   ];
   const runs = {};
   for (let r = 0; r < ROUNDS; r++) {
@@ -395,7 +410,7 @@ function allocationSection(maxN, problems) {
   }
   console.log(
     `allocation workload: ${ALLOC_ROUNDS} x 1e6 short-lived objects on the root, medians of ${ROUNDS} children` +
-      '\n(CPU = the process\'s user+system time for the loop; x = against the same young generation with 0 parked)',
+      "\n(CPU = the process's user+system time for the loop; x = against the same young generation with 0 parked)",
   );
   const out = {};
   for (const b of BACKENDS) {
@@ -430,7 +445,10 @@ function allocationSection(maxN, problems) {
     c.printTable(rows);
     const cpuOf = (label) => out[b].find((f) => f.setting === label && f.parked === maxN)?.cpuMs;
     const ratio = cpuOf(settings[0].label) / cpuOf(settings[1].label);
-    if (Number.isFinite(ratio)) console.log(`  with ${maxN} parked, ${settings[1].label} runs the loop in ${c.fmtRatio(1 / ratio)} the CPU time\n`);
+    if (Number.isFinite(ratio))
+      console.log(
+        `  with ${maxN} parked, ${settings[1].label} runs the loop in ${c.fmtRatio(1 / ratio)} the CPU time\n`,
+      );
   }
   return out;
 }

@@ -23,14 +23,26 @@ const CLIENTS = {
 };
 
 async function main() {
-  console.log(`HTTP client benchmark: Node ${process.version}, ${REQUESTS} requests over ${GREENLETS} concurrent flows, loopback\n`);
+  console.log(
+    `HTTP client benchmark: Node ${process.version}, ${REQUESTS} requests over ${GREENLETS} concurrent flows, loopback\n`,
+  );
   const server = await c.startServer(process.execPath, [path.join(__dirname, 'io', 'http-node.js')]);
   try {
     const url = `http://127.0.0.1:${server.port}/`;
     const samples = { undici: [], green: [] };
     for (let t = 0; t < TRIALS; t++) {
       for (const [name, script] of Object.entries(CLIENTS)) {
-        const r = await c.runLoad(process.execPath, [script, '--url', url, '--requests', REQUESTS, '--greenlets', GREENLETS, '--rounds', ROUNDS]);
+        const r = await c.runLoad(process.execPath, [
+          script,
+          '--url',
+          url,
+          '--requests',
+          REQUESTS,
+          '--greenlets',
+          GREENLETS,
+          '--rounds',
+          ROUNDS,
+        ]);
         samples[name].push(c.median(r.ms));
       }
     }

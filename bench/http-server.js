@@ -23,7 +23,9 @@ const c = require('./io/common.js');
 const args = c.parseArgs();
 const TRIALS = Number(args.trials ?? 3);
 const SECONDS = Number(args.seconds ?? 3);
-const CONNECTIONS = String(args.connections ?? '10,100').split(',').map(Number);
+const CONNECTIONS = String(args.connections ?? '10,100')
+  .split(',')
+  .map(Number);
 const WRK = args.wrk ?? '/usr/bin/wrk';
 
 const ALL_SERVERS = {
@@ -41,7 +43,8 @@ const chosen =
   args.servers === undefined
     ? Object.keys(ALL_SERVERS)
     : ['node', ...String(args.servers).split(','), ...(args.base === undefined ? [] : ['base', 'base+park'])];
-for (const name of chosen) if (!(name in ALL_SERVERS)) throw new Error(`unknown server ${name}; known: ${Object.keys(ALL_SERVERS).join(', ')}`);
+for (const name of chosen)
+  if (!(name in ALL_SERVERS)) throw new Error(`unknown server ${name}; known: ${Object.keys(ALL_SERVERS).join(', ')}`);
 const SERVERS = Object.fromEntries(chosen.map((name) => [name, ALL_SERVERS[name]]));
 
 function wrk(port, connections) {
@@ -51,7 +54,15 @@ function wrk(port, connections) {
       const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
       const errors = /Non-2xx|Socket errors/.exec(stdout);
       if (!m) return reject(new Error(`cannot parse wrk output:\n${stdout}`));
-      resolve({ rps: Number(m[1]), errors: errors ? stdout.split('\n').filter((l) => /Non-2xx|Socket errors/.test(l)).join('; ') : '' });
+      resolve({
+        rps: Number(m[1]),
+        errors: errors
+          ? stdout
+              .split('\n')
+              .filter((l) => /Non-2xx|Socket errors/.test(l))
+              .join('; ')
+          : '',
+      });
     });
   });
 }
@@ -73,7 +84,12 @@ async function trial(name, connections) {
 
 async function main() {
   console.log(`HTTP server benchmark: Node ${process.version}, wrk -t1, ${SECONDS} s x ${TRIALS} trials, loopback`);
-  console.log(`loadavg ${require('node:os').loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  console.log(
+    `loadavg ${require('node:os')
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}\n`,
+  );
   const names = Object.keys(SERVERS);
   const greens = names.filter((n) => n !== 'node');
   const rows = [
@@ -98,7 +114,9 @@ async function main() {
     }
     const med = Object.fromEntries(names.map((n) => [n, c.median(samples[n].map((x) => x.rps))]));
     const cpu = Object.fromEntries(names.map((n) => [n, c.median(samples[n].map((x) => x.cpuUs))]));
-    console.log(`  ${connections} connections: ${names.map((n) => `${n} [${samples[n].map((x) => c.fmtRate(x.rps)).join(', ')}]`).join('  ')}`);
+    console.log(
+      `  ${connections} connections: ${names.map((n) => `${n} [${samples[n].map((x) => c.fmtRate(x.rps)).join(', ')}]`).join('  ')}`,
+    );
     rows.push([
       connections,
       ...names.map((n) => c.fmtRate(med[n])),
@@ -109,7 +127,12 @@ async function main() {
   }
   console.log('');
   c.table(rows);
-  console.log(`\nloadavg at end ${require('node:os').loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `\nloadavg at end ${require('node:os')
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
 }
 
 main().catch((error) => {

@@ -59,8 +59,15 @@ async function main() {
   const builds = { this: path.resolve(__dirname, '..', 'dist') };
   if (args.base !== undefined) builds.base = path.resolve(String(args.base), 'dist');
   const modes = ['hello', 'park'];
-  console.log(`HTTP server wrapper cost per request (in-process, no sockets): Node ${process.version}, ${TRIALS} trials`);
-  console.log(`loadavg ${require('node:os').loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  console.log(
+    `HTTP server wrapper cost per request (in-process, no sockets): Node ${process.version}, ${TRIALS} trials`,
+  );
+  console.log(
+    `loadavg ${require('node:os')
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}\n`,
+  );
   const rows = [['handler', ...Object.keys(builds).map((b) => `${b} ns/req`), ...(builds.base ? ['this/base'] : [])]];
   for (const mode of modes) {
     const samples = Object.fromEntries(Object.keys(builds).map((b) => [b, []]));
@@ -79,7 +86,12 @@ async function main() {
     ]);
   }
   c.table(rows);
-  console.log(`\nloadavg at end ${require('node:os').loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `\nloadavg at end ${require('node:os')
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
 }
 
 if (args.child !== undefined) child(String(args.child), String(args.mode ?? 'hello'));

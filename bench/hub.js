@@ -251,7 +251,9 @@ function main() {
     queue: 'promise queue',
     event: 'promise event',
   };
-  const rows = [['figure', 'backend', 'greenloop median [min-max]', 'async/await equivalent', 'its median', 'x async', 'x gevent']];
+  const rows = [
+    ['figure', 'backend', 'greenloop median [min-max]', 'async/await equivalent', 'its median', 'x async', 'x gevent'],
+  ];
   for (const [label, g, as] of PAIRS) {
     for (const b of c.BACKENDS) {
       const r = results[b];

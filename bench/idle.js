@@ -22,14 +22,18 @@ const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Opens `n` connections, a few hundred at a time (the backlog stays small). */
 async function openIdle(port, n) {
   const sockets = [];
-  for (let done = 0; done < n; ) {
+  for (let done = 0; done < n;) {
     const batch = Math.min(200, n - done);
     await Promise.all(
-      Array.from({ length: batch }, () => new Promise((resolve, reject) => {
-        const s = net.connect(port, '127.0.0.1', () => resolve());
-        s.on('error', reject);
-        sockets.push(s);
-      })),
+      Array.from(
+        { length: batch },
+        () =>
+          new Promise((resolve, reject) => {
+            const s = net.connect(port, '127.0.0.1', () => resolve());
+            s.on('error', reject);
+            sockets.push(s);
+          }),
+      ),
     );
     done += batch;
   }
@@ -63,7 +67,9 @@ async function trial(lazy) {
 
 async function main() {
   const limit = c.fileLimit();
-  console.log(`idle-connection benchmark: Node ${process.version}, ${require('node:os').cpus().length} CPUs, ${CONNECTIONS} silent connections, ${TRIALS} trials (open-file limit ${limit.soft})\n`);
+  console.log(
+    `idle-connection benchmark: Node ${process.version}, ${require('node:os').cpus().length} CPUs, ${CONNECTIONS} silent connections, ${TRIALS} trials (open-file limit ${limit.soft})\n`,
+  );
   const samples = { eager: [], lazy: [] };
   for (let t = 0; t < TRIALS; t++) {
     for (const mode of ['eager', 'lazy']) samples[mode].push(await trial(mode === 'lazy'));
@@ -81,7 +87,9 @@ async function main() {
     ]);
   }
   c.table(rows);
-  console.log(`\nlazy: true saves ${((med.eager - med.lazy) / 1024).toFixed(1)} KiB per idle connection (medians of ${TRIALS}).`);
+  console.log(
+    `\nlazy: true saves ${((med.eager - med.lazy) / 1024).toFixed(1)} KiB per idle connection (medians of ${TRIALS}).`,
+  );
 }
 
 main().catch((error) => {

@@ -86,12 +86,19 @@ async function main() {
   }
   console.log('\nPer call (median of rounds):');
   printTable(rows);
-  console.log(`\nThe rule's stack check (is the caller Node's own code?): ${fmtNs(perCall(callerIsNode, 20000))} per call`);
+  console.log(
+    `\nThe rule's stack check (is the caller Node's own code?): ${fmtNs(perCall(callerIsNode, 20000))} per call`,
+  );
 
-  console.log('\nThresholds (below them a patched call runs the original; a park costs about the greenlet figure above):');
+  console.log(
+    '\nThresholds (below them a patched call runs the original; a park costs about the greenlet figure above):',
+  );
   printTable([
     ['work at the threshold', 'original'],
-    ['pbkdf2Sync, 1000 iterations sha256', fmtNs(perCall(() => crypto.pbkdf2Sync('pw', 'salt', 1000, 32, 'sha256'), 50))],
+    [
+      'pbkdf2Sync, 1000 iterations sha256',
+      fmtNs(perCall(() => crypto.pbkdf2Sync('pw', 'salt', 1000, 32, 'sha256'), 50)),
+    ],
     ['randomFillSync, 256 KiB', fmtNs(perCall(() => crypto.randomFillSync(Buffer.alloc(256 * 1024)), 50))],
     ['gzipSync, 64 KiB text', fmtNs(perCall(() => zlib.gzipSync(Buffer.alloc(64 * 1024, 'greenloop ')), 100))],
     ['generateKeyPairSync ed25519 (never parks)', fmtNs(perCall(() => crypto.generateKeyPairSync('ed25519'), 50))],

@@ -145,7 +145,13 @@ function main() {
   const results = {}; // `${figure}|${backend}` -> [result]
   const gevent = [];
   for (let t = 0; t < TRIALS; t++) {
-    const py = c.runPythonBaseline(PYTHON, 'gevent', 'spawn_gevent.py', [String(N), String(BURST), String(ROUNDS)], 120_000);
+    const py = c.runPythonBaseline(
+      PYTHON,
+      'gevent',
+      'spawn_gevent.py',
+      [String(N), String(BURST), String(ROUNDS)],
+      120_000,
+    );
     gevent.push(py);
     for (const [label, child, extra] of FIGURES) {
       for (const b of c.BACKENDS) {
@@ -170,7 +176,16 @@ function main() {
       "their owner threads); 'x gevent' = wall time / gevent's (same run)\n",
   );
   const rows = [['figure', 'backend', 'wall per greenlet', 'loop CPU', 'process CPU', 'x gevent', 'note']];
-  const json = { bench: 'spawn', machine: m, n: N, burst: BURST, rounds: ROUNDS, trials: TRIALS, gevent: py, figures: {} };
+  const json = {
+    bench: 'spawn',
+    machine: m,
+    n: N,
+    burst: BURST,
+    rounds: ROUNDS,
+    trials: TRIALS,
+    gevent: py,
+    figures: {},
+  };
   for (const [label, child] of FIGURES) {
     const base = child === 'cold' ? gevCold : gevBurst;
     for (const b of c.BACKENDS) {
@@ -190,7 +205,13 @@ function main() {
       // Under the threads backend greenlets run on their owner threads, not the loop's.
       const loop = b === 'threads' ? 'n/a' : c.fmtNs(thread);
       rows.push([label, b, c.fmtSpread(wall), loop, c.fmtNs(proc), c.fmtRatio(wall.median / base), prewarm]);
-      json.figures[`${label}|${b}`] = { wallNs: wall, threadCpuNs: thread, processCpuNs: proc, xGevent: wall.median / base, prewarm };
+      json.figures[`${label}|${b}`] = {
+        wallNs: wall,
+        threadCpuNs: thread,
+        processCpuNs: proc,
+        xGevent: wall.median / base,
+        prewarm,
+      };
     }
   }
   c.printTable(rows);

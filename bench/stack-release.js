@@ -85,7 +85,10 @@ function sweepCost(releaseAfter, { spawn, sleep, Event, getHub }) {
   sleep(3000);
   const seconds = c.elapsedNs(t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
-  return { cpuMsPerS: (cpu.user + cpu.system) / 1000 / seconds, releasesPerS: (hub.stackReleases - released0) / seconds };
+  return {
+    cpuMsPerS: (cpu.user + cpu.system) / 1000 / seconds,
+    releasesPerS: (hub.stackReleases - released0) / seconds,
+  };
 }
 
 function child() {
@@ -110,8 +113,13 @@ function main() {
   console.log(`${PARK} greenlets parked on an Event after recursing ${DEPTH} frames (and 0), ${RUNS} runs; medians\n`);
   const runs = { shallow: [], deep: [] };
   for (let i = 0; i < RUNS; i++) {
-    for (const [kind, depth] of [['shallow', 0], ['deep', DEPTH]]) {
-      const r = c.runChild(__filename, ['--child', `--park=${PARK}`, `--depth=${depth}`], { nodeArgs: ['--expose-gc'] });
+    for (const [kind, depth] of [
+      ['shallow', 0],
+      ['deep', DEPTH],
+    ]) {
+      const r = c.runChild(__filename, ['--child', `--park=${PARK}`, `--depth=${depth}`], {
+        nodeArgs: ['--expose-gc'],
+      });
       if (r.error) {
         console.log(r.error);
         process.exitCode = 1;

@@ -193,13 +193,16 @@ function main() {
     }
   }
 
-  const awaitNs = baseline.awaitNs?.median;
   console.log('');
   if (baseline.error) console.log(`baseline failed: ${baseline.error}`);
-  else console.log(`baseline, plain Node (greenloop not loaded): await of a resolved promise ${c.fmtSpread(baseline.awaitNs)}`);
+  else
+    console.log(
+      `baseline, plain Node (greenloop not loaded): await of a resolved promise ${c.fmtSpread(baseline.awaitNs)}`,
+    );
   for (const b of c.BACKENDS) {
     const sw = results[b].switch;
-    if (!sw.error) console.log(`  the same await inside the ${b} child, sampled in every run: ${c.fmtSpread(sw.awaitNs)}`);
+    if (!sw.error)
+      console.log(`  the same await inside the ${b} child, sampled in every run: ${c.fmtSpread(sw.awaitNs)}`);
   }
   if (py.skipped) console.log(`python-greenlet: skipped: ${py.skipped}`);
   else {
@@ -227,7 +230,14 @@ function main() {
         continue;
       }
       const s = sw[key];
-      rows.push([label, b, c.fmtSpread(s), c.fmtNs(s.cpuNs), c.fmtRatio(s.xAwait), c.fmtRatio(s.median / py[key]?.median)]);
+      rows.push([
+        label,
+        b,
+        c.fmtSpread(s),
+        c.fmtNs(s.cpuNs),
+        c.fmtRatio(s.xAwait),
+        c.fmtRatio(s.median / py[key]?.median),
+      ]);
     }
   }
   const rssOk = (b) => results[b].rss.filter((r) => !r.error);
@@ -243,7 +253,8 @@ function main() {
   }
   for (const b of c.BACKENDS) {
     const ok = rssOk(b);
-    if (ok.length) rows.push([`spawn+park, up to ${PARK} live`, b, c.fmtSpread(c.summary(ok.map((r) => r.spawnAndParkNs)))]);
+    if (ok.length)
+      rows.push([`spawn+park, up to ${PARK} live`, b, c.fmtSpread(c.summary(ok.map((r) => r.spawnAndParkNs)))]);
   }
   c.printTable(rows);
   const tenths = c.BACKENDS.filter((b) => rssOk(b).length).map((b) => {

@@ -21,7 +21,6 @@ const c = require('./io/common.js');
 
 const args = c.parseArgs();
 
-
 /** The server side: `--serve green-echo|cluster-echo|single-echo|green-http|cluster-http|single-http --workers N`. */
 function serve(kind, workers) {
   const [flavour, protocol] = kind.split('-');
@@ -80,7 +79,9 @@ function startServer(kind, workers) {
   });
   // The primary's line for each trial's stop is expected; anything else it or a worker says is shown.
   child.stderr.setEncoding('utf8').on('data', (chunk) => {
-    const shown = chunk.split('\n').filter((line) => line !== '' && !/^greenloop: primary \d+: SIGTERM: stopping/.test(line));
+    const shown = chunk
+      .split('\n')
+      .filter((line) => line !== '' && !/^greenloop: primary \d+: SIGTERM: stopping/.test(line));
     if (shown.length > 0) process.stderr.write(`${shown.join('\n')}\n`);
   });
   const expected = kind.startsWith('single') ? 1 : workers;
@@ -92,7 +93,8 @@ function startServer(kind, workers) {
       for (let at = buffer.indexOf('\n'); at >= 0; at = buffer.indexOf('\n')) {
         const m = /^PORT (\d+)$/.exec(buffer.slice(0, at));
         buffer = buffer.slice(at + 1);
-        if (m && ++seen === expected) resolve({ port: Number(m[1]), cpu: () => treeCpu(child.pid), stop: () => stop(child) });
+        if (m && ++seen === expected)
+          resolve({ port: Number(m[1]), cpu: () => treeCpu(child.pid), stop: () => stop(child) });
       }
     });
     child.once('exit', (code) => reject(new Error(`server ${kind} x${workers} exited with ${code} before listening`)));
@@ -112,7 +114,11 @@ function treeCpu(pid) {
 }
 
 function killTree(pid) {
-  for (const child of fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+  for (const child of fs
+    .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)) {
     try {
       process.kill(Number(child), 'SIGKILL');
     } catch {}
@@ -138,7 +144,9 @@ const TRIALS = Number(args.trials ?? 3);
 const SECONDS = Number(args.seconds ?? 3);
 const CLIENTS = Number(args.clients ?? 100);
 const CONNECTIONS = Number(args.connections ?? 50);
-const WORKERS = String(args.workers ?? '1,2').split(',').map(Number);
+const WORKERS = String(args.workers ?? '1,2')
+  .split(',')
+  .map(Number);
 const WRK = args.wrk ?? '/usr/bin/wrk';
 const PROTOCOLS = String(args.protocols ?? 'echo,http').split(',');
 
@@ -148,7 +156,13 @@ function wrk(port) {
       if (error) return reject(error);
       const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
       if (!m) return reject(new Error(`cannot parse wrk output:\n${stdout}`));
-      if (/Non-2xx|Socket errors/.test(stdout)) console.log(`  (wrk: ${stdout.split('\n').filter((l) => /Non-2xx|Socket errors/.test(l)).join('; ')})`);
+      if (/Non-2xx|Socket errors/.test(stdout))
+        console.log(
+          `  (wrk: ${stdout
+            .split('\n')
+            .filter((l) => /Non-2xx|Socket errors/.test(l))
+            .join('; ')})`,
+        );
       resolve(Number(m[1]));
     });
   });
@@ -170,7 +184,14 @@ async function trial(protocol, flavour, workers) {
         process.execPath,
         [
           path.join(__dirname, 'io', 'echo-load.js'),
-          '--port', String(server.port), '--clients', String(CLIENTS), '--seconds', String(SECONDS), '--warmup', '1',
+          '--port',
+          String(server.port),
+          '--clients',
+          String(CLIENTS),
+          '--seconds',
+          String(SECONDS),
+          '--warmup',
+          '1',
         ],
         (line) => {
           if (line === 'WINDOW_START') cpu0 = server.cpu();
@@ -189,24 +210,42 @@ async function trial(protocol, flavour, workers) {
 }
 
 async function main() {
-  console.log(`workers benchmark: Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  console.log(`${TRIALS} trials x ${SECONDS} s; echo: ${CLIENTS} clients (bench/io/echo-load.js); HTTP: wrk -t1 -c${CONNECTIONS}\n`);
+  console.log(
+    `workers benchmark: Node ${process.version}, ${os.cpus().length} CPUs, load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
+  console.log(
+    `${TRIALS} trials x ${SECONDS} s; echo: ${CLIENTS} clients (bench/io/echo-load.js); HTTP: wrk -t1 -c${CONNECTIONS}\n`,
+  );
   const configs = [['single', 1], ...['green', 'cluster'].flatMap((f) => WORKERS.map((n) => [f, n]))];
   const results = {};
   for (const protocol of PROTOCOLS) {
     const samples = new Map(configs.map(([f, n]) => [`${f} x${n}`, []]));
     for (let t = 0; t < TRIALS; t++) {
-      for (const [flavour, workers] of configs) samples.get(`${flavour} x${workers}`).push(await trial(protocol, flavour, workers));
+      for (const [flavour, workers] of configs)
+        samples.get(`${flavour} x${workers}`).push(await trial(protocol, flavour, workers));
     }
     const kept = (xs, key) => xs.map((x) => x[key]).filter(Number.isFinite);
     const med = Object.fromEntries([...samples].map(([k, xs]) => [k, c.median(kept(xs, 'rps'))]));
     const cpu = Object.fromEntries([...samples].map(([k, xs]) => [k, c.median(kept(xs, 'cpuUs'))]));
-    console.log(`${protocol}: ${[...samples].map(([k, xs]) => `${k} [${xs.map((x) => c.fmtRate(x.rps)).join(', ')}]`).join('  ')}`);
+    console.log(
+      `${protocol}: ${[...samples].map(([k, xs]) => `${k} [${xs.map((x) => c.fmtRate(x.rps)).join(', ')}]`).join('  ')}`,
+    );
     results[protocol] = { samples: Object.fromEntries(samples), median: med, cpuUs: cpu };
   }
   const unit = { echo: 'round trips/s', http: 'requests/s' };
   const top = WORKERS[WORKERS.length - 1];
-  const rows = [['server', ...WORKERS.map((n) => `${n} worker${n > 1 ? 's' : ''}`), `${top} vs 1`, `greenloop / node:cluster (${WORKERS.join(' / ')})`, `server CPU per request (${WORKERS.join(' / ')})`]];
+  const rows = [
+    [
+      'server',
+      ...WORKERS.map((n) => `${n} worker${n > 1 ? 's' : ''}`),
+      `${top} vs 1`,
+      `greenloop / node:cluster (${WORKERS.join(' / ')})`,
+      `server CPU per request (${WORKERS.join(' / ')})`,
+    ],
+  ];
   for (const protocol of PROTOCOLS) {
     const med = results[protocol].median;
     for (const flavour of ['green', 'cluster']) {
@@ -214,16 +253,28 @@ async function main() {
         `${protocol}: ${flavour === 'green' ? 'greenloop workers' : 'node:cluster'}`,
         ...WORKERS.map((n) => c.fmtRate(med[`${flavour} x${n}`])),
         c.fmtRatio(med[`${flavour} x${top}`] / med[`${flavour} x1`]),
-        flavour === 'green' ? WORKERS.map((n) => c.fmtRatio(med[`green x${n}`] / med[`cluster x${n}`])).join(' / ') : '',
+        flavour === 'green'
+          ? WORKERS.map((n) => c.fmtRatio(med[`green x${n}`] / med[`cluster x${n}`])).join(' / ')
+          : '',
         WORKERS.map((n) => `${results[protocol].cpuUs[`${flavour} x${n}`].toFixed(1)} µs`).join(' / '),
       ]);
     }
-    rows.push([`${protocol}: one process, no cluster`, c.fmtRate(med['single x1']), ...WORKERS.slice(1).map(() => ''), '', '', `${results[protocol].cpuUs['single x1'].toFixed(1)} µs`]);
+    rows.push([
+      `${protocol}: one process, no cluster`,
+      c.fmtRate(med['single x1']),
+      ...WORKERS.slice(1).map(() => ''),
+      '',
+      '',
+      `${results[protocol].cpuUs['single x1'].toFixed(1)} µs`,
+    ]);
   }
   console.log(`\nMedian throughput (echo: ${unit.echo}, HTTP: ${unit.http})`);
   c.table(rows);
   if (args.json) {
-    fs.writeFileSync(String(args.json), `${JSON.stringify({ node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(), trials: TRIALS, seconds: SECONDS, clients: CLIENTS, connections: CONNECTIONS, results }, null, 2)}\n`);
+    fs.writeFileSync(
+      String(args.json),
+      `${JSON.stringify({ node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(), trials: TRIALS, seconds: SECONDS, clients: CLIENTS, connections: CONNECTIONS, results }, null, 2)}\n`,
+    );
   }
 }
 

@@ -88,7 +88,9 @@ spawn(() => {
   server.serveForever();
 });
 
-process.on('SIGINT', () => spawn(() => {
-  server.stop();
-  process.exit(0);
-}));
+process.on('SIGINT', () =>
+  spawn(() => {
+    server.stop();
+    process.exit(0);
+  }),
+);

@@ -57,7 +57,10 @@ spawn(() => {
   const base = `http://127.0.0.1:${slow.address().port}`;
   timed('100 HTTP requests (50 ms each) through a pool of 25 greenlets', () => {
     const pool = new Pool(25);
-    const bodies = pool.map((i) => http.request(`${base}/${i}`).text(), Array.from({ length: 100 }, (_, i) => i));
+    const bodies = pool.map(
+      (i) => http.request(`${base}/${i}`).text(),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
     return `(${bodies.length} bodies; one at a time: 5,000 ms)`;
   });
   slow.close();

@@ -49,7 +49,9 @@ spawn(() => {
   server.serveForever();
 });
 
-process.on('SIGINT', () => spawn(() => {
-  server.stop();
-  process.exit(0);
-}));
+process.on('SIGINT', () =>
+  spawn(() => {
+    server.stop();
+    process.exit(0);
+  }),
+);

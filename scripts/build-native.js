@@ -55,7 +55,9 @@ const configuredVersion = configured ? headersVersion(configured) : null;
 if (!configured || (configuredVersion !== null && configuredVersion !== process.versions.node)) {
   const prefix = ownHeaders();
   if (prefix !== null && configured) {
-    console.log(`greenloop: nodedir ${configured} has Node ${configuredVersion}'s headers; using this Node's own (${process.versions.node})`);
+    console.log(
+      `greenloop: nodedir ${configured} has Node ${configuredVersion}'s headers; using this Node's own (${process.versions.node})`,
+    );
   }
   if (prefix !== null) {
     args.push(`--nodedir=${prefix}`);
@@ -65,7 +67,10 @@ if (!configured || (configuredVersion !== null && configuredVersion !== process.
   }
 }
 const [command, ...first] = nodeGyp();
-const source = env.npm_config_nodedir && !args.some((a) => a.startsWith('--nodedir')) ? ` (nodedir ${env.npm_config_nodedir}, from the npm config)` : '';
+const source =
+  env.npm_config_nodedir && !args.some((a) => a.startsWith('--nodedir'))
+    ? ` (nodedir ${env.npm_config_nodedir}, from the npm config)`
+    : '';
 console.log(`greenloop: node-gyp ${args.join(' ')}${source}`);
 const result = spawnSync(command, [...first, ...args], { stdio: 'inherit', cwd: join(__dirname, '..'), env });
 if (result.error) {

@@ -9,7 +9,19 @@ const root = path.join(__dirname, '..');
 // Each entry is a path under dist/cjs without `.js`; its ES module face is
 // dist/esm/<basename>.mjs (so 'io/net' becomes dist/esm/net.mjs; a folder's
 // index takes the folder's name: 'monkey/index' becomes dist/esm/monkey.mjs).
-const entries = ['index', 'greenlet', 'io/net', 'io/fs', 'io/child_process', 'io/dns', 'io/http', 'fibers/fibers', 'fibers/fibers-future', 'monkey/index', 'debug/index'];
+const entries = [
+  'index',
+  'greenlet',
+  'io/net',
+  'io/fs',
+  'io/child_process',
+  'io/dns',
+  'io/http',
+  'fibers/fibers',
+  'fibers/fibers-future',
+  'monkey/index',
+  'debug/index',
+];
 const esmDir = path.join(root, 'dist', 'esm');
 fs.mkdirSync(esmDir, { recursive: true });
 

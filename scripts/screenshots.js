@@ -18,6 +18,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
+/* global WebSocket -- a global from Node 22 on, and on Node 20 under the flag below */
 
 if (typeof WebSocket === 'undefined') {
   const again = spawnSync(process.execPath, ['--experimental-websocket', __filename, ...process.argv.slice(2)], {

@@ -148,7 +148,9 @@ function fmtRatio(r) {
 function table(rows) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   for (const [n, row] of rows.entries()) {
-    console.log(row.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  '));
+    console.log(
+      row.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  '),
+    );
     if (n === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
 }
@@ -190,4 +192,20 @@ function tlsFiles(argv = process.argv) {
   return { key: read('key.pem'), cert: read('cert.pem') };
 }
 
-module.exports = { ROOT, makeCertDir, tlsFiles, parseArgs, median, startServer, runLoad, rssOf, cpuOf, fmtRate, fmtMiB, fmtRatio, table, haveGevent, fileLimit };
+module.exports = {
+  ROOT,
+  makeCertDir,
+  tlsFiles,
+  parseArgs,
+  median,
+  startServer,
+  runLoad,
+  rssOf,
+  cpuOf,
+  fmtRate,
+  fmtMiB,
+  fmtRatio,
+  table,
+  haveGevent,
+  fileLimit,
+};

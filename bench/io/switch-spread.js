@@ -12,13 +12,16 @@ const c = require('./common.js');
 const { Event, spawn, sleep } = require('../../dist/cjs/index.js');
 
 const args = c.parseArgs();
-const SIZES = String(args.sizes ?? '10,100,1000,3000').split(',').map(Number);
+const SIZES = String(args.sizes ?? '10,100,1000,3000')
+  .split(',')
+  .map(Number);
 const SWITCHES = Number(args.switches ?? 200000);
 const TRIALS = Number(args.trials ?? 3);
 
 let scavengeMs = 0;
 new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavengeMs += entry.duration;
+  for (const entry of list.getEntries())
+    if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavengeMs += entry.duration;
 }).observe({ entryTypes: ['gc'] });
 
 /** One trial: K greenlets, SWITCHES sleep(0)s in all; CPU ns per switch and scavenge ms. */

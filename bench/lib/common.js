@@ -89,7 +89,13 @@ function printTable(rows, indent = '  ') {
   const widths = [];
   for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, String(c).length)));
   rows.forEach((row, r) => {
-    console.log(indent + row.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd());
+    console.log(
+      indent +
+        row
+          .map((c, i) => String(c).padEnd(widths[i]))
+          .join('  ')
+          .trimEnd(),
+    );
     if (r === 0) console.log(indent + widths.map((w) => '-'.repeat(w)).join('  '));
   });
 }
@@ -246,7 +252,9 @@ function printJsonReport(json, m, t0, { blankLine = true } = {}) {
   const warning = loadWarning(m.loadavg, json.loadavgAtEnd);
   if (warning) console.log(`\n${warning}`);
   json.elapsedS = (Date.now() - t0) / 1000;
-  console.log(`${blankLine ? '\n' : ''}loadavg at end ${json.loadavgAtEnd.join(' ')}; ${json.elapsedS.toFixed(1)} s. JSON:`);
+  console.log(
+    `${blankLine ? '\n' : ''}loadavg at end ${json.loadavgAtEnd.join(' ')}; ${json.elapsedS.toFixed(1)} s. JSON:`,
+  );
   console.log(JSON.stringify(roundDeep(json)));
 }
 
