@@ -258,13 +258,58 @@ function printJsonReport(json, m, t0, { blankLine = true } = {}) {
   console.log(JSON.stringify(roundDeep(json)));
 }
 
-/** A line warning that other processes compete for the CPUs, or '' when they do not seem to. */
+/**
+ * CPU time since boot, in clock ticks: all CPUs' busy time, the time the
+ * hypervisor gave to other guests (steal), and this process's own with its
+ * reaped children (the benchmark's servers, clients and baselines), or null
+ * without /proc.
+ */
+function cpuTicks() {
+  try {
+    const all = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = all;
+    const own = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ').map(Number);
+    // Fields 14-17 of /proc/PID/stat (utime, stime, cutime, cstime), here 11-14.
+    return {
+      busy: user + nice + system + irq + softirq,
+      steal: steal ?? 0,
+      own: own[11] + own[12] + own[13] + own[14],
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** When this module loaded: what {@link loadWarning} measures the run from. */
+const ticksAtStart = { at: Date.now(), cpu: cpuTicks() };
+
+/**
+ * A line warning that other processes (or other guests of the hypervisor)
+ * took CPU time during the run, or '' when they did not seem to. It counts
+ * CPU time, not the load average: the benchmark's own threads (the threads
+ * backend's, the owner threads of 10,000 cold greenlets) raise the load
+ * average without competing with anything. `start` and `end` are the load
+ * averages the report shows.
+ */
 function loadWarning(start, end) {
   const cpus = os.cpus().length;
   const worst = Math.max(start[0], end[0]);
-  if (worst < cpus * 0.75) return '';
+  const now = cpuTicks();
+  const then = ticksAtStart.cpu;
+  if (now === null || then === null) {
+    if (worst < cpus * 0.75) return '';
+    return `WARNING: 1-min load average reached ${worst} on ${cpus} CPUs: other processes may have competed for the CPUs`;
+  }
+  const available = (((Date.now() - ticksAtStart.at) / 1000) * cpus * 100) | 0; // USER_HZ is 100 on Linux
+  if (available < 100) return ''; // under a second: too short to tell
+  const others = Math.max(0, now.busy - then.busy - (now.own - then.own)) / available;
+  const steal = Math.max(0, now.steal - then.steal) / available;
+  if (others < 0.1 && steal < 0.1) return '';
+  const parts = [];
+  if (others >= 0.1) parts.push(`other processes used ${(others * 100).toFixed(0)}% of the ${cpus} CPUs`);
+  if (steal >= 0.1) parts.push(`the hypervisor gave ${(steal * 100).toFixed(0)}% of their time to other guests`);
   return (
-    `WARNING: 1-min load average reached ${worst} on ${cpus} CPUs: other processes competed for the CPUs, ` +
+    `WARNING: during the run ${parts.join(' and ')} (1-min load average up to ${worst}), ` +
     'so absolute times are inflated (the threads backend, which hands over through the scheduler, most of all)'
   );
 }
