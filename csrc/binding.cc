@@ -350,8 +350,8 @@ void Cleanup(void* arg) {
   auto* env = static_cast<Env*>(arg);
   UnwindParkedGreenlets(env);
   EndParkedGreenlets(env);
-  while (env->objects != nullptr) {
-    JsGreenlet* g = env->objects;
+  while (env->objects.object_next != &env->objects) {
+    JsGreenlet* g = env->objects.object_next;
     env->UntrackObject(g);
     g->handle.Reset();
     delete g;
@@ -412,6 +412,7 @@ void Initialize(v8::Local<v8::Object> exports, v8::Local<v8::Context> context) {
     env->root.set(kStarted);
     env->root.set(kLaunched);
     env->live.live_next = env->live.live_prev = &env->live;
+    env->objects.object_next = env->objects.object_prev = &env->objects;
     env->current = &env->root;
     env->backend = UserSpaceSwitchAvailable() ? Backend::kUserSpace : Backend::kThreads;
     env->root_stack_extent = StackExtentOfThisThread();

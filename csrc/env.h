@@ -52,9 +52,9 @@ struct Env {
   // Sentinel of the list of started, unfinished greenlets.
   Greenlet live;
   size_t live_count = 0;
-  // Every greenlet object whose handle V8 has not collected, freed at
-  // teardown; threaded through the greenlets (see TrackObject).
-  JsGreenlet* objects = nullptr;
+  // Sentinel of the list of every greenlet object whose handle V8 has not
+  // collected, freed at teardown (see TrackObject); as `live` is for started ones.
+  JsGreenlet objects;
 
   bool tearing_down = false;
   // Set while teardown resumes parked greenlets to unwind them.
@@ -77,17 +77,14 @@ struct Env {
 
   // Links `g` into `objects` / takes it out: once each per greenlet object.
   void TrackObject(JsGreenlet* g) {
-    g->object_next = objects;
-    if (objects != nullptr) objects->object_prev = g;
-    objects = g;
+    g->object_next = objects.object_next;
+    g->object_prev = &objects;
+    objects.object_next->object_prev = g;
+    objects.object_next = g;
   }
   void UntrackObject(JsGreenlet* g) {
-    if (g->object_prev != nullptr) {
-      g->object_prev->object_next = g->object_next;
-    } else {
-      objects = g->object_next;
-    }
-    if (g->object_next != nullptr) g->object_next->object_prev = g->object_prev;
+    g->object_prev->object_next = g->object_next;
+    g->object_next->object_prev = g->object_prev;
     g->object_prev = g->object_next = nullptr;
   }
 };
