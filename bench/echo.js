@@ -92,24 +92,16 @@ async function trial(name, clients, idle = 0, idleMode = 'silent') {
   let rss = NaN;
   let rssIdle = NaN;
   try {
-    const result = await c.runLoad(
-      process.execPath,
-      [
-        path.join(__dirname, 'io', 'echo-load.js'),
-        '--port',
-        String(server.port),
-        '--clients',
-        String(clients),
-        '--seconds',
-        String(SECONDS),
-        '--warmup',
-        '1',
-        '--idle',
-        String(idle),
-        '--idle-mode',
-        idleMode,
-        ...tlsArgs,
-      ],
+    const result = await c.runEchoLoad(
+      {
+        port: server.port,
+        clients,
+        seconds: SECONDS,
+        warmup: 1,
+        idle,
+        'idle-mode': idleMode,
+        tls: TLS_DIR ?? undefined,
+      },
       (line) => {
         if (line === 'IDLE_READY') rssIdle = server.rss();
         if (line === 'WINDOW_START') cpu0 = server.cpu();

@@ -266,25 +266,16 @@ async function echoTrial(name, clients, idle) {
     const rssStart = server.rss();
     let rssIdle = NaN;
     let rssSettled = NaN;
-    const load = await io.runLoad(
-      process.execPath,
-      [
-        script('io', 'echo-load.js'),
-        '--port',
-        String(server.port),
-        '--clients',
-        String(clients),
-        '--seconds',
-        String(SECONDS),
-        '--warmup',
-        String(WARMUP_S),
-        '--idle',
-        String(idle),
-        '--idle-mode',
-        'parked',
-        '--idle-settle',
-        String(idle > 0 ? IDLE_SETTLE_MS : 0),
-      ],
+    const load = await io.runEchoLoad(
+      {
+        port: server.port,
+        clients,
+        seconds: SECONDS,
+        warmup: WARMUP_S,
+        idle,
+        'idle-mode': 'parked',
+        'idle-settle': idle > 0 ? IDLE_SETTLE_MS : 0,
+      },
       (line) => {
         if (line === 'IDLE_READY') rssIdle = server.rss();
         if (line === 'IDLE_SETTLED') rssSettled = server.rss();

@@ -43,8 +43,7 @@ function threadCpuNs() {
 /** Minor page faults this thread has taken. */
 function threadFaults() {
   try {
-    const stat = fs.readFileSync('/proc/thread-self/stat', 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+    return Number(c.procStatFields('/proc/thread-self/stat')[7]); // minflt, field 10
   } catch {
     return NaN;
   }

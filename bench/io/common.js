@@ -6,6 +6,7 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { procStatFields } = require('../lib/common.js');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -107,8 +108,7 @@ function rssOf(pid) {
 
 /** CPU seconds (user + system) a process has used (Linux). */
 function cpuOf(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = procStatFields(`/proc/${pid}/stat`);
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime in clock ticks (USER_HZ = 100)
 }
 
@@ -129,6 +129,17 @@ async function runLoad(command, args, onLine = () => {}) {
   await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
   if (result === null) throw new Error(`load generator ${args.join(' ')} printed no RESULT`);
   return result;
+}
+
+/**
+ * Runs bench/io/echo-load.js, its options given by flag name without the
+ * dashes (`{ port, clients, seconds, warmup, idle, 'idle-mode', 'idle-settle',
+ * tls }`; undefined ones are left out); `onLine` and the result as runLoad's.
+ */
+function runEchoLoad(options, onLine) {
+  const argv = [path.join(__dirname, 'echo-load.js')];
+  for (const [flag, value] of Object.entries(options)) if (value !== undefined) argv.push(`--${flag}`, String(value));
+  return runLoad(process.execPath, argv, onLine);
 }
 
 function fmtRate(x) {
@@ -200,6 +211,7 @@ module.exports = {
   median,
   startServer,
   runLoad,
+  runEchoLoad,
   rssOf,
   cpuOf,
   fmtRate,

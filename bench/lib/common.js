@@ -259,6 +259,16 @@ function printJsonReport(json, m, t0, { blankLine = true } = {}) {
 }
 
 /**
+ * The fields of a /proc/<pid>/stat (or /proc/thread-self/stat) file after the
+ * command name, which may itself hold spaces and parentheses: index 0 is the
+ * state (field 3 of proc(5)), so field N is at index N - 3.
+ */
+function procStatFields(file) {
+  const stat = fs.readFileSync(file, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/**
  * CPU time since boot, in clock ticks: all CPUs' busy time, the time the
  * hypervisor gave to other guests (steal), and this process's own with its
  * reaped children (the benchmark's servers, clients and baselines), or null
@@ -268,8 +278,8 @@ function cpuTicks() {
   try {
     const all = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
     const [user, nice, system, , , irq, softirq, steal] = all;
-    const own = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ').map(Number);
-    // Fields 14-17 of /proc/PID/stat (utime, stime, cutime, cstime), here 11-14.
+    // Fields 14-17 (utime, stime, cutime, cstime).
+    const own = procStatFields('/proc/self/stat').map(Number);
     return {
       busy: user + nice + system + irq + softirq,
       steal: steal ?? 0,
@@ -315,6 +325,7 @@ function loadWarning(start, end) {
 }
 
 module.exports = {
+  procStatFields,
   loadWarning,
   ROOT,
   DIST,
