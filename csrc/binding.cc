@@ -276,6 +276,29 @@ void JS_mallocInUse(const v8::FunctionCallbackInfo<v8::Value>& info) {
 #endif
 }
 
+// contextFrame() -> the isolate's continuation-preserved embedder data (the
+// AsyncContextFrame that AsyncLocalStorage reads on Node 24+, and on 22 with
+// --experimental-async-context-frame), undefined where V8 has none;
+// setContextFrame(value) makes it the running greenlet's (the switch saves and
+// restores it per greenlet). lib/hub/context.ts uses them to run work that a
+// callback handed over (an HTTP request) in that callback's frame.
+void JS_contextFrame(const v8::FunctionCallbackInfo<v8::Value>& info) {
+#if V8_MAJOR_VERSION >= 12
+  v8::Local<v8::Data> data = GetContinuationData(info.GetIsolate());
+  if (!data.IsEmpty() && data->IsValue()) info.GetReturnValue().Set(data.As<v8::Value>());
+#else
+  (void)info;
+#endif
+}
+
+void JS_setContextFrame(const v8::FunctionCallbackInfo<v8::Value>& info) {
+#if V8_MAJOR_VERSION >= 12
+  SetContinuationData(info.GetIsolate(), info[0]);
+#else
+  (void)info;
+#endif
+}
+
 // releaseStack(handle) -> bytes: gives back the stack pages below where the
 // greenlet is parked (user-space backend; 0 when there is nothing to give:
 // another backend, the root, the running greenlet, or one not started or
@@ -436,6 +459,8 @@ void Initialize(v8::Local<v8::Object> exports, v8::Local<v8::Context> context) {
   SetMethod(env, exports, "stats", JS_stats);
   SetMethod(env, exports, "releaseStack", JS_releaseStack);
   SetMethod(env, exports, "mallocInUse", JS_mallocInUse);
+  SetMethod(env, exports, "contextFrame", JS_contextFrame);
+  SetMethod(env, exports, "setContextFrame", JS_setContextFrame);
   InitWatchdog(isolate, exports, context);
 }
 

@@ -43,6 +43,14 @@ export interface NativeCore {
    */
   mallocInUse(): number;
   /**
+   * The isolate's continuation-preserved embedder data: the AsyncContextFrame
+   * that AsyncLocalStorage reads where Node keeps it there (Node 24+, Node 22
+   * with `--experimental-async-context-frame`); undefined on older V8.
+   */
+  contextFrame(): unknown;
+  /** Makes `frame` (from {@link contextFrame}) the running greenlet's; a no-op on older V8. */
+  setContextFrame(frame: unknown): void;
+  /**
    * The watchdog thread (csrc/watchdog.cc): with `thresholdMs` > 0, calls
    * `callback(0, frames, blockedMs)` from an interrupt when the event loop has
    * not ticked for that long (once per block); with `intervalUs` > 0, calls

@@ -1,5 +1,5 @@
-// The green HTTP server's handler greenlets: one per request, counted while
-// they live, and keeping nothing of their request once finished.
+// The green HTTP server's handler greenlets: counted while they live, and
+// keeping nothing of their requests once finished.
 import * as nodeHttp from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { Event, getcurrent, local, type Greenlet } from '../lib/index.js';

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage, executionAsyncId, executionAsyncResource } from 'node:async_hooks';
+import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { Event, getcurrent, getHub, sleep, spawn } from '../lib/index.js';
+import { configure, Event, getcurrent, getHub, type GreenletError, local, sleep, spawn } from '../lib/index.js';
 import * as http from '../lib/io/http.js';
 import { green, httpServerPerTest } from './io-helpers.js';
 
@@ -8,15 +9,125 @@ const servers = httpServerPerTest(http.createServer);
 const serve = servers.serve;
 
 describe('green HTTP server: when a handler starts', () => {
-  it("runs the handler inside the request callback, before the request's other listeners", async () => {
+  it("runs the handler in the loop turn that read the request, after the request's listeners, before its timers", async () => {
     const order: string[] = [];
     const base = await serve((req, res) => {
       order.push(`handler ${req.url}`);
       res.send('ok');
     });
-    servers.current.raw.on('request', (req) => order.push(`listener ${req.url}`));
+    servers.current.raw.on('request', (req) => {
+      order.push(`listener ${req.url}`);
+      setTimeout(() => order.push(`timer ${req.url}`), 0);
+    });
     for (const path of ['/a', '/b']) expect(await (await fetch(base + path)).text()).toBe('ok');
-    expect(order).toEqual(['handler /a', 'listener /a', 'handler /b', 'listener /b']);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(order).toEqual(['listener /a', 'handler /a', 'timer /a', 'listener /b', 'handler /b', 'timer /b']);
+  });
+
+  it('requests read in one loop turn are served one after another by one greenlet, each with fresh local()', async () => {
+    const seen: [string, unknown][] = [];
+    const perRequest = local<{ url?: string }>();
+    const localsBefore: unknown[] = [];
+    const base = await serve((req, res) => {
+      seen.push([req.url!, getcurrent()]);
+      localsBefore.push(perRequest.url);
+      perRequest.url = req.url;
+      res.send(req.url!);
+    });
+    const clients = await keepAliveClients(base, 6);
+    try {
+      seen.length = 0;
+      const answers = burst(clients, (i) => `/${i}`);
+      expect(await answers).toEqual(clients.map((_, i) => `/${i}`));
+      expect(seen.map(([url]) => url)).toEqual(clients.map((_, i) => `/${i}`));
+      expect(new Set(seen.map(([, g]) => g)).size).toBe(1);
+      expect(localsBefore.slice(-clients.length)).toEqual(clients.map(() => undefined));
+      expect(servers.current.pending).toBe(0);
+    } finally {
+      for (const c of clients) c.socket.destroy();
+    }
+  });
+
+  it('a handler that parks hands the requests queued behind it to another greenlet at once', async () => {
+    const seen = new Map<string, unknown>();
+    const released = new Event();
+    let pendingWhileParked = -1;
+    const base = await serve((req, res) => {
+      seen.set(req.url!, getcurrent());
+      if (req.url === '/0') {
+        released.wait();
+      } else if (req.url === '/3') {
+        pendingWhileParked = servers.current.pending; // /0 parked and /3 running
+        released.set();
+      }
+      res.send(req.url!);
+    });
+    const clients = await keepAliveClients(base, 4);
+    try {
+      expect(await burst(clients, (i) => `/${i}`)).toEqual(['/0', '/1', '/2', '/3']);
+      expect(seen.get('/1')).not.toBe(seen.get('/0'));
+      expect(seen.get('/2')).toBe(seen.get('/1'));
+      expect(seen.get('/3')).toBe(seen.get('/1'));
+      expect(pendingWhileParked).toBe(2);
+      expect(servers.current.pending).toBe(0);
+    } finally {
+      for (const c of clients) c.socket.destroy();
+    }
+  });
+
+  it('each request of a batch runs in the async context its request callback had, across parks', async () => {
+    // As tracing libraries do: each request's listeners run inside a context of its own.
+    const als = new AsyncLocalStorage<string>();
+    const seen: string[] = [];
+    const base = await serve((req, res) => {
+      seen.push(`${req.url} ${als.getStore()}`);
+      if (req.url === '/1') sleep(1);
+      seen.push(`${req.url} ${als.getStore()}`);
+      res.send('ok');
+    });
+    const raw = servers.current.raw;
+    const emit = raw.emit;
+    const plainEmit = emit as (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
+    raw.emit = function (this: typeof raw, event: string | symbol, ...args: unknown[]) {
+      if (event !== 'request') return plainEmit.call(this, event, ...args);
+      return als.run(`ctx ${(args[0] as { url: string }).url}`, () => plainEmit.call(this, event, ...args));
+    } as typeof raw.emit;
+    const clients = await keepAliveClients(base, 3);
+    try {
+      seen.length = 0;
+      await burst(clients, (i) => `/${i}`);
+      expect([...seen].sort()).toEqual(
+        ['/0 ctx /0', '/0 ctx /0', '/1 ctx /1', '/1 ctx /1', '/2 ctx /2', '/2 ctx /2'].sort(),
+      );
+      expect(als.getStore()).toBe(undefined);
+    } finally {
+      raw.emit = emit;
+      for (const c of clients) c.socket.destroy();
+    }
+  });
+
+  it('requests whose handler greenlet cannot start (no stack to be had) get 503; the server serves on', async () => {
+    const reported: unknown[] = [];
+    const hub = getHub();
+    const previous = hub.unjoinedErrorHandler;
+    hub.unjoinedErrorHandler = (error) => reported.push(error);
+    try {
+      const base = await serve((req, res) => res.send('ok'));
+      configure({ stackSize: 2 ** 39 }); // more than mmap will reserve: the start is refused
+      let refused: Response;
+      try {
+        refused = await fetch(base);
+      } finally {
+        configure({ stackSize: 984 * 1024 }); // the default
+      }
+      expect(refused.status).toBe(503);
+      expect(reported).toHaveLength(1);
+      expect((reported[0] as GreenletError).errno).toBe(-12); // ENOMEM
+      expect(await (await fetch(base)).text()).toBe('ok');
+      expect(servers.current.pending).toBe(0);
+    } finally {
+      hub.unjoinedErrorHandler = previous;
+    }
   });
 
   it('a handler that parks hands the callback back; it resumes later and answers, others are served meanwhile', async () => {
@@ -122,3 +233,54 @@ describe('green HTTP server: when a handler starts', () => {
     expect(servers.current.pending).toBe(0);
   });
 });
+
+/** A keep-alive HTTP/1.1 client on a raw socket: one request in flight, answers parsed by Content-Length. */
+interface RawClient {
+  socket: net.Socket;
+  ask(path: string): Promise<string>;
+}
+
+/** `n` connections to `base`, each accepted by the server and through one request already. */
+async function keepAliveClients(base: string, n: number): Promise<RawClient[]> {
+  const { port } = new URL(base);
+  const clients: RawClient[] = [];
+  for (let i = 0; i < n; i++) {
+    const socket = net.connect(Number(port), '127.0.0.1');
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    let buffered = '';
+    let waiting: ((body: string) => void) | null = null;
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/content-length: (\d+)/i.exec(buffered.slice(0, end))![1]);
+      if (buffered.length < end + 4 + length) return;
+      const body = buffered.slice(end + 4, end + 4 + length);
+      buffered = buffered.slice(end + 4 + length);
+      const done = waiting!;
+      waiting = null;
+      done(body);
+    });
+    const client: RawClient = {
+      socket,
+      ask(path) {
+        return new Promise((resolve) => {
+          waiting = resolve;
+          socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+        });
+      },
+    };
+    await client.ask('/warm-up');
+    clients.push(client);
+  }
+  return clients;
+}
+
+/**
+ * Writes one request on every client in the same tick: the server reads them
+ * all in its next poll phase, one loop turn.
+ */
+function burst(clients: RawClient[], path: (i: number) => string): Promise<string[]> {
+  return Promise.all(clients.map((c, i) => c.ask(path(i))));
+}

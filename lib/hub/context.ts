@@ -27,6 +27,7 @@
  * @module
  */
 import { AsyncLocalStorage, AsyncResource, executionAsyncResource } from 'node:async_hooks';
+import { native } from '../native.js';
 
 /** Which design this Node uses for AsyncLocalStorage; see the module comment. */
 export const contextMode: 'frame' | 'resource' =
@@ -203,4 +204,14 @@ export function captureStores(): Context {
 /** Frame mode: the current AsyncContextFrame, captured in a resource. */
 export function captureFrame(): AsyncResource {
   return new AsyncResource('greenloop.Greenlet', { requireManualDestroy: true });
+}
+
+/** Frame mode: the current AsyncContextFrame itself (V8's continuation-preserved embedder data). */
+export function currentFrame(): unknown {
+  return native.contextFrame();
+}
+
+/** Frame mode: makes `frame` (from {@link currentFrame}) the running greenlet's. */
+export function enterFrame(frame: unknown): void {
+  native.setContextFrame(frame);
 }

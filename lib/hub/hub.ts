@@ -34,8 +34,10 @@ import {
   captureStores,
   contextMode,
   copyCurrentContext,
+  currentFrame,
   emptyHubContext,
   enterContext,
+  enterFrame,
   newContext,
   runInHubScope,
   type Context,
@@ -91,6 +93,11 @@ export class Task {
   /** Links of the hub's list of parked tasks. */
   parkedPrev: Task | null = null;
   parkedNext: Task | null = null;
+  /**
+   * Called as its greenlet parks, before anything else: the HTTP server's
+   * handler greenlet hands the requests queued behind it to another greenlet.
+   */
+  onPark: (() => void) | null = null;
 
   constructor(readonly greenlet: RawGreenlet) {}
 }
@@ -154,6 +161,13 @@ function checkUserSwitch(target: RawGreenlet, operation: 'switch' | 'throw'): vo
   }
 }
 setSwitchCheck(checkUserSwitch);
+
+/**
+ * An async context captured for later work ({@link Hub.captureWorkContext}):
+ * an AsyncContextFrame in frame mode, a {@link Context} in resource mode.
+ * @internal
+ */
+export type WorkContext = unknown;
 
 /**
  * Called with an error that nobody joined: see {@link Hub.unjoinedErrorHandler}.
@@ -391,6 +405,33 @@ export class Hub {
   }
 
   /**
+   * The async context of the running callback or greenlet, for work that a
+   * greenlet will do on its behalf later ({@link adoptWorkContext}): the
+   * HTTP server's request callback queues each request with it. Frame mode:
+   * the current AsyncContextFrame; resource mode: the stores, as
+   * {@link captureContext} takes them.
+   * @internal
+   */
+  captureWorkContext(): WorkContext {
+    if (frameMode) return currentFrame();
+    return this.#inPass && executionAsyncId() === this.#scopeId ? copyCurrentContext() : captureStores();
+  }
+
+  /**
+   * Makes `ctx` (from {@link captureWorkContext}) the async context of the
+   * running greenlet, whose Task is `task`, from now on.
+   * @internal
+   */
+  adoptWorkContext(task: Task, ctx: WorkContext): void {
+    if (frameMode) {
+      enterFrame(ctx);
+    } else {
+      task.ctx = ctx as Context;
+      enterContext(ctx as Context);
+    }
+  }
+
+  /**
    * Checks that the current greenlet may park now and returns its Task: it is
    * not the hub, has no pending kill or timeout (raised here instead), and is
    * not inside a nested async scope where Node's async stack cannot be saved.
@@ -423,6 +464,7 @@ export class Hub {
    * @internal
    */
   park(task: Task, site: ParkSite, yielding = false): void {
+    if (task.onPark !== null) task.onPark();
     task.parkedAt = this.#parkClock = performance.now(); // first: an overflow here leaves nothing half-done
     // A running greenlet is in the ready queue only if a switch out of it
     // failed at the very edge of the stack after sleep(0) had queued it.

@@ -2,15 +2,19 @@
  * A blocking-style HTTP server for greenlets, on `node:http`: each request's
  * handler runs in a greenlet and may call any blocking-style function.
  *
- * Greenlets exist per request, not per connection: an idle keep-alive
- * connection holds no parked greenlet. Under load a greenlet that finishes a
- * request takes the next queued one, so at most `maxConcurrency` handler
- * greenlets live at once.
+ * Handler greenlets exist per request in progress, not per connection: an
+ * idle keep-alive connection holds no parked greenlet. Requests a loop turn
+ * reads are queued and served, after the turn's reads, by one greenlet in
+ * turn; a handler that parks hands the rest of the queue to a fresh greenlet,
+ * so no request waits behind another's IO, and at most `maxConcurrency`
+ * handler greenlets live at once.
  * @module
  */
 import * as http from 'node:http';
-import { GreenletExit, PayloadTooLargeError } from '../errors.js';
-import { Greenlet, kOnFinish, startNow } from '../api/greenlet.js';
+import { GreenletError, GreenletExit, PayloadTooLargeError } from '../errors.js';
+import { Greenlet, kOnFinish } from '../api/greenlet.js';
+import { kLocalScope } from '../api/local.js';
+import { getHub, kTask, type WorkContext } from '../hub/hub.js';
 import { wait } from '../api/wait.js';
 import {
   assertMayBlock,
@@ -239,41 +243,46 @@ export type { ServerListenOptions } from './_server.js';
 
 /** What a server's handler greenlets call back into: one object per server. */
 interface HandlerHooks {
-  /** Serves the greenlet's request, then queued ones. */
-  work(req: IncomingRequest, res: OutgoingResponse): void;
+  /** Serves queued requests until none is left. */
+  work(g: HandlerGreenlet): void;
+  /** The greenlet is about to park (in a handler). */
+  parked(g: HandlerGreenlet): void;
   /** The greenlet finished (or was killed before it started). */
   died(g: HandlerGreenlet): void;
 }
 
+/** A request the parser's callback queued, with that callback's async context. */
+class QueuedRequest {
+  constructor(
+    readonly req: IncomingRequest,
+    readonly res: OutgoingResponse,
+    readonly context: WorkContext,
+  ) {}
+}
+
 /**
- * A request's handler greenlet: a Greenlet that is also its own node in its
- * server's {@link HandlerList}. It carries its request as fields and its
- * death hook as a method, not as a closure and a link: these are made for
- * every request.
+ * A handler greenlet: a Greenlet that is also its own node in its server's
+ * {@link HandlerList}. It serves queued requests until none is left; its
+ * Task's `onPark` tells the server when a handler parks in it.
  */
 class HandlerGreenlet extends Greenlet<void, []> {
   #prev: HandlerGreenlet | null = null;
   #next: HandlerGreenlet | null = null;
   readonly #hooks: HandlerHooks;
-  #req: IncomingRequest | null;
-  #res: OutgoingResponse | null;
+  /** Renewed for each request, so that each sees fresh `local()` views. */
+  [kLocalScope]: object = {};
 
-  constructor(hooks: HandlerHooks, req: IncomingRequest, res: OutgoingResponse) {
+  constructor(hooks: HandlerHooks) {
     super();
     this.#hooks = hooks;
-    this.#req = req;
-    this.#res = res;
+    this[kTask].onPark = () => hooks.parked(this);
   }
 
   run(): void {
-    const req = this.#req!;
-    const res = this.#res!;
-    this.#req = this.#res = null;
-    this.#hooks.work(req, res);
+    this.#hooks.work(this);
   }
 
   [kOnFinish](): void {
-    this.#req = this.#res = null;
     this.#hooks.died(this);
   }
 
@@ -336,16 +345,37 @@ export class Server {
   readonly #handler: RequestHandler;
   readonly #maxConcurrency: number;
   readonly #onError: (error: unknown, req: IncomingRequest) => void;
-  readonly #queue: [IncomingRequest, OutgoingResponse][] = [];
+  /** Requests read and not yet taken by a handler greenlet, oldest first. */
+  readonly #queue: QueuedRequest[] = [];
+  /** Requests a handler greenlet has taken and not finished. */
+  #serving = 0;
   /** Live handler greenlets (each one leaves the list when it dies, started or not). */
   readonly #greenlets: HandlerList = { first: null, size: 0 };
+  /**
+   * The handler greenlet that takes the next queued request without being
+   * woken: started and not yet run, or running and not parked. Null when
+   * none is, and then the next request (or a park) starts one.
+   */
+  #taker: HandlerGreenlet | null = null;
   readonly #hooks: HandlerHooks = {
-    work: (req, res) => this.#work(req, res),
+    work: (g) => this.#work(g),
+    parked: (g) => {
+      if (this.#taker === g) this.#taker = null;
+      // Started now, it is the next ready greenlet: the park hands off to it.
+      if (this.#queue.length !== 0) this.#startTaker();
+    },
     died: (g) => {
       HandlerGreenlet.unlink(this.#greenlets, g);
-      // Killed with requests still queued: a fresh greenlet takes them.
-      const next = this.#queue.shift();
-      if (next !== undefined) this.#onRequest(next[0], next[1]);
+      if (this.#taker === g) this.#taker = null;
+      const error = g.exception;
+      if (!g.started && error instanceof GreenletError && error.errno !== undefined) {
+        // Its start was refused (no thread or stack to be had, reported as
+        // the greenlet's error): a fresh one would be refused as well.
+        for (const { res } of this.#queue.splice(0)) refuse(res, 503);
+      } else if (this.#queue.length !== 0 && !this.#aborting) {
+        // Killed with requests still queued: a fresh greenlet takes them.
+        this.#startTaker();
+      }
       this.#wakeClose();
     },
   };
@@ -382,15 +412,20 @@ export class Server {
       res.destroy();
       return;
     }
-    if (this.#greenlets.size >= this.#maxConcurrency) {
-      this.#queue.push([req, res]);
-      return;
-    }
-    const g = new HandlerGreenlet(this.#hooks, req, res);
+    // Served in this loop turn, after its reads: one greenlet serves all
+    // the turn's requests that do not park, so their responses leave
+    // together and the turn pays one greenlet start, not one per request.
+    this.#queue.push(new QueuedRequest(req, res, getHub().captureWorkContext()));
+    if (this.#taker === null) this.#startTaker();
+  }
+
+  /** Starts a handler greenlet to take the queue, if `maxConcurrency` leaves room for one. */
+  #startTaker(): void {
+    if (this.#taker !== null || this.#greenlets.size >= this.#maxConcurrency) return;
+    const g = new HandlerGreenlet(this.#hooks);
     HandlerGreenlet.link(this.#greenlets, g);
-    // At once, in this callback, as node:http runs a handler (not one loop
-    // turn later): it runs until it first parks or ends.
-    startNow(g);
+    this.#taker = g;
+    g.start();
   }
 
   #wakeClose(): void {
@@ -401,14 +436,22 @@ export class Server {
     }
   }
 
-  /** A handler greenlet: serves its request, then queued ones, then ends. */
-  #work(req: IncomingRequest, res: OutgoingResponse): void {
+  /** A handler greenlet's life: serves queued requests, each in its callback's async context, then ends. */
+  #work(g: HandlerGreenlet): void {
+    const hub = getHub();
     for (;;) {
-      this.#serve(req, res);
       const next = this.#queue.shift();
-      if (next === undefined) return;
-      [req, res] = next;
+      if (next === undefined) break;
+      hub.adoptWorkContext(g[kTask], next.context);
+      g[kLocalScope] = {};
+      this.#serving++;
+      try {
+        this.#serve(next.req, next.res);
+      } finally {
+        this.#serving--;
+      }
     }
+    if (this.#taker === g) this.#taker = null;
   }
 
   #serve(req: IncomingRequest, res: OutgoingResponse): void {
@@ -426,13 +469,7 @@ export class Server {
       } catch (hookError) {
         console.error('greenloop http: onError threw:', hookError);
       }
-      if (!res.headersSent && !res.destroyed) {
-        const status = error instanceof PayloadTooLargeError ? 413 : statusOf(error);
-        res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-        res.end(`${http.STATUS_CODES[status] ?? 'Error'}\n`);
-      } else {
-        res.destroy();
-      }
+      refuse(res, error instanceof PayloadTooLargeError ? 413 : statusOf(error));
     }
   }
 
@@ -518,7 +555,7 @@ export class Server {
 
   /** Requests being handled plus those queued. */
   get pending(): number {
-    return this.#greenlets.size + this.#queue.length;
+    return this.#serving + this.#queue.length;
   }
 
   /**
@@ -583,7 +620,7 @@ export class Server {
     if (this.#waitFor(done, timeout)) return;
     this.#aborting = true;
     try {
-      for (const [, res] of this.#queue.splice(0)) res.destroy();
+      for (const { res } of this.#queue.splice(0)) res.destroy();
       this.raw.closeAllConnections();
       for (const g of HandlerGreenlet.toArray(this.#greenlets)) {
         g.kill(new GreenletExit('http.Server closed'), { block: false });
@@ -621,6 +658,16 @@ export class Server {
   }
 }
 
+/** Answers `status` and closes the connection, or destroys the response if its head is already out. */
+function refuse(res: OutgoingResponse, status: number): void {
+  if (!res.headersSent && !res.destroyed) {
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+    res.end(`${http.STATUS_CODES[status] ?? 'Error'}\n`);
+  } else {
+    res.destroy();
+  }
+}
+
 function statusOf(error: unknown): number {
   const status =
     (error as { statusCode?: unknown; status?: unknown } | null)?.statusCode ??
@@ -629,10 +676,13 @@ function statusOf(error: unknown): number {
 }
 
 /**
- * Creates a green HTTP server: `handler(req, res)` runs in a greenlet per
- * request, with `req.body()`/`text()`/`json()` and `res.sendall()` in
- * blocking style. An error a handler throws becomes a 500 response (see
- * `onError`), never a crash.
+ * Creates a green HTTP server: `handler(req, res)` runs in a greenlet, with
+ * `req.body()`/`text()`/`json()` and `res.sendall()` in blocking style. The
+ * requests a loop turn reads are served after its reads, in that turn, by
+ * one greenlet in turn; a handler that parks hands the rest to another
+ * greenlet, so none waits behind another's IO. Each runs in its request
+ * callback's async context. An error a handler throws becomes a 500
+ * response (see `onError`), never a crash.
  * @example
  * ```js
  * const { spawn, sleep } = require('greenloop');

@@ -6,7 +6,8 @@
  *   arrive; its `text()`, `json()`, `arrayBuffer()` and chunk iteration park
  *   only the calling greenlet. {@link fetch} is WHATWG `fetch` in blocking style.
  * - **Server** (on `node:http`): {@link createServer}`(handler)` runs each
- *   request's handler in a greenlet from a per-request pool, with
+ *   request's handler in a greenlet (one serves a loop turn's requests in
+ *   turn until a handler parks), with
  *   `req.body()`/`text()`/`json()` and `res.sendall()` in blocking style;
  *   idle keep-alive connections hold no greenlet.
  *
