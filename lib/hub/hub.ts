@@ -359,16 +359,15 @@ export class Hub {
    * Runs `task` (not scheduled) at once in a pass of its own, then the
    * greenlets it hands off to for the rest of that pass, and returns true
    * when control is back on the hub; returns false, doing nothing, unless
-   * called on the hub outside a pass (then use {@link wake}). For
-   * IO callbacks that start a greenlet per event (the HTTP server's request
-   * callback): the greenlet runs in that callback, as a plain callback would,
-   * instead of one loop turn later.
+   * called on the hub outside a pass (then use {@link wake}). For callers
+   * that must see the greenlet run before they go on (`prewarm()`'s warm-up),
+   * in an IO callback or top-level code.
    * @internal
    */
   runNow(task: Task): boolean {
     if (this.#inPass || task.scheduled || getcurrent() !== this.greenlet) return false;
-    // The clock is read at the pass's first hand-off, not here: a request
-    // greenlet that ends without one (most do) then reads it never.
+    // The clock is read at the pass's first hand-off, not here: a greenlet
+    // that ends without one then reads it never.
     this.#asPass(this.#runOne, task, CLOCK_UNREAD);
     return true;
   }
