@@ -4,10 +4,11 @@
 //        [--size 64] [--idle 0] [--idle-mode silent|parked] [--idle-settle 0] [--tls DIR]
 // Opens --idle idle connections first (silent: connected, never send;
 // parked: each sends one message, gets it back, then stays quiet, so a green
-// server's handler for it is parked in recv()), prints IDLE_READY, then runs
-// --clients ping-pong clients (after --idle-settle ms more, then IDLE_SETTLED:
-// a server's idle state once it has settled, e.g. parked stacks released), (one --size message in flight each) for
-// --warmup + --seconds, prints MEASURED at the end of the window, then
+// server's handler for it is parked in recv()) and prints IDLE_READY; with
+// --idle-settle N it waits N ms more and prints IDLE_SETTLED (a server's idle
+// state once it has settled, e.g. parked stacks released). Then it runs --clients ping-pong
+// clients (one --size message in flight each) for --warmup + --seconds,
+// prints MEASURED at the end of the window, then
 // RESULT {"rps":...,"requests":...,"seconds":...}.
 const net = require('node:net');
 
