@@ -20,6 +20,7 @@ const path = require('node:path');
 const c = require('./io/common.js');
 
 const args = c.parseArgs();
+const PER_TURN = Number(args['per-turn'] ?? 10);
 
 function child(dist, mode, perTurn) {
   const { sleep } = require(path.join(dist, 'cjs', 'index.js'));
@@ -63,7 +64,6 @@ function child(dist, mode, perTurn) {
 
 async function main() {
   const TRIALS = Number(args.trials ?? 5);
-  const PER_TURN = Number(args['per-turn'] ?? 10);
   const builds = { this: path.resolve(__dirname, '..', 'dist') };
   if (args.base !== undefined) builds.base = path.resolve(String(args.base), 'dist');
   const modes = ['hello', 'park'];
@@ -111,7 +111,7 @@ async function main() {
   );
 }
 
-if (args.child !== undefined) child(String(args.child), String(args.mode ?? 'hello'), Number(args['per-turn'] ?? 10));
+if (args.child !== undefined) child(String(args.child), String(args.mode ?? 'hello'), PER_TURN);
 else
   main().catch((error) => {
     console.error(error);

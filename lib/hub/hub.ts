@@ -400,7 +400,12 @@ export class Hub {
       task.startScope = captureFrame();
       return;
     }
-    task.ctx = this.#inPass && executionAsyncId() === this.#scopeId ? copyCurrentContext() : captureStores();
+    task.ctx = this.#storesHere();
+  }
+
+  /** Resource mode: the current greenlet's context copied, or the stores of the callback that runs now. */
+  #storesHere(): Context {
+    return this.#inPass && executionAsyncId() === this.#scopeId ? copyCurrentContext() : captureStores();
   }
 
   /**
@@ -412,8 +417,7 @@ export class Hub {
    * @internal
    */
   captureWorkContext(): WorkContext {
-    if (frameMode) return currentFrame();
-    return this.#inPass && executionAsyncId() === this.#scopeId ? copyCurrentContext() : captureStores();
+    return frameMode ? currentFrame() : this.#storesHere();
   }
 
   /**

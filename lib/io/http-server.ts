@@ -269,7 +269,7 @@ class HandlerGreenlet extends Greenlet<void, []> {
   #prev: HandlerGreenlet | null = null;
   #next: HandlerGreenlet | null = null;
   readonly #hooks: HandlerHooks;
-  /** Renewed for each request, so that each sees fresh `local()` views. */
+  /** Renewed after each request, so that each sees fresh `local()` views. */
   [kLocalScope]: object = {};
 
   constructor(hooks: HandlerHooks) {
@@ -416,7 +416,7 @@ export class Server {
     // the turn's requests that do not park, so their responses leave
     // together and the turn pays one greenlet start, not one per request.
     this.#queue.push(new QueuedRequest(req, res, getHub().captureWorkContext()));
-    if (this.#taker === null) this.#startTaker();
+    this.#startTaker();
   }
 
   /** Starts a handler greenlet to take the queue, if `maxConcurrency` leaves room for one. */
@@ -443,12 +443,12 @@ export class Server {
       const next = this.#queue.shift();
       if (next === undefined) break;
       hub.adoptWorkContext(g[kTask], next.context);
-      g[kLocalScope] = {};
       this.#serving++;
       try {
         this.#serve(next.req, next.res);
       } finally {
         this.#serving--;
+        g[kLocalScope] = {};
       }
     }
     if (this.#taker === g) this.#taker = null;
