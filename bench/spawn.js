@@ -10,6 +10,8 @@
 //       'prewarmed'   prewarm(n) first (threads, and its warm-up of the park
 //                     path), timed once its threads are all ready (the time
 //                     prewarm took in the background is shown beside);
+//     then the same greenlets woken and finished (the pool keeps 256 threads,
+//     the rest end), timed likewise;
 //   - bursts: --rounds rounds of --burst greenlets spawned and parked, then
 //     released and joined, ns per greenlet of each round after the first
 //     (default pool; then with configure({ spareThreads: burst })).
@@ -78,9 +80,11 @@ function childCold() {
       gl.sleep(0); // behind all of them: each has parked when this returns
       const r = since(m, N);
       const stats = gl.coreStats();
+      const released = mark();
       event.set();
       gl.joinall(parked);
-      c.sendResult({ backend: gl.getBackend(), ...r, prewarmMs, stats });
+      const release = since(released, N);
+      c.sendResult({ backend: gl.getBackend(), ...r, release, prewarmMs, stats, statsAfter: gl.coreStats() });
     });
   };
   if (!prewarmed) return run();
@@ -211,6 +215,26 @@ function main() {
         xGevent: wall.median / base,
         prewarm,
       };
+      if (child === 'cold') {
+        // The same greenlets woken and finished: the pool keeps 256 threads, the rest end.
+        const releaseWall = c.summary(ok.map((r) => r.release.wallNs));
+        const releaseLoop = c.median(ok.map((r) => r.release.threadCpuNs));
+        const endedOnLoop = c.median(ok.map((r) => r.statsAfter.threadsEndedOnLoop ?? NaN));
+        rows.push([
+          `  then woken and finished`,
+          b,
+          c.fmtSpread(releaseWall),
+          b === 'threads' ? 'n/a' : c.fmtNs(releaseLoop),
+          '',
+          '-',
+          Number.isNaN(endedOnLoop) ? '' : `${endedOnLoop} threads ended on the loop`,
+        ]);
+        json.figures[`${label}, woken and finished|${b}`] = {
+          wallNs: releaseWall,
+          threadCpuNs: releaseLoop,
+          endedOnLoop,
+        };
+      }
     }
   }
   c.printTable(rows);

@@ -241,8 +241,10 @@ int OwnerPool::Acquire(int spin, size_t stack_size, OwnerThread** out) {
   } else if ((owner = factory_.Take(stack_size)) == nullptr) {
     // Threads are made in batches that grow with use, and not waited for
     // here: by the time the last of a batch is handed out, the first ones
-    // have long run.
-    size_t batch = std::clamp<size_t>(created() / 4, 1, kMaxBatch);
+    // have long run. No larger than what the pool may keep: the next Trim
+    // would end the rest unused (a pool of 4 made 5,495 threads for 900
+    // greenlets in bursts of 300).
+    size_t batch = std::clamp<size_t>(created() / 4, 1, std::min(kMaxBatch, max_idle_ + 1));
     size_t before = idle.size();
     int rc = StartOwners(stack_size, batch, false, exit_hook_, &idle);
     created_ += idle.size() - before;
@@ -295,10 +297,10 @@ void OwnerPool::Drain() {
   idle_count_ = 0;
 }
 
-void OwnerPool::Trim() {
+void OwnerPool::Trim(bool off_loop) {
   for (auto& entry : idle_) {
     while (idle_count_ > max_idle_ && !entry.second.empty()) {
-      factory_.TakeSurplus(entry.second.back());
+      if (factory_.TakeSurplus(entry.second.back(), off_loop)) ended_here_++;
       entry.second.pop_back();
       idle_count_--;
     }
@@ -306,7 +308,18 @@ void OwnerPool::Trim() {
 }
 
 namespace {
-constexpr size_t kMaxEndingBacklog = 256;
+// Owners handed to the factory to end and not ended yet. Ending one (waking
+// it, joining it, unmapping its stack) costs the thread that does it 20-30 µs,
+// and a burst of 10,000 greenlets that ends leaves 9,744 beyond the default
+// pool: past this backlog the isolate's thread ends them itself. They were
+// all live a moment earlier, so the backlog delays their memory's release
+// without raising the peak; the bound only stops a factory that never gets
+// the CPU from letting them pile up.
+constexpr size_t kMaxEndingBacklog = 16384;
+// The bound when the caller does not ask for the factory (the threads
+// backend, see binding.cc): there a factory busy ending threads slows every
+// switch, so past a short backlog the caller ends them as it always did.
+constexpr size_t kMaxEndingBacklogUnasked = 256;
 // Spares are made in batches of this many (a mapping each), and handed over
 // as each batch is done.
 constexpr size_t kFactoryBatch = 8;
@@ -377,25 +390,27 @@ void OwnerFactory::Returned(OwnerThread* owner) {
   if (lent_ > 0) lent_--;
 }
 
-void OwnerFactory::TakeSurplus(OwnerThread* owner) {
+bool OwnerFactory::TakeSurplus(OwnerThread* owner, bool ask) {
+  if (!running_ && ask) StartThread();
   if (running_) {
     std::unique_lock<std::mutex> lock(mu_);
     if (owner->stack_size == stack_size_ && ready_.size() + lent_ < keep_) {
       ready_.push_back(owner);
       ready_count_.store(ready_.size(), std::memory_order_relaxed);
-      return;
+      return false;
     }
     // Ending a thread means waiting for it to be scheduled once more, which
     // the isolate's thread need not do; but a backlog the factory does not
     // keep up with would let threads pile up, so past one the caller waits.
-    if (ending_.size() < kMaxEndingBacklog) {
+    if (ending_.size() < (ask ? kMaxEndingBacklog : kMaxEndingBacklogUnasked)) {
       ending_.push_back(owner);
       lock.unlock();
       cv_.notify_one();
-      return;
+      return false;
     }
   }
   OwnerPool::End(owner);
+  return true;
 }
 
 void OwnerFactory::Stop() {

@@ -101,9 +101,11 @@ class OwnerFactory {
   // `owner`, which Take() handed out, is back in the pool.
   void Returned(OwnerThread* owner);
   // Takes a surplus idle owner (stood on by no one): keeps it as a spare if
-  // spares of its size are wanted, else ends it on the factory's thread when
-  // that runs and is not behind, else at once.
-  void TakeSurplus(OwnerThread* owner);
+  // spares of its size are wanted, else ends it on the factory's thread
+  // unless that does not run or is behind; then ends it at once and returns
+  // true. `ask`: start the factory's thread if it does not run, and let it
+  // fall far behind (see kMaxEndingBacklog).
+  bool TakeSurplus(OwnerThread* owner, bool ask);
   // Ends the factory's thread, every spare and every owner still to end.
   void Stop();
   bool running() const { return running_; }
@@ -143,8 +145,9 @@ class OwnerPool {
   // caller may still stand on that owner's stack.
   void Recycle(OwnerThread* owner);
   // Ends idle owners beyond max_idle(); call only where no greenlet that is
-  // finishing still runs on a pooled owner's stack.
-  void Trim();
+  // finishing still runs on a pooled owner's stack. `off_loop`: have the
+  // factory's thread end them, started if need be (see TakeSurplus).
+  void Trim(bool off_loop);
   // Ends one owner thread (idle, or holding a parked greenlet) and joins it.
   static void End(OwnerThread* owner);
   // Ends every idle owner and spare, and the factory's thread.
@@ -164,6 +167,8 @@ class OwnerPool {
   size_t idle(size_t stack_size) const;
   // Threads made so far, by the isolate's thread and by the factory.
   size_t created() const { return created_ + factory_.made(); }
+  // Surplus owners Trim() had to end on the caller's thread (see TakeSurplus).
+  size_t ended_here() const { return ended_here_; }
   size_t spares() const { return factory_.ready(); }
   size_t spares(size_t stack_size) { return factory_.ready(stack_size); }
 
@@ -174,6 +179,7 @@ class OwnerPool {
   size_t idle_count_ = 0;
   size_t max_idle_ = 256;
   size_t created_ = 0;
+  size_t ended_here_ = 0;
   OwnerExitHook exit_hook_;
   OwnerFactory factory_;
 };

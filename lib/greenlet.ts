@@ -65,7 +65,10 @@ export interface CoreOptions {
   /** Default stack size of new greenlets, in bytes (at least 65536). */
   stackSize?: number;
   /**
-   * How many idle threads of finished greenlets are kept for reuse.
+   * How many idle threads of finished greenlets are kept for reuse. The rest
+   * of a burst's threads are ended by a background thread (started at the
+   * first such burst), not on the event loop's thread (user-space backend;
+   * see {@link CoreStats.threadsEndedOnLoop}).
    * @default 256
    */
   poolSize?: number;
@@ -74,10 +77,10 @@ export interface CoreOptions {
    * {@link CoreOptions.poolSize}: a background thread makes them ahead of
    * demand, greenlets that start when the pool is empty take them instead of
    * creating a thread on the event loop's thread, and when the burst ends its
-   * threads come back as spares (the pool's surplus, which is otherwise ended,
-   * on that background thread too). A spare a running greenlet holds is not
-   * replaced until it comes back, so a burst within `poolSize + spareThreads`
-   * makes no thread at all. Each ready spare is a sleeping thread (about
+   * threads come back as spares (the pool's surplus beyond the reserve is
+   * ended on that background thread, as it is without spares). A spare a
+   * running greenlet holds is not replaced until it comes back, so a burst
+   * within `poolSize + spareThreads` makes no thread at all. Each ready spare is a sleeping thread (about
    * 30 KiB of memory). See also {@link prewarm}.
    * @default 0 (threads are made on demand, on the event loop's thread, in batches)
    */
@@ -98,6 +101,15 @@ export interface CoreStats {
   spareThreads: number;
   /** Owner threads created so far (in batches: some may be spares). */
   threadsCreated: number;
+  /**
+   * Surplus owner threads (beyond {@link CoreStats.poolSize}) that the event
+   * loop's thread ended itself, 20-30 µs of its time each. Under the
+   * user-space backend a background thread of the core ends them, and this
+   * stays 0 unless that thread cannot be started or is 16,384 behind; the
+   * threads backend ends them on the loop unless `spareThreads` or
+   * {@link prewarm} started that thread.
+   */
+  threadsEndedOnLoop: number;
   /** The most idle threads the pool keeps (see {@link CoreOptions.poolSize}). */
   poolSize: number;
 }

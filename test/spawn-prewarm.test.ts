@@ -134,6 +134,30 @@ describe('spareThreads', () => {
   });
 });
 
+describe("the pool's surplus", () => {
+  it("a burst beyond the pool that ends has its surplus threads ended off the event loop's thread, all of them", () => {
+    // Ending a thread (waking it, joining it, unmapping its stack) cost the
+    // loop 20-30 µs each: most of the loop's time to wake and finish 10,000
+    // parked greenlets (bench/spawn.js). A fresh process, so that nothing has
+    // started the core's background thread before the first surplus. The
+    // threads backend keeps ending them on the loop (see csrc/binding.cc).
+    const r = fixtureSummary('surplus-off-loop.js', { timeoutMs: 120_000 });
+    expect(r.idleAfterRounds).toEqual([r.pool, r.pool, r.pool]);
+    if (r.stats.backend === 'user-space') expect(r.stats.threadsEndedOnLoop).toBe(0);
+    else expect(r.stats.threadsEndedOnLoop).toBe(r.stats.threadsCreated - r.pool);
+    // The pool's threads and the background thread are what is left.
+    expect(r.threadsAfter).toBeLessThanOrEqual(r.threadsBefore + r.pool + 1);
+  });
+
+  it('a small pool makes threads in batches no larger than it keeps: none is made only to be ended', () => {
+    const r = fixtureSummary('surplus-off-loop.js', { timeoutMs: 120_000 });
+    // 900 greenlets in bursts of 300 with a pool of 4 took 5,495 threads when
+    // batches of up to 32 were made regardless; a round's last batch may
+    // overshoot by what the pool keeps.
+    expect(r.stats.threadsCreated).toBeLessThanOrEqual(r.greenlets + 3 * r.pool);
+  });
+});
+
 describe('owner threads made ahead of demand, memory', () => {
   // Each case: 12 rounds of 400 threads that start and end; the C allocator's
   // bytes in use over the last 9 rounds, per thread made in them.
