@@ -395,6 +395,7 @@ void Cleanup(void* arg) {
   env->handle_template.Reset();
   env->context.Reset();
   env->rethrow_after_resume.Reset();
+  UnmapHandOffStack(env);
   {
     std::lock_guard<std::mutex> lock(registry_mutex);
     registry.erase(env->isolate);
@@ -449,6 +450,7 @@ void Initialize(v8::Local<v8::Object> exports, v8::Local<v8::Context> context) {
     env->current = &env->root;
     env->backend = UserSpaceSwitchAvailable() ? Backend::kUserSpace : Backend::kThreads;
     env->root_stack_extent = StackExtentOfThisThread();
+    MapHandOffStack(env);
     // Spinning only helps when the thread being waited for can run meanwhile.
     cpu_set_t allowed;
     int cpus = sched_getaffinity(0, sizeof(allowed), &allowed) == 0 ? CPU_COUNT(&allowed) : 1;

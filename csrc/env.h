@@ -75,6 +75,11 @@ struct Env {
 
   uint64_t switches = 0;
 
+  // Top of the stack that the user-space backend runs V8's half of every
+  // switch on (see RunHandOff in handoff.cc); null until mapped, or if it
+  // could not be.
+  void* handoff_stack_top = nullptr;
+
   // Links `g` into `objects` / takes it out: once each per greenlet object.
   void TrackObject(JsGreenlet* g) {
     g->object_next = objects.object_next;

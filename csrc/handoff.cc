@@ -1,8 +1,10 @@
 #include "handoff.h"
 
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <new>
 #include <vector>
 
 #include "futex.h"
@@ -205,6 +207,91 @@ int PrepareStart(Env* env, JsGreenlet* g) {
   return 0;
 }
 
+namespace {
+
+// The V8 half of a switch, around Transfer: the greenlet that parks leaves
+// the isolate and archives its thread state; when it is resumed, it restores
+// that state and enters the isolate again.
+struct IsolateHandOff {
+  v8::Isolate* isolate = nullptr;
+  int depth = 0;  // how many times the parking greenlet had entered the isolate
+  alignas(v8::Unlocker) unsigned char unlocker[sizeof(v8::Unlocker)];
+};
+
+void LeaveIsolate(void* arg) {
+  auto* h = static_cast<IsolateHandOff*>(arg);
+  // Leave the isolate completely: V8 keeps one isolate-wide stack of entries,
+  // which only stays consistent if a parked greenlet holds none of them.
+  while (v8::Isolate::TryGetCurrent() == h->isolate) {
+    h->isolate->Exit();
+    h->depth++;
+  }
+  new (h->unlocker) v8::Unlocker(h->isolate);
+}
+
+void ReenterIsolate(void* arg) {
+  auto* h = static_cast<IsolateHandOff*>(arg);
+#if V8_MAJOR_VERSION < 12
+  // Node 20 (V8 11.3): ~Unlocker restores this greenlet's debugger state,
+  // which crashes unless the isolate is entered on this thread.
+  h->isolate->Enter();
+#endif
+  reinterpret_cast<v8::Unlocker*>(h->unlocker)->~Unlocker();
+#if V8_MAJOR_VERSION < 12
+  // That early Enter wrote our thread id into the thread state V8 had not
+  // archived yet (the greenlet that resumed us); the greenlet that lost it
+  // repairs it here when it resumes: a fresh Enter rewrites the id from this
+  // thread's own, and (V8 11.3) the stack start that the GC scans from.
+  h->isolate->Exit();
+#endif
+  for (int i = 0; i < h->depth; i++) h->isolate->Enter();
+}
+
+// Runs one half of the hand-off. Under the user-space backend it runs on the
+// environment's hand-off stack: V8's restore (its debugger walks the resumed
+// stack, ~1-2 KiB of C++ frames) otherwise grows each parked greenlet's stack
+// below its park point, into cache lines (and, the first time, a page) that
+// are cold on every resume.
+void RunHandOff(Env* env, void (*half)(void*), IsolateHandOff* h) {
+#if defined(GREENLOOP_USERSPACE_SWITCH)
+  if (env->backend == Backend::kUserSpace && env->handoff_stack_top != nullptr) {
+    gl_call_on_stack(half, h, env->handoff_stack_top);
+    return;
+  }
+#endif
+  (void)env;
+  half(h);
+}
+
+}  // namespace
+
+// What V8's restore and archive take is a few KiB; a signal handler may run
+// on it too. One guard page below.
+constexpr size_t kHandOffStackBytes = 64 * 1024;
+
+void MapHandOffStack(Env* env) {
+#if defined(GREENLOOP_USERSPACE_SWITCH)
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  void* base = mmap(nullptr, kHandOffStackBytes + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+                    -1, 0);
+  if (base == MAP_FAILED) return;  // RunHandOff then stays on the greenlets' stacks
+  if (mprotect(base, page, PROT_NONE) != 0) {
+    munmap(base, kHandOffStackBytes + page);
+    return;
+  }
+  env->handoff_stack_top = static_cast<char*>(base) + page + kHandOffStackBytes;
+#else
+  (void)env;
+#endif
+}
+
+void UnmapHandOffStack(Env* env) {
+  if (env->handoff_stack_top == nullptr) return;
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  munmap(static_cast<char*>(env->handoff_stack_top) - kHandOffStackBytes - page, kHandOffStackBytes + page);
+  env->handoff_stack_top = nullptr;
+}
+
 void SwitchTo(Env* env, Greenlet* from, Greenlet* to) {
   v8::Isolate* isolate = env->isolate;
 #if V8_MAJOR_VERSION >= 12
@@ -216,32 +303,13 @@ void SwitchTo(Env* env, Greenlet* from, Greenlet* to) {
   }
 #endif
   if (from != &env->root && to == &env->root) LeaveCentralStackToRoot(env, from);
-  // Leave the isolate completely: V8 keeps one isolate-wide stack of entries,
-  // which only stays consistent if a parked greenlet holds none of them.
-  int depth = 0;
-  while (v8::Isolate::TryGetCurrent() == isolate) {
-    isolate->Exit();
-    depth++;
-  }
-  {
-    v8::Unlocker unlocker(isolate);
-    env->current = to;
-    env->switches++;
-    Transfer(env, from, to);
-#if V8_MAJOR_VERSION < 12
-    // Node 20 (V8 11.3): ~Unlocker restores this greenlet's debugger state,
-    // which crashes unless the isolate is entered on this thread.
-    isolate->Enter();
-#endif
-  }
-#if V8_MAJOR_VERSION < 12
-  // That early Enter wrote our thread id into the thread state V8 had not
-  // archived yet (the greenlet that resumed us); the greenlet that lost it
-  // repairs it here when it resumes: a fresh Enter rewrites the id from this
-  // thread's own, and (V8 11.3) the stack start that the GC scans from.
-  isolate->Exit();
-#endif
-  for (int i = 0; i < depth; i++) isolate->Enter();
+  IsolateHandOff h;
+  h.isolate = isolate;
+  RunHandOff(env, LeaveIsolate, &h);
+  env->current = to;
+  env->switches++;
+  Transfer(env, from, to);
+  RunHandOff(env, ReenterIsolate, &h);
   if (from != &env->root) ClaimCentralStack(env, from);
 #if V8_MAJOR_VERSION >= 12
   {

@@ -10,6 +10,12 @@ namespace greenloop {
 // its first frame). Returns 0 or a negative errno.
 int PrepareStart(Env* env, JsGreenlet* g);
 
+// Maps the stack that V8's half of each user-space switch runs on (see
+// RunHandOff in handoff.cc), and unmaps it. Without it, that half runs on the
+// greenlets' own stacks.
+void MapHandOffStack(Env* env);
+void UnmapHandOffStack(Env* env);
+
 // Parks `from` (the current greenlet) and runs `to` until something switches
 // back to `from`. Must be called holding the isolate's lock, on `from`'s stack.
 // A greenlet that finished abnormally on the way leaves what `from` must throw

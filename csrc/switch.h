@@ -16,6 +16,9 @@ extern "C" {
 // *save_sp, loads the context saved at load_sp and returns into it. Defined
 // only where GREENLOOP_USERSPACE_SWITCH is.
 void gl_swap(void** save_sp, void* load_sp);
+// Calls fn(arg) on the stack whose top (16-byte aligned) is stack_top and
+// returns on the current one. Defined only where GREENLOOP_USERSPACE_SWITCH is.
+void gl_call_on_stack(void (*fn)(void*), void* arg, void* stack_top);
 // Where a new greenlet's first switch lands (on its owner's stack): defined in
 // handoff.cc, called by the platform's entry trampoline; never returns.
 void gl_greenlet_main(greenloop::Greenlet* g);

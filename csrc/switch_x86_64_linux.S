@@ -59,6 +59,34 @@ gl_swap:
     .cfi_endproc
     .size   gl_swap, .-gl_swap
 
+/* void gl_call_on_stack(void (*fn)(void*), void* arg, void* stack_top)
+ * Calls fn(arg) with the stack pointer at stack_top (16-byte aligned) and
+ * returns on the caller's stack. rbp keeps the caller's frame, so unwinders
+ * walk from fn's frames back to the caller's. */
+    .globl  gl_call_on_stack
+    .hidden gl_call_on_stack
+    .type   gl_call_on_stack, @function
+    .p2align 4
+gl_call_on_stack:
+    .cfi_startproc
+    pushq   %rbp
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset rbp, 0
+    movq    %rsp, %rbp
+    .cfi_def_cfa_register rbp
+    movq    %rdx, %rsp
+    movq    %rdi, %rax
+    movq    %rsi, %rdi
+    call    *%rax
+    movq    %rbp, %rsp
+    .cfi_def_cfa_register rsp
+    popq    %rbp
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore rbp
+    ret
+    .cfi_endproc
+    .size   gl_call_on_stack, .-gl_call_on_stack
+
 /* The first frame of every greenlet: gl_swap "returns" here with the
  * Greenlet* in r12 (PrepareFirstFrame, switch_x86_64_linux_setup.cc).
  * gl_greenlet_main never returns; it leaves by swapping to another greenlet. */

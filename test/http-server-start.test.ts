@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { configure, Event, getcurrent, getHub, type GreenletError, local, sleep, spawn } from '../lib/index.js';
 import * as http from '../lib/io/http.js';
+import { pollUntil } from './helpers.js';
 import { green, httpServerPerTest } from './io-helpers.js';
 
 const servers = httpServerPerTest(http.createServer);
@@ -121,6 +122,9 @@ describe('green HTTP server: when a handler starts', () => {
         configure({ stackSize: 984 * 1024 }); // the default
       }
       expect(refused.status).toBe(503);
+      // Reported once the greenlets ready then have run (a hub pass), which a
+      // busy loop may put after the turn in which the 503 reached the client.
+      await pollUntil(() => reported.length !== 0, 'the refused start to be reported', 10_000, () => reported);
       expect(reported).toHaveLength(1);
       expect((reported[0] as GreenletError).errno).toBe(-12); // ENOMEM
       expect(await (await fetch(base)).text()).toBe('ok');
