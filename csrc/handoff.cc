@@ -272,8 +272,8 @@ constexpr size_t kHandOffStackBytes = 64 * 1024;
 void MapHandOffStack(Env* env) {
 #if defined(GREENLOOP_USERSPACE_SWITCH)
   size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  void* base = mmap(nullptr, kHandOffStackBytes + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-                    -1, 0);
+  void* base =
+      mmap(nullptr, kHandOffStackBytes + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (base == MAP_FAILED) return;  // RunHandOff then stays on the greenlets' stacks
   if (mprotect(base, page, PROT_NONE) != 0) {
     munmap(base, kHandOffStackBytes + page);

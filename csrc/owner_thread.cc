@@ -247,6 +247,15 @@ int OwnerPool::Acquire(int spin, size_t stack_size, OwnerThread** out) {
     size_t batch = std::clamp<size_t>(created() / 4, 1, std::min(kMaxBatch, max_idle_ + 1));
     size_t before = idle.size();
     int rc = StartOwners(stack_size, batch, false, exit_hook_, &idle);
+    if (idle.size() == before && rc == -EAGAIN && factory_.GiveBackThreads() > 0) {
+      // Threads this pool gave up may have been counted against the limit
+      // still; and pthread_join returns as a thread leaves its stack, a
+      // moment before the kernel stops counting it: ask again, briefly.
+      for (useconds_t pause = 10; rc == -EAGAIN && pause <= 5120; pause *= 2) {
+        rc = StartOwners(stack_size, 1, false, exit_hook_, &idle);
+        if (rc == -EAGAIN) usleep(pause);
+      }
+    }
     created_ += idle.size() - before;
     if (idle.empty()) return rc;
     // Handed out from the back: the first made, the likeliest to have run.
@@ -413,6 +422,29 @@ bool OwnerFactory::TakeSurplus(OwnerThread* owner, bool ask) {
   return true;
 }
 
+size_t OwnerFactory::GiveBackThreads() {
+  if (!running_) return 0;
+  std::vector<OwnerThread*> ending;
+  size_t given_back;
+  size_t spares_ended_with_it = 0;
+  bool keeps_spares;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    ending.swap(ending_);
+    given_back = ending.size() + ending_now_;
+    ended_cv_.wait(lock, [this] { return ending_now_ == 0; });
+    keeps_spares = fill_ > 0 || keep_ > 0;
+    if (!keeps_spares) spares_ended_with_it = ready_.size();
+  }
+  for (OwnerThread* owner : ending) OwnerPool::End(owner);
+  if (!keeps_spares) {
+    // It starts again with the next surplus (TakeSurplus), if it may.
+    Stop();
+    given_back += 1 + spares_ended_with_it;
+  }
+  return given_back;
+}
+
 void OwnerFactory::Stop() {
   if (!running_) return;
   {
@@ -444,9 +476,12 @@ void OwnerFactory::Run() {
     if (!ending_.empty()) {
       std::vector<OwnerThread*> ending;
       ending.swap(ending_);
+      ending_now_ = ending.size();
       lock.unlock();
       for (OwnerThread* owner : ending) OwnerPool::End(owner);
       lock.lock();
+      ending_now_ = 0;
+      ended_cv_.notify_all();
       continue;
     }
     size_t stack_size = stack_size_;

@@ -106,6 +106,11 @@ class OwnerFactory {
   // true. `ask`: start the factory's thread if it does not run, and let it
   // fall far behind (see kMaxEndingBacklog).
   bool TakeSurplus(OwnerThread* owner, bool ask);
+  // For when the system refuses a thread: ends here, at once, the owners
+  // handed over to end and not ended yet, waits for those being ended now,
+  // and ends the factory's thread too unless it keeps spares. Returns how
+  // many threads that gave back (0: asking again is pointless).
+  size_t GiveBackThreads();
   // Ends the factory's thread, every spare and every owner still to end.
   void Stop();
   bool running() const { return running_; }
@@ -120,8 +125,10 @@ class OwnerFactory {
 
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable ended_cv_;  // ending_now_ went back to 0
   std::vector<OwnerThread*> ready_;   // under mu_
   std::vector<OwnerThread*> ending_;  // under mu_
+  size_t ending_now_ = 0;             // under mu_: taken from ending_ by Run(), not all ended yet
   size_t stack_size_ = 0;             // under mu_: the size spares are made for
   size_t fill_ = 0;                   // under mu_: how many to have ready now
   size_t keep_ = 0;                   // under mu_: ready + lent to keep

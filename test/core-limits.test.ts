@@ -146,6 +146,9 @@ describe('thread limits', () => {
     expect(s.message).toMatch(/creating its thread failed.*ulimit -u/);
     expect(s.resumedAfterRefusal).toEqual([2, 2, 2, 2, 2]);
     expect(s.startsAgain).toBe('ok');
+    expect(s.cycleRefusal).toBeUndefined();
+    expect(s.cycles).toBe(20);
+    expect(s.startsAfterEachFinish).toBe(20);
     expect(s.allFinished).toBe(true);
   });
 });

@@ -124,7 +124,12 @@ describe('green HTTP server: when a handler starts', () => {
       expect(refused.status).toBe(503);
       // Reported once the greenlets ready then have run (a hub pass), which a
       // busy loop may put after the turn in which the 503 reached the client.
-      await pollUntil(() => reported.length !== 0, 'the refused start to be reported', 10_000, () => reported);
+      await pollUntil(
+        () => reported.length !== 0,
+        'the refused start to be reported',
+        10_000,
+        () => reported,
+      );
       expect(reported).toHaveLength(1);
       expect((reported[0] as GreenletError).errno).toBe(-12); // ENOMEM
       expect(await (await fetch(base)).text()).toBe('ok');
