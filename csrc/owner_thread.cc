@@ -247,13 +247,14 @@ int OwnerPool::Acquire(int spin, size_t stack_size, OwnerThread** out) {
     size_t batch = std::clamp<size_t>(created() / 4, 1, std::min(kMaxBatch, max_idle_ + 1));
     size_t before = idle.size();
     int rc = StartOwners(stack_size, batch, false, exit_hook_, &idle);
-    if (idle.size() == before && rc == -EAGAIN && factory_.GiveBackThreads() > 0) {
+    if (idle.size() == before && rc == -EAGAIN && factory_.GiveBackThreads()) {
       // Threads this pool gave up may have been counted against the limit
       // still; and pthread_join returns as a thread leaves its stack, a
       // moment before the kernel stops counting it: ask again, briefly.
+      rc = StartOwners(stack_size, 1, false, exit_hook_, &idle);
       for (useconds_t pause = 10; rc == -EAGAIN && pause <= 5120; pause *= 2) {
+        usleep(pause);
         rc = StartOwners(stack_size, 1, false, exit_hook_, &idle);
-        if (rc == -EAGAIN) usleep(pause);
       }
     }
     created_ += idle.size() - before;
@@ -422,27 +423,22 @@ bool OwnerFactory::TakeSurplus(OwnerThread* owner, bool ask) {
   return true;
 }
 
-size_t OwnerFactory::GiveBackThreads() {
-  if (!running_) return 0;
+bool OwnerFactory::GiveBackThreads() {
+  if (!running_) return false;
   std::vector<OwnerThread*> ending;
-  size_t given_back;
-  size_t spares_ended_with_it = 0;
+  bool was_ending;
   bool keeps_spares;
   {
     std::unique_lock<std::mutex> lock(mu_);
     ending.swap(ending_);
-    given_back = ending.size() + ending_now_;
+    was_ending = !ending.empty() || ending_now_ > 0;
     ended_cv_.wait(lock, [this] { return ending_now_ == 0; });
     keeps_spares = fill_ > 0 || keep_ > 0;
-    if (!keeps_spares) spares_ended_with_it = ready_.size();
   }
   for (OwnerThread* owner : ending) OwnerPool::End(owner);
-  if (!keeps_spares) {
-    // It starts again with the next surplus (TakeSurplus), if it may.
-    Stop();
-    given_back += 1 + spares_ended_with_it;
-  }
-  return given_back;
+  // It starts again with the next surplus (TakeSurplus), if it may.
+  if (!keeps_spares) Stop();
+  return was_ending || !keeps_spares;
 }
 
 void OwnerFactory::Stop() {

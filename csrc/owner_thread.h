@@ -108,9 +108,9 @@ class OwnerFactory {
   bool TakeSurplus(OwnerThread* owner, bool ask);
   // For when the system refuses a thread: ends here, at once, the owners
   // handed over to end and not ended yet, waits for those being ended now,
-  // and ends the factory's thread too unless it keeps spares. Returns how
-  // many threads that gave back (0: asking again is pointless).
-  size_t GiveBackThreads();
+  // and ends the factory's thread too unless it keeps spares. Returns
+  // whether that gave back any thread (if not, asking again is pointless).
+  bool GiveBackThreads();
   // Ends the factory's thread, every spare and every owner still to end.
   void Stop();
   bool running() const { return running_; }
