@@ -178,7 +178,7 @@ const FIGURES = [
     unit: 'ns',
     better: 'lower',
     greenloop:
-      'spawn() + Event.wait() in a fresh process once prewarm() has made the threads (and warmed the park path)',
+      'spawn() + Event.wait() in a fresh process once prewarm() has settled (threads made, the park path warmed, a greenlet run on each thread)',
     baseline: 'plain Node, async functions started and parked in await',
     // The cold-start target, met the way it suggests: a warm-up API.
     target: { value: 15_000 },

@@ -353,6 +353,40 @@ void JS_setSpareThreads(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (rc < 0) return ThrowGreenletError(env, "cannot start the thread that makes owner threads: " + ErrnoName(-rc), rc);
 }
 
+// preparedThreads(stackSize) -> { making, ready }: whether the factory thread
+// is still making the spares the last setSpareThreads asked for, and how many
+// threads for greenlets of stackSize are there (idle ones and spares).
+void JS_preparedThreads(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Env* env = EnvOf(info);
+  v8::Isolate* isolate = env->isolate;
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  size_t stack_size = kDefaultStackSize;
+  if (info[0]->IsNumber()) stack_size = static_cast<size_t>(info[0].As<v8::Number>()->Value());
+  double ready = static_cast<double>(env->pool.idle(stack_size) + env->pool.spares(stack_size));
+  v8::Local<v8::Object> result = v8::Object::New(isolate);
+  result->Set(context, Str(isolate, "making"), v8::Boolean::New(isolate, env->pool.making_spares(stack_size))).Check();
+  result->Set(context, Str(isolate, "ready"), v8::Number::New(isolate, ready)).Check();
+  info.GetReturnValue().Set(result);
+}
+
+// futexHash() -> { slots, growths, growthsOnMainThread }: what the process's
+// futex hash was sized to and how often, and how often by the main thread,
+// whose event loop each growth would stall (see FutexHashSlots; tests).
+void JS_futexHash(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  FutexHashGrowths growths;
+  const size_t slots = FutexHashSlots(&growths);
+  v8::Local<v8::Object> result = v8::Object::New(isolate);
+  auto set = [&](const char* key, size_t value) {
+    result->Set(context, Str(isolate, key), v8::Number::New(isolate, static_cast<double>(value))).Check();
+  };
+  set("slots", slots);
+  set("growths", growths.made);
+  set("growthsOnMainThread", growths.on_main_thread);
+  info.GetReturnValue().Set(result);
+}
+
 // stats() -> { backend, switches, live, idleThreads, spareThreads, threadsCreated, threadsEndedOnLoop, poolSize }
 void JS_stats(const v8::FunctionCallbackInfo<v8::Value>& info) {
   Env* env = EnvOf(info);
@@ -468,6 +502,8 @@ void Initialize(v8::Local<v8::Object> exports, v8::Local<v8::Context> context) {
   SetMethod(env, exports, "switchTo", JS_switchTo);
   SetMethod(env, exports, "setPoolSize", JS_setPoolSize);
   SetMethod(env, exports, "setSpareThreads", JS_setSpareThreads);
+  SetMethod(env, exports, "preparedThreads", JS_preparedThreads);
+  SetMethod(env, exports, "futexHash", JS_futexHash);
   SetMethod(env, exports, "stats", JS_stats);
   SetMethod(env, exports, "releaseStack", JS_releaseStack);
   SetMethod(env, exports, "mallocInUse", JS_mallocInUse);

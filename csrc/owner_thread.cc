@@ -119,7 +119,8 @@ void* OwnerMain(void* arg) {
 // off, which only leaves the hash larger).
 std::atomic<size_t> owner_threads{0};
 std::mutex futex_hash_mutex;
-size_t futex_hash_slots = 0;  // under futex_hash_mutex: what was last set
+size_t futex_hash_slots = 0;          // under futex_hash_mutex: what was last set
+FutexHashGrowths futex_hash_growths;  // under futex_hash_mutex
 
 // Linux 6.16+ gives each process a futex hash of its own, sized for at most
 // 4 x the CPU count (16 slots here), and every futex call walks the slot of
@@ -128,18 +129,27 @@ size_t futex_hash_slots = 0;  // under futex_hash_mutex: what was last set
 // mutex Node, V8 and libuv hand over. So the hash grows with the owners, to a
 // power of 2 at least twice their number. Older kernels refuse the call
 // (EINVAL): they have one global hash, sized at boot for the machine.
+constexpr size_t kMaxFutexSlots = size_t{1} << 17;
+
+bool FutexHashWants(size_t threads) {
+  std::lock_guard<std::mutex> lock(futex_hash_mutex);
+  return futex_hash_slots < kMaxFutexSlots && threads * 2 > futex_hash_slots;
+}
+
 void GrowFutexHash(size_t threads) {
   constexpr int kPrFutexHash = 78;         // PR_FUTEX_HASH
   constexpr int kPrFutexHashSetSlots = 1;  // PR_FUTEX_HASH_SET_SLOTS
-  constexpr size_t kMaxSlots = size_t{1} << 17;
   std::lock_guard<std::mutex> lock(futex_hash_mutex);
-  if (futex_hash_slots >= kMaxSlots || threads * 2 <= futex_hash_slots) return;
+  if (futex_hash_slots >= kMaxFutexSlots || threads * 2 <= futex_hash_slots) return;
   size_t slots = 1024;
-  while (slots < threads * 2 && slots < kMaxSlots) slots *= 2;
+  while (slots < threads * 2 && slots < kMaxFutexSlots) slots *= 2;
   if (prctl(kPrFutexHash, kPrFutexHashSetSlots, slots, 0, 0) == 0) {
     futex_hash_slots = slots;
+    futex_hash_growths.made++;
+    // The kernel's thread id, which the user-space switch does not change.
+    if (syscall(SYS_gettid) == getpid()) futex_hash_growths.on_main_thread++;
   } else {
-    futex_hash_slots = kMaxSlots;  // not available: do not ask again
+    futex_hash_slots = kMaxFutexSlots;  // not available: do not ask again
   }
 }
 
@@ -160,11 +170,50 @@ class SignalsBlocked {
   sigset_t previous_;
 };
 
+// The call sleeps until the kernel is done with the old hash: 13-33 ms each on
+// this VM's 6.18 kernel, 6 of them on the way to 10,000 owners, the first one
+// in a process's first greenlet start (22-26 ms -> 8-12 ms without it). An
+// isolate's thread must not wait for that, so owners it starts have the hash
+// grown by a short-lived thread; until then futex calls only walk longer slots.
+std::atomic<bool> futex_hash_grower{false};  // such a thread runs
+
+void* FutexHashGrowerMain(void*) {
+  // Grows until the hash fits every owner started meanwhile too, unless the
+  // owners outgrow it just as it ends: then the one that saw it starts another.
+  do {
+    GrowFutexHash(owner_threads.load(std::memory_order_relaxed));
+    futex_hash_grower.store(false);
+  } while (FutexHashWants(owner_threads.load(std::memory_order_relaxed)) && !futex_hash_grower.exchange(true));
+  return nullptr;
+}
+
+void GrowFutexHashOffThread() {
+  if (!FutexHashWants(owner_threads.load(std::memory_order_relaxed))) return;
+  if (futex_hash_grower.exchange(true)) return;  // it looks again before it ends
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 64 * 1024);
+  pthread_t thread;
+  int rc;
+  {
+    SignalsBlocked signals_blocked;
+    rc = pthread_create(&thread, &attr, FutexHashGrowerMain, nullptr);
+  }
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {  // at the thread limit: growing it here beats not growing it
+    futex_hash_grower.store(false);
+    GrowFutexHash(owner_threads.load(std::memory_order_relaxed));
+  }
+}
+
 // Starts up to `count` owner threads for greenlets of `stack_size` into
 // `into`, without waiting for them to run (OwnerPool::Acquire does, once per
-// owner); `ahead`: by the factory, ahead of demand; `exit_hook`: what each
-// runs as it ends. Their stacks are mapped here, one mapping per batch with a
-// guard page below each stack, so their bounds are known before they run.
+// owner); `ahead`: by the factory, ahead of demand (which then grows the
+// futex hash for them itself; else a thread of its own does);
+// `exit_hook`: what each runs as it ends. Their stacks are mapped here, one
+// mapping per batch with a guard page below each stack, so their bounds are
+// known before they run.
 // Returns 0, or the negative errno of the first refusal (those started before
 // it are kept): -ENOMEM when the stacks cannot be mapped, else pthread_create's
 // (a guard the kernel cannot mark, past vm.max_map_count, counts as -EAGAIN).
@@ -203,11 +252,24 @@ int StartOwners(size_t stack_size, size_t count, bool ahead, OwnerExitHook exit_
   }
   pthread_attr_destroy(&attr);
   if (started < count) munmap(reinterpret_cast<void*>(base + started * slot), (count - started) * slot);
-  if (started > 0) GrowFutexHash(owner_threads.fetch_add(started, std::memory_order_relaxed) + started);
+  if (started > 0) {
+    const size_t owners = owner_threads.fetch_add(started, std::memory_order_relaxed) + started;
+    if (ahead) {
+      GrowFutexHash(owners);
+    } else {
+      GrowFutexHashOffThread();
+    }
+  }
   return -rc;
 }
 
 }  // namespace
+
+size_t FutexHashSlots(FutexHashGrowths* growths) {
+  std::lock_guard<std::mutex> lock(futex_hash_mutex);
+  *growths = futex_hash_growths;
+  return futex_hash_slots;
+}
 
 long OwnerThread::ReleaseBelow(uintptr_t sp) const {
   // A parked greenlet's stack pointer is the one gl_swap saved: it pushed the
@@ -374,6 +436,11 @@ int OwnerFactory::StartThread() {
 size_t OwnerFactory::ready(size_t stack_size) {
   std::lock_guard<std::mutex> lock(mu_);
   return stack_size == stack_size_ ? ready_.size() : 0;
+}
+
+bool OwnerFactory::making(size_t stack_size) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return running_ && fill_ > 0 && stack_size == stack_size_;
 }
 
 OwnerThread* OwnerFactory::Take(size_t stack_size) {

@@ -82,6 +82,15 @@ struct OwnerThread {
   void FreeArenaCushion();
 };
 
+// The slots the process's futex hash was last grown to, as greenloop sized it
+// for its owner threads (0 before the first; 131072 where the kernel has no
+// hash per process or refused the call), and the growths made so far.
+struct FutexHashGrowths {
+  size_t made = 0;
+  size_t on_main_thread = 0;  // by the process's main thread (an event loop's)
+};
+size_t FutexHashSlots(FutexHashGrowths* growths);
+
 // A thread of its own that starts owner threads ahead of demand (spares, of
 // one stack size at a time) and ends the ones handed to it. Only the
 // mechanism: how many spares to keep, and when, is decided by lib/.
@@ -116,6 +125,9 @@ class OwnerFactory {
   bool running() const { return running_; }
   size_t ready() const { return ready_count_.load(std::memory_order_relaxed); }
   size_t ready(size_t stack_size);
+  // Whether it still has spares of `stack_size` to make for the last
+  // SetSpares' `fill` (false once made, or once the system refused one).
+  bool making(size_t stack_size);
   size_t made() const { return made_.load(std::memory_order_relaxed); }
 
  private:
@@ -178,6 +190,7 @@ class OwnerPool {
   size_t ended_here() const { return ended_here_; }
   size_t spares() const { return factory_.ready(); }
   size_t spares(size_t stack_size) { return factory_.ready(stack_size); }
+  bool making_spares(size_t stack_size) { return factory_.making(stack_size); }
 
  private:
   static constexpr size_t kMaxBatch = 32;

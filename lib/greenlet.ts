@@ -833,60 +833,114 @@ function checkThreadCount(name: string, n: unknown): asserts n is number {
 }
 
 /**
- * Makes owner threads for `count` greenlets ahead of demand, so that the next
- * `count` greenlets to start skip creating a thread (about 20-60 µs each,
- * the bulk of a cold start). Threads already idle in the pool count; the
- * rest are made by a background thread while the event loop goes on, so it
- * returns at once: watch `coreStats().spareThreads` to see them arrive. A
- * greenlet that starts before its thread is ready makes one itself, as
- * without prewarming. Call it at startup, before a server takes load; the
- * threads stay until greenlets use them or the thread (Worker) exits, and
- * then go back to the pool (see {@link CoreOptions.poolSize}).
+ * Prepares for `count` greenlets ahead of demand, so that the next `count`
+ * greenlets to start skip the costs of a cold start: creating an owner thread
+ * (about 20-60 µs each), and the first run of a greenlet on each thread.
+ * Threads already idle in the pool count; the rest are made by a background
+ * thread while the event loop goes on, so it returns at once, with a promise
+ * that settles once everything is ready (it never rejects: a greenlet that
+ * starts before its thread is ready, or after the system refused threads,
+ * makes one itself, as without prewarming). Call it at startup, before a
+ * server takes load; the threads stay until greenlets use them or the thread
+ * (Worker) exits, and then go back to the pool (see
+ * {@link CoreOptions.poolSize}).
  *
- * With the hub loaded (the `greenloop` entry point), the first call on a
- * thread also warms the park path: 48 rounds of two greenlets (named
- * `greenloop.prewarm`) that start, park on an Event, are woken and end, so
- * that V8 has compiled that path before a burst of greenlets that all park
- * runs it interpreted (bench/spawn.js, "cold, prewarmed": 21 -> 15 µs per
- * greenlet). Called on the hub (top-level code, a callback) it starts in the
- * call and, past a pass's `switchInterval`, goes on in the hub's next passes
- * (about 20 ms in all, which the first greenlets would otherwise pay);
- * called from a greenlet, it starts at the hub's next pass. Three of
- * the threads serve those greenlets and wait in the pool afterwards, so
- * `spareThreads + idleThreads` is what reaches `count`. Tracers and
- * `greenloop:*` channels see those greenlets.
+ * With the hub loaded (the `greenloop` entry point), it also runs greenlets
+ * (named `greenloop.prewarm`, seen by tracers and `greenloop:*` channels) in
+ * the hub's passes, in two steps, before the promise settles. Called on the
+ * hub (top-level code, a callback) they start in the call; from a greenlet,
+ * at the hub's next pass; calls that overlap run one after another:
+ * - the first call on a thread warms the park path: 40 rounds of 50
+ *   greenlets that start, park on an Event, are woken and end, so that V8
+ *   has optimised that path before a burst of greenlets that all park runs it
+ *   unoptimised (a parked call does not return, and V8 counts calls toward
+ *   optimising when they return): 50-100 ms once;
+ * - once the background thread has made the threads, a greenlet starts on
+ *   each of the `count` threads and parks, and then all are woken and end,
+ *   so that V8's and glibc's set-up of each thread identity, and the first
+ *   touch of its stack pages, happen now rather than in the burst: about
+ *   40 µs of the loop's time and 2-3 KiB of memory per thread (user-space
+ *   backend only; under the threads backend it would buy little).
+ *
+ * Measured (bench/spawn.js, "cold, prewarmed", 10,000 greenlets spawned and
+ * parked, Node 20): 26-31 µs per greenlet after the earlier warm-up of 96
+ * park-path runs, 10-16 µs after both steps. Without the hub
+ * (`greenloop/greenlet`) it only makes the threads.
  * @param count - greenlets to prepare for (an integer from 0 to 1000000).
  * @param options.stackSize - the stack size of the greenlets to prepare for.
  *   @default the default stack size (see {@link configure})
+ * @returns a promise that settles when the threads are ready (and, with the
+ *   hub, warmed); from a greenlet, `wait(prewarm(n))` blocks until then.
  * @throws TypeError for a bad `count` or `stackSize`.
  * @throws GreenletError when the background thread cannot be started.
  * @example
  * ```js
  * const { prewarm, coreStats } = require('greenloop');
- * prewarm(1000); // before listening: the first 1,000 concurrent requests start warm
- * const { spareThreads, idleThreads } = coreStats();
- * console.log(spareThreads + idleThreads <= 1000); // true: they arrive in the background
+ * // before listening: the first 1,000 concurrent requests start warm
+ * prewarm(1000).then(() => {
+ *   const { spareThreads, idleThreads } = coreStats();
+ *   console.log(spareThreads + idleThreads >= 1000); // true
+ * });
  * ```
  */
-export function prewarm(count: number, options?: { stackSize?: number }): void {
+export function prewarm(count: number, options?: { stackSize?: number }): Promise<void> {
   checkThreadCount('prewarm count', count);
   if (options !== undefined && (options === null || typeof options !== 'object')) {
     throw new TypeError(`prewarm options must be an object, got ${describe(options)}`);
   }
   const stackSize = options?.stackSize ?? defaultStackSize;
   if (stackSize !== undefined) checkStackSize(stackSize);
-  native.setSpareThreads(stackSize, count, stackSize === defaultStackSize ? spareThreads : 0);
-  if (count > 0) prewarmHook?.();
+  native.setSpareThreads(stackSize, count, reserveFor(stackSize));
+  if (count === 0) return Promise.resolve();
+  return prewarmHook ? prewarmHook(count, stackSize) : threadsMade(stackSize);
 }
 
-let prewarmHook: (() => void) | null = null;
+/** The reserve of spares kept for greenlets of `stackSize` (CoreOptions.spareThreads). */
+function reserveFor(stackSize: number | undefined): number {
+  return stackSize === defaultStackSize ? spareThreads : 0;
+}
+
+/** Settles once the background thread has made the threads {@link prewarm} asked for. */
+function threadsMade(stackSize: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const poll = (): void => {
+      if (native.preparedThreads(stackSize).making) setTimeout(poll, 1);
+      else resolve();
+    };
+    poll();
+  });
+}
+
+let prewarmHook: ((count: number, stackSize: number | undefined) => Promise<void>) | null = null;
 
 /**
- * What {@link prewarm} runs after asking for threads: the hub's warm-up of
- * the park path (lib/api/prewarm.ts), where the hub is loaded. @internal
+ * What {@link prewarm} runs after asking for threads, where the hub is
+ * loaded: its warm-up (lib/api/prewarm.ts), whose promise prewarm returns.
+ * @internal
  */
-export function setPrewarmHook(hook: (() => void) | null): void {
+export function setPrewarmHook(hook: ((count: number, stackSize: number | undefined) => Promise<void>) | null): void {
   prewarmHook = hook;
+}
+
+/**
+ * For prewarm's warm-up: whether the background thread still makes the
+ * threads the last {@link prewarm} asked for, and how many threads for
+ * greenlets of `stackSize` are there (idle and spare). @internal
+ */
+export function preparedThreads(stackSize: number | undefined): { making: boolean; ready: number } {
+  return native.preparedThreads(stackSize);
+}
+
+/**
+ * For prewarm's warm-up, which runs a greenlet on every spare at once: while
+ * `held`, the threads of such greenlets come back as spares when they end
+ * (beyond what the pool keeps idle) instead of being ended, and no new
+ * spares are made meanwhile; after, the reserve is the configured one again
+ * ({@link CoreOptions.spareThreads}). @internal
+ */
+export function holdSpares(stackSize: number | undefined, held: boolean): void {
+  const keep = held ? native.stats().spareThreads : 0;
+  native.setSpareThreads(stackSize, 0, Math.max(keep, reserveFor(stackSize)));
 }
 
 /**

@@ -31,6 +31,16 @@ export interface NativeCore {
    * spares ready (csrc/owner_thread.h, OwnerFactory).
    */
   setSpareThreads(stackSize: number | undefined, total: number, keep: number): void;
+  /**
+   * Whether that background thread still makes the threads the last
+   * `setSpareThreads` asked for, and how many for `stackSize` are there.
+   */
+  preparedThreads(stackSize: number | undefined): { making: boolean; ready: number };
+  /**
+   * The slots the process's futex hash was grown to for owner threads, how
+   * often, and how often by the main thread (csrc/owner_thread.h; tests).
+   */
+  futexHash(): { slots: number; growths: number; growthsOnMainThread: number };
   stats(): CoreStats;
   /**
    * Gives back the stack pages below where the greenlet of `handle` is parked

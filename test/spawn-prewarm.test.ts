@@ -35,7 +35,7 @@ function parkMany(n: number, stackSize?: number): Greenlet[] {
 describe('prewarm', () => {
   it('makes threads in the background that the next greenlets take instead of creating their own', async () => {
     const stackSize = freshStackSize();
-    prewarm(12, { stackSize });
+    void prewarm(12, { stackSize });
     await until(() => coreStats().spareThreads === 12, '12 spare threads');
     const before = coreStats();
     const parked = parkMany(12, stackSize);
@@ -47,14 +47,24 @@ describe('prewarm', () => {
     expect(coreStats().live).toBe(before.live);
   });
 
+  it('returns a promise that settles once its threads are made (the core alone, without the hub)', async () => {
+    const stackSize = freshStackSize();
+    const settled = prewarm(16, { stackSize });
+    expect(settled).toBeInstanceOf(Promise);
+    await expect(settled).resolves.toBeUndefined();
+    expect(coreStats().spareThreads).toBe(16);
+    await expect(prewarm(0)).resolves.toBeUndefined();
+    for (const g of parkMany(16, stackSize)) g.switch();
+  });
+
   it('counts the idle threads of that stack size already in the pool', async () => {
     const stackSize = freshStackSize();
-    prewarm(4, { stackSize });
+    void prewarm(4, { stackSize });
     await until(() => coreStats().spareThreads === 4, '4 spare threads');
     for (const g of parkMany(4, stackSize)) g.switch(); // the 4 are idle in the pool now
     const before = coreStats();
     expect(before.spareThreads).toBe(0);
-    prewarm(6, { stackSize });
+    void prewarm(6, { stackSize });
     await until(() => coreStats().spareThreads === 2, '2 spare threads');
     for (const g of parkMany(6, stackSize)) g.switch(); // 4 idle + 2 spares: nothing more is made
     expect(coreStats().threadsCreated - before.threadsCreated).toBe(2);
@@ -62,7 +72,7 @@ describe('prewarm', () => {
 
   it('a greenlet that starts before the threads are ready makes its own: none is lost or shared', () => {
     const stackSize = freshStackSize();
-    prewarm(200, { stackSize });
+    void prewarm(200, { stackSize });
     const parked = parkMany(200, stackSize); // races the background thread
     const root = getcurrent();
     const values = parked.map((g, i) => g.switch(i)); // each returns what it was resumed with
