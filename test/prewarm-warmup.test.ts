@@ -49,12 +49,12 @@ describe('prewarm warms the park path and every thread', () => {
     expect(r.names).toEqual(['Greenlet-1', 'Greenlet-3']); // Greenlet-2 is the one that called it
   });
 
-  it('calls that overlap run one after another, and each settles once its threads are ready', () => {
+  it('calls that overlap run one after another, and the last settles once all threads are ready', () => {
     const r = fixtureSummary<{ order: string[]; stats: { ready: number; live: number }[] }>('prewarm-warmup.js', {
       args: ['overlap'],
     });
     expect(r.order).toEqual(['first', 'second']);
-    expect(r.stats[0].ready).toBeGreaterThanOrEqual(100);
+    // (When the first settles, the second may already hold its threads.)
     expect(r.stats[1].ready).toBeGreaterThanOrEqual(300);
     expect(r.stats[1].live).toBe(0);
   });
