@@ -119,7 +119,9 @@ void* OwnerMain(void* arg) {
 // off, which only leaves the hash larger).
 std::atomic<size_t> owner_threads{0};
 std::mutex futex_hash_mutex;
-size_t futex_hash_slots = 0;          // under futex_hash_mutex: what was last set
+// What was last set: written under futex_hash_mutex, which a growth holds
+// while the kernel sleeps (below), so read without it.
+std::atomic<size_t> futex_hash_slots{0};
 FutexHashGrowths futex_hash_growths;  // under futex_hash_mutex
 
 // Linux 6.16+ gives each process a futex hash of its own, sized for at most
@@ -132,24 +134,24 @@ FutexHashGrowths futex_hash_growths;  // under futex_hash_mutex
 constexpr size_t kMaxFutexSlots = size_t{1} << 17;
 
 bool FutexHashWants(size_t threads) {
-  std::lock_guard<std::mutex> lock(futex_hash_mutex);
-  return futex_hash_slots < kMaxFutexSlots && threads * 2 > futex_hash_slots;
+  const size_t slots = futex_hash_slots.load(std::memory_order_relaxed);
+  return slots < kMaxFutexSlots && threads * 2 > slots;
 }
 
 void GrowFutexHash(size_t threads) {
   constexpr int kPrFutexHash = 78;         // PR_FUTEX_HASH
   constexpr int kPrFutexHashSetSlots = 1;  // PR_FUTEX_HASH_SET_SLOTS
   std::lock_guard<std::mutex> lock(futex_hash_mutex);
-  if (futex_hash_slots >= kMaxFutexSlots || threads * 2 <= futex_hash_slots) return;
+  if (!FutexHashWants(threads)) return;
   size_t slots = 1024;
   while (slots < threads * 2 && slots < kMaxFutexSlots) slots *= 2;
   if (prctl(kPrFutexHash, kPrFutexHashSetSlots, slots, 0, 0) == 0) {
-    futex_hash_slots = slots;
+    futex_hash_slots.store(slots, std::memory_order_relaxed);
     futex_hash_growths.made++;
     // The kernel's thread id, which the user-space switch does not change.
     if (syscall(SYS_gettid) == getpid()) futex_hash_growths.on_main_thread++;
   } else {
-    futex_hash_slots = kMaxFutexSlots;  // not available: do not ask again
+    futex_hash_slots.store(kMaxFutexSlots, std::memory_order_relaxed);  // not available: do not ask again
   }
 }
 
@@ -190,6 +192,8 @@ void* FutexHashGrowerMain(void*) {
 void GrowFutexHashOffThread() {
   if (!FutexHashWants(owner_threads.load(std::memory_order_relaxed))) return;
   if (futex_hash_grower.exchange(true)) return;  // it looks again before it ends
+  // (Neither check waits for a growth in progress: a batch the isolate's
+  // thread starts meanwhile goes on at once.)
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -268,7 +272,7 @@ int StartOwners(size_t stack_size, size_t count, bool ahead, OwnerExitHook exit_
 size_t FutexHashSlots(FutexHashGrowths* growths) {
   std::lock_guard<std::mutex> lock(futex_hash_mutex);
   *growths = futex_hash_growths;
-  return futex_hash_slots;
+  return futex_hash_slots.load(std::memory_order_relaxed);
 }
 
 long OwnerThread::ReleaseBelow(uintptr_t sp) const {

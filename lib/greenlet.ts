@@ -847,16 +847,16 @@ function checkThreadCount(name: string, n: unknown): asserts n is number {
  *
  * With the hub loaded (the `greenloop` entry point), it also runs greenlets
  * (named `greenloop.prewarm`, seen by tracers and `greenloop:*` channels) in
- * the hub's passes, in two steps, before the promise settles. Called on the
- * hub (top-level code, a callback) they start in the call; from a greenlet,
- * at the hub's next pass; calls that overlap run one after another:
+ * the hub's passes, in two steps, once the background thread has made the
+ * threads and before the promise settles. Its greenlet starts in the call
+ * when called on the hub (top-level code, a callback), from a greenlet at the
+ * hub's next pass; calls that overlap run one after another:
  * - the first call on a thread warms the park path: 40 rounds of 50
  *   greenlets that start, park on an Event, are woken and end, so that V8
  *   has optimised that path before a burst of greenlets that all park runs it
  *   unoptimised (a parked call does not return, and V8 counts calls toward
  *   optimising when they return): 50-100 ms once;
- * - once the background thread has made the threads, a greenlet starts on
- *   each of the `count` threads and parks, and then all are woken and end,
+ * - then a greenlet starts on each of the `count` threads and parks, and then all are woken and end,
  *   so that V8's and glibc's set-up of each thread identity, and the first
  *   touch of its stack pages, happen now rather than in the burst: about
  *   40 µs of the loop's time and 2-3 KiB of memory per thread (user-space

@@ -85,7 +85,6 @@ function warmParkPath(): void {
  * once, so that each gets one; they come back as spares (holdSpares).
  */
 function runOnEveryThread(count: number, stackSize: number | undefined): void {
-  while (preparedThreads(stackSize).making) sleep(THREADS_POLL_MS);
   const threads = Math.min(count, preparedThreads(stackSize).ready);
   holdSpares(stackSize, true);
   try {
@@ -96,9 +95,10 @@ function runOnEveryThread(count: number, stackSize: number | undefined): void {
 }
 
 /**
- * Runs both steps in a greenlet: at once when called on the hub outside a
- * pass (top-level code, a callback), else from the hub's next pass; after any
- * warm-up still running. A failure (no thread could be made) ends the warm-up
+ * Runs both steps in a greenlet, once the background thread has made the
+ * threads: it starts at once when called on the hub outside a pass (top-level
+ * code, a callback), else from the hub's next pass; after any warm-up still
+ * running. A failure (no thread could be made) ends the warm-up
  * quietly: the greenlets that need a thread next report it themselves.
  */
 function warmUp(count: number, stackSize: number | undefined): Promise<void> {
@@ -106,6 +106,9 @@ function warmUp(count: number, stackSize: number | undefined): Promise<void> {
   const warmer = new Greenlet(() => {
     try {
       previous?.join();
+      // First the threads: step one's greenlets then run on some of them
+      // rather than on threads they would make beyond `count`.
+      while (preparedThreads(stackSize).making) sleep(THREADS_POLL_MS);
       if (!parkPathWarmed) {
         parkPathWarmed = true;
         warmParkPath();
