@@ -297,6 +297,14 @@ OwnerThread::~OwnerThread() {
   if (mapping_bytes != 0) munmap(reinterpret_cast<void*>(mapping), mapping_bytes);
 }
 
+namespace {
+// How long a refused start waits, in all and at most per pause, for threads
+// the pool has just given back to stop counting against the thread limit.
+// Paid only at that limit, and only when threads were given back.
+constexpr useconds_t kGiveBackWaitUs = 200 * 1000;
+constexpr useconds_t kGiveBackPauseUs = 20 * 1000;
+}  // namespace
+
 int OwnerPool::Acquire(int spin, size_t stack_size, OwnerThread** out) {
   std::vector<OwnerThread*>& idle = idle_[stack_size];
   OwnerThread* owner = nullptr;
@@ -316,10 +324,15 @@ int OwnerPool::Acquire(int spin, size_t stack_size, OwnerThread** out) {
     if (idle.size() == before && rc == -EAGAIN && factory_.GiveBackThreads()) {
       // Threads this pool gave up may have been counted against the limit
       // still; and pthread_join returns as a thread leaves its stack, a
-      // moment before the kernel stops counting it: ask again, briefly.
+      // moment before the kernel stops counting it, which takes the exiting
+      // thread's next turn on a CPU: ask again for up to kGiveBackWaitUs (10 ms
+      // was too short once in CI, on a loaded machine).
       rc = StartOwners(stack_size, 1, false, exit_hook_, &idle);
-      for (useconds_t pause = 10; rc == -EAGAIN && pause <= 5120; pause *= 2) {
+      useconds_t waited = 0;
+      for (useconds_t pause = 10; rc == -EAGAIN && waited < kGiveBackWaitUs;
+           pause = std::min(2 * pause, kGiveBackPauseUs)) {
         usleep(pause);
+        waited += pause;
         rc = StartOwners(stack_size, 1, false, exit_hook_, &idle);
       }
     }
