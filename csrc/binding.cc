@@ -44,6 +44,18 @@ v8::Local<v8::String> Str(v8::Isolate* isolate, const std::string& s) {
 
 // A GreenletError (the class lib/errors.ts handed in; a plain Error before
 // that, or if constructing one fails) with `message`.
+// `object[key] = value`, for the plain result objects the bindings return.
+void SetNumber(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Object> object, const char* key,
+               double value) {
+  object->Set(context, Str(isolate, key), v8::Number::New(isolate, value)).Check();
+}
+
+// The stack size argument of the calls lib/ has already checked it for: the
+// default when it is not given.
+size_t StackSizeArg(v8::Local<v8::Value> value) {
+  return value->IsNumber() ? static_cast<size_t>(value.As<v8::Number>()->Value()) : kDefaultStackSize;
+}
+
 v8::Local<v8::Value> NewGreenletError(Env* env, v8::Local<v8::Context> context, const std::string& message) {
   v8::Isolate* isolate = env->isolate;
   v8::Local<v8::String> text = Str(isolate, message);
@@ -343,8 +355,7 @@ void JS_setPoolSize(const v8::FunctionCallbackInfo<v8::Value>& info) {
 // the numbers and decides them.
 void JS_setSpareThreads(const v8::FunctionCallbackInfo<v8::Value>& info) {
   Env* env = EnvOf(info);
-  size_t stack_size = kDefaultStackSize;
-  if (info[0]->IsNumber()) stack_size = static_cast<size_t>(info[0].As<v8::Number>()->Value());
+  size_t stack_size = StackSizeArg(info[0]);
   if (!info[1]->IsNumber() || !info[2]->IsNumber()) return ThrowTypeError(env, "setSpareThreads expects numbers");
   size_t total = static_cast<size_t>(std::max(0.0, info[1].As<v8::Number>()->Value()));
   size_t keep = static_cast<size_t>(std::max(0.0, info[2].As<v8::Number>()->Value()));
@@ -360,12 +371,11 @@ void JS_preparedThreads(const v8::FunctionCallbackInfo<v8::Value>& info) {
   Env* env = EnvOf(info);
   v8::Isolate* isolate = env->isolate;
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
-  size_t stack_size = kDefaultStackSize;
-  if (info[0]->IsNumber()) stack_size = static_cast<size_t>(info[0].As<v8::Number>()->Value());
-  double ready = static_cast<double>(env->pool.idle(stack_size) + env->pool.spares(stack_size));
+  size_t stack_size = StackSizeArg(info[0]);
   v8::Local<v8::Object> result = v8::Object::New(isolate);
   result->Set(context, Str(isolate, "making"), v8::Boolean::New(isolate, env->pool.making_spares(stack_size))).Check();
-  result->Set(context, Str(isolate, "ready"), v8::Number::New(isolate, ready)).Check();
+  SetNumber(isolate, context, result, "ready",
+            static_cast<double>(env->pool.idle(stack_size) + env->pool.spares(stack_size)));
   info.GetReturnValue().Set(result);
 }
 
@@ -378,12 +388,9 @@ void JS_futexHash(const v8::FunctionCallbackInfo<v8::Value>& info) {
   FutexHashGrowths growths;
   const size_t slots = FutexHashSlots(&growths);
   v8::Local<v8::Object> result = v8::Object::New(isolate);
-  auto set = [&](const char* key, size_t value) {
-    result->Set(context, Str(isolate, key), v8::Number::New(isolate, static_cast<double>(value))).Check();
-  };
-  set("slots", slots);
-  set("growths", growths.made);
-  set("growthsOnMainThread", growths.on_main_thread);
+  SetNumber(isolate, context, result, "slots", static_cast<double>(slots));
+  SetNumber(isolate, context, result, "growths", static_cast<double>(growths.made));
+  SetNumber(isolate, context, result, "growthsOnMainThread", static_cast<double>(growths.on_main_thread));
   info.GetReturnValue().Set(result);
 }
 
@@ -393,9 +400,7 @@ void JS_stats(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = env->isolate;
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   v8::Local<v8::Object> result = v8::Object::New(isolate);
-  auto set = [&](const char* key, double value) {
-    result->Set(context, Str(isolate, key), v8::Number::New(isolate, value)).Check();
-  };
+  auto set = [&](const char* key, double value) { SetNumber(isolate, context, result, key, value); };
   result->Set(context, Str(isolate, "backend"), Str(isolate, BackendName(env->backend))).Check();
   set("switches", static_cast<double>(env->switches));
   set("live", static_cast<double>(env->live_count));

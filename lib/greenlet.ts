@@ -856,9 +856,10 @@ function checkThreadCount(name: string, n: unknown): asserts n is number {
  *   has optimised that path before a burst of greenlets that all park runs it
  *   unoptimised (a parked call does not return, and V8 counts calls toward
  *   optimising when they return): 50-100 ms once;
- * - then a greenlet starts on each of the `count` threads and parks, and then all are woken and end,
- *   so that V8's and glibc's set-up of each thread identity, and the first
- *   touch of its stack pages, happen now rather than in the burst: about
+ * - then a greenlet starts on each of the `count` threads and parks, and
+ *   then all are woken and end, so that V8's and glibc's set-up of each
+ *   thread identity, and the first touch of its stack pages, happen now
+ *   rather than in the burst: about
  *   40 µs of the loop's time and 2-3 KiB of memory per thread (user-space
  *   backend only; under the threads backend it would buy little).
  *
@@ -900,8 +901,12 @@ function reserveFor(stackSize: number | undefined): number {
   return stackSize === defaultStackSize ? spareThreads : 0;
 }
 
-/** Settles once the background thread has made the threads {@link prewarm} asked for. */
-function threadsMade(stackSize: number | undefined): Promise<void> {
+/**
+ * Settles once the background thread has made the threads {@link prewarm}
+ * asked for (what prewarm returns without the hub, and what the hub's
+ * warm-up waits for first). @internal
+ */
+export function threadsMade(stackSize: number | undefined): Promise<void> {
   return new Promise((resolve) => {
     const poll = (): void => {
       if (native.preparedThreads(stackSize).making) setTimeout(poll, 1);

@@ -28,10 +28,11 @@
  * the first statement's declaration with it).
  * @module
  */
-import { getBackend, holdSpares, preparedThreads, setPrewarmHook } from '../greenlet.js';
+import { getBackend, holdSpares, preparedThreads, setPrewarmHook, threadsMade } from '../greenlet.js';
 import { Event } from './event.js';
 import { Greenlet, joinall, kObserve, startNow } from './greenlet.js';
 import { sleep } from './sleep.js';
+import { wait } from './wait.js';
 
 /**
  * Rounds of greenlets that park on an Event and are woken, and how many in
@@ -40,9 +41,6 @@ import { sleep } from './sleep.js';
  */
 const WARM_ROUNDS = 40;
 const WARM_ROUND_SIZE = 50;
-
-/** How often the warm-up looks whether the background thread has made its threads, in ms. */
-const THREADS_POLL_MS = 1;
 
 let parkPathWarmed = false;
 
@@ -108,7 +106,7 @@ function warmUp(count: number, stackSize: number | undefined): Promise<void> {
       previous?.join();
       // First the threads: step one's greenlets then run on some of them
       // rather than on threads they would make beyond `count`.
-      while (preparedThreads(stackSize).making) sleep(THREADS_POLL_MS);
+      wait(threadsMade(stackSize));
       if (!parkPathWarmed) {
         parkPathWarmed = true;
         warmParkPath();
